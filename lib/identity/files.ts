@@ -1,0 +1,29 @@
+import { link, open, unlink } from 'node:fs/promises'
+import { randomBytes, toHex } from '../crypto/index.js'
+import { IdentityError } from './device-id.js'
+
+/**
+ * Creates `path` with `content` (mode 0600) only if it does not exist, atomically: the content is
+ * written and fsynced to a temporary file first, then hard-linked into place, so a concurrent reader
+ * never sees a half-written file and two concurrent creators cannot both win. Returns false when
+ * `path` already existed.
+ */
+export async function writeExclusive(path: string, content: string): Promise<boolean> {
+  const temporary = `${path}.tmp-${process.pid}-${toHex(randomBytes(4))}`
+  try {
+    const handle = await open(temporary, 'wx', 0o600)
+    try {
+      await handle.writeFile(content)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await link(temporary, path)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw new IdentityError('IDENTITY_IO', `cannot create ${path}: ${(err as Error).message}`, { cause: err })
+  } finally {
+    await unlink(temporary).catch(() => undefined)
+  }
+}

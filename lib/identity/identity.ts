@@ -1,0 +1,100 @@
+import { mkdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { Ed25519KeyPair, randomBytes, X25519KeyPair } from '../crypto/index.js'
+import { deviceIdFromPublicKey, IdentityError } from './device-id.js'
+import { writeExclusive } from './files.js'
+
+/** File name of the identity inside an instance directory. */
+export const IDENTITY_FILE = 'identity.json'
+
+const base64Key = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{43}=$/, 'a 32-byte key in base64')
+  .transform((text) => new Uint8Array(Buffer.from(text, 'base64')))
+
+/** Schema of `identity.json` (`spec/identity.md` §3). */
+const IdentityFile = z.object({
+  version: z.literal(1),
+  ed25519Seed: base64Key,
+  x25519PrivateKey: base64Key,
+  createdAt: z.string(),
+})
+
+/**
+ * A device identity (`spec/identity.md` §1): the long-term Ed25519 key pair whose public key is the
+ * device's name, and the long-term X25519 key pair used as the Noise static key (bound to the Ed25519
+ * key by a signature in every handshake, so a peer who pinned the identity can run Noise IK).
+ */
+export class Identity {
+  readonly deviceId: string
+
+  constructor(
+    readonly keyPair: Ed25519KeyPair,
+    readonly noiseKeyPair: X25519KeyPair,
+  ) {
+    this.deviceId = deviceIdFromPublicKey(keyPair.publicKey)
+  }
+
+  /** The Ed25519 identity public key (32 bytes). */
+  get publicKey(): Uint8Array {
+    return this.keyPair.publicKey
+  }
+
+  /** A fresh identity from the CSPRNG (tests and ephemeral nodes). */
+  static generate(): Identity {
+    return new Identity(Ed25519KeyPair.generate(), X25519KeyPair.generate())
+  }
+}
+
+/**
+ * Loads the identity of the instance in `dir`, creating it (mode 0600, exclusive create) on first use.
+ * Refuses a group- or world-accessible file (`IDENTITY_INSECURE`, with the fix in the message) and
+ * reports an unreadable or corrupt file (`IDENTITY_CORRUPT`) instead of regenerating it: a new identity
+ * would orphan every pairing.
+ */
+export async function loadOrCreateIdentity(dir: string): Promise<Identity> {
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const path = join(dir, IDENTITY_FILE)
+  const created = await createIdentityFile(path)
+  return created ?? (await loadIdentityFile(path))
+}
+
+async function createIdentityFile(path: string): Promise<Identity | null> {
+  const identity = new Identity(Ed25519KeyPair.fromSeed(randomBytes(32)), X25519KeyPair.generate())
+  const created = await writeExclusive(path, `${JSON.stringify(serialize(identity), null, 2)}\n`)
+  return created ? identity : null
+}
+
+async function loadIdentityFile(path: string): Promise<Identity> {
+  const info = await stat(path)
+  if ((info.mode & 0o077) !== 0) {
+    throw new IdentityError(
+      'IDENTITY_INSECURE',
+      `${path} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); fix it with: chmod 600 '${path}'`,
+    )
+  }
+  let parsed: z.output<typeof IdentityFile>
+  try {
+    parsed = IdentityFile.parse(JSON.parse(await readFile(path, 'utf8')))
+  } catch (err) {
+    throw new IdentityError(
+      'IDENTITY_CORRUPT',
+      `${path} is corrupt or unreadable (${(err as Error).message}); it was left untouched. Restore it from a backup, or move it away to create a new identity (existing pairings will then be lost)`,
+      { cause: err },
+    )
+  }
+  return new Identity(
+    Ed25519KeyPair.fromSeed(parsed.ed25519Seed),
+    X25519KeyPair.fromPrivateKey(parsed.x25519PrivateKey),
+  )
+}
+
+function serialize(identity: Identity): z.input<typeof IdentityFile> {
+  return {
+    version: 1,
+    ed25519Seed: Buffer.from(identity.keyPair.seed).toString('base64'),
+    x25519PrivateKey: Buffer.from(identity.noiseKeyPair.privateKey).toString('base64'),
+    createdAt: new Date().toISOString(),
+  }
+}
