@@ -1,0 +1,46 @@
+/**
+ * STUN (RFC 8489) and NAT behaviour discovery (RFC 5780) for pairctl. Spec: `spec/stun.md`.
+ * @module
+ */
+export { decodeAddress, type Endpoint, encodeAddress, type FamilyEndpoint } from './address.js'
+export {
+  type ChangeRequest,
+  decodeChangeRequest,
+  decodeErrorCode,
+  decodeText,
+  decodeUnknownAttributes,
+  encodeChangeRequest,
+  encodeErrorCode,
+  encodeText,
+  encodeUnknownAttributes,
+} from './attributes.js'
+export * from './constants.js'
+export { StunError } from './errors.js'
+export {
+  addFingerprint,
+  addMessageIntegrity,
+  addMessageIntegritySha256,
+  type LongTermCredentials,
+  longTermKey,
+  opaqueString,
+  type PasswordAlgorithm,
+  shortTermKey,
+  userhash,
+  verifyFingerprint,
+  verifyMessage,
+  verifyMessageIntegrity,
+  verifyMessageIntegritySha256,
+} from './integrity.js'
+export {
+  type DecodedAttribute,
+  type DecodedMessage,
+  decodeMessage,
+  decodeMessageType,
+  encodeMessage,
+  encodeMessageType,
+  findAttribute,
+  isStunMessage,
+  type StunAttribute,
+  type StunMessage,
+  tryDecodeMessage,
+} from './message.js'
