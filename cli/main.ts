@@ -1,0 +1,87 @@
+import createDebug from 'debug'
+import yargs, { type Argv } from 'yargs'
+import type { Command } from './command.js'
+import { COMMANDS } from './commands/index.js'
+import { type GlobalArgs, makeContext } from './context.js'
+import { CliError, exitCodeFor } from './errors.js'
+import { ExitCode } from './exit-codes.js'
+import { Output } from './output.js'
+import { packageVersion } from './version.js'
+
+const debug = createDebug('pairctl:cli')
+
+const EPILOGUE = `Exit codes: 0 ok, 1 failed, 2 usage, 3 wrong or used code, 4 timeout or expired code,
+5 cancelled, 6 daemon already running / not running, 130 interrupted (Ctrl-C).
+Debug logs: DEBUG=pairctl:* pairctl …   Files: $PAIRCTL_HOME (default ~/.local/share/pairctl).`
+
+/**
+ * Runs one `pairctl` invocation and returns its exit code (`spec/control.md` §8) instead of exiting, so
+ * the entry point decides when the process ends. Usage errors print the problem and a hint (exit 2).
+ */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController()
+  const onSignal = () => controller.abort(CliError.interrupted())
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+  const result = { code: ExitCode.OK as number }
+  try {
+    await buildParser(argv, controller.signal, result).parseAsync()
+    return result.code
+  } catch (err) {
+    return reportUsage(err, argv.includes('--json'))
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
+  }
+}
+
+function buildParser(argv: string[], signal: AbortSignal, result: { code: number }): Argv<GlobalArgs> {
+  const parser = yargs(argv)
+    .scriptName('pairctl')
+    .usage('$0 <command> [options]\n\nPair devices with a short word code, peer to peer.')
+    .option('instance', { type: 'string', default: 'default', global: true, describe: 'Instance name' })
+    .option('json', { type: 'boolean', default: false, global: true, describe: 'One JSON object per line' })
+    .strict()
+    .recommendCommands()
+    .demandCommand(1, 'name a command, e.g. "pairctl id"')
+    .help()
+    .alias('help', 'h')
+    .version(packageVersion())
+    .epilogue(EPILOGUE)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, err) => {
+      throw err ?? CliError.usage(message)
+    })
+  for (const command of COMMANDS) register(parser, command, signal, result)
+  return parser
+}
+
+function register<A>(
+  parser: Argv<GlobalArgs>,
+  command: Command<A>,
+  signal: AbortSignal,
+  result: { code: number },
+) {
+  parser.command(command.command, command.describe, command.builder, async (args) => {
+    result.code = await invoke(command, args as unknown as A & GlobalArgs, signal)
+  })
+}
+
+/** Runs a handler; its failures become an error message (with the next step) and an exit code. */
+async function invoke<A>(command: Command<A>, args: A & GlobalArgs, signal: AbortSignal): Promise<number> {
+  const out = new Output(args.json)
+  try {
+    return await command.run(args, makeContext(args, signal))
+  } catch (err) {
+    debug('command failed: %O', err)
+    out.error(signal.aborted && !(err instanceof CliError) ? signal.reason : err)
+    return exitCodeFor(signal.aborted ? signal.reason : err)
+  }
+}
+
+function reportUsage(err: unknown, json: boolean): number {
+  const out = new Output(json)
+  const raw = err instanceof Error ? err.message : String(err)
+  const message = raw.startsWith('Did you mean') ? `unknown command. ${raw}` : raw
+  out.error(CliError.usage(`${message}\nRun "pairctl --help" for the list of commands and options.`))
+  return err instanceof CliError || !(err instanceof Error) ? ExitCode.USAGE : exitCodeFor(err)
+}
