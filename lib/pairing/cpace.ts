@@ -10,7 +10,6 @@ import { PairingError } from './errors.js'
  * @module
  */
 
-type Point = InstanceType<typeof ristretto255.Point>
 const Point = ristretto255.Point
 
 /** Domain separation strings of the ristretto255 cipher suite (draft §7.4). */
@@ -43,9 +42,12 @@ export function generatorString(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array
   return lvCat(DSI, prs, new Uint8Array(padding), ci, sid)
 }
 
-/** `calculate_generator` (draft §7.4): ristretto255 element derivation of SHA-512(generator_string). */
-export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array): Point {
-  return ristretto255_hasher.deriveToCurve!(sha512(generatorString(prs, ci, sid)))
+/**
+ * `calculate_generator` (draft §7.4): ristretto255 element derivation (RFC 9496 §4.3.4) of
+ * SHA-512(generator_string), returned encoded.
+ */
+export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array): Uint8Array {
+  return ristretto255_hasher.deriveToCurve!(sha512(generatorString(prs, ci, sid))).toBytes()
 }
 
 /** A scalar from 32 little-endian bytes reduced modulo the group order (test vectors give scalars so). */
@@ -63,9 +65,9 @@ export function sampleScalar(random: RandomSource): bigint {
   }
 }
 
-/** The public share Y = y·g, encoded (draft §6.2). */
-export function cpaceShare(generator: Point, scalar: bigint): Uint8Array {
-  return generator.multiply(scalar).toBytes()
+/** The public share Y = y·g, encoded (draft §6.2); `generator` as {@link calculateGenerator} returns it. */
+export function cpaceShare(generator: Uint8Array, scalar: bigint): Uint8Array {
+  return Point.fromBytes(generator).multiply(scalar).toBytes()
 }
 
 /**
@@ -74,13 +76,12 @@ export function cpaceShare(generator: Point, scalar: bigint): Uint8Array {
  * encoding. Callers abort when the result is the neutral element (draft §6.2).
  */
 export function scalarMultVfy(scalar: bigint, encoded: Uint8Array): Uint8Array {
-  let point: Point
   try {
-    point = Point.fromBytes(encoded)
+    const point = Point.fromBytes(encoded)
+    return point.is0() ? Point.ZERO.toBytes() : point.multiply(scalar).toBytes()
   } catch {
     return Point.ZERO.toBytes()
   }
-  return point.is0() ? Point.ZERO.toBytes() : point.multiply(scalar).toBytes()
 }
 
 /** True for the encoding of the neutral element (32 zero bytes for ristretto255). */

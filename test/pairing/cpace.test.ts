@@ -48,7 +48,7 @@ t.test('generator string pads DSI and PRS to one SHA-512 block', async (t) => {
 
 t.test('ristretto255 / SHA-512 vectors (G_Coffee25519)', async (t) => {
   const g = calculateGenerator(hex('PRS'), hex('CI'), hex('sid'))
-  t.equal(toHex(g.toBytes()), v.g!.toLowerCase(), 'generator g')
+  t.equal(toHex(g), v.g!.toLowerCase(), 'generator g')
   const ya = scalarFromBytes(hex('ya'))
   const yb = scalarFromBytes(hex('yb'))
   t.equal(toHex(cpaceShare(g, ya)), v.Ya!.toLowerCase(), 'Ya')
