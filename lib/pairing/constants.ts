@@ -62,6 +62,8 @@ export const CONNECT_ROUNDS = 2
 /** Adverts (distinct publisher keys) a joiner tries under one rendezvous key. */
 export const MAX_ADVERTS_TRIED = 3
 /** Largest addresses list in an advertisement. */
-export const MAX_ADDRESSES = 16
+export const MAX_ADDRESSES = 8
 /** Largest device name (bytes of UTF-8 after trimming to code points). */
 export const MAX_NAME_LENGTH = 64
+/** Largest encoded advertisement: the DHT's value limit for the 'pairing' namespace. */
+export const MAX_ADVERT_BYTES = 700
