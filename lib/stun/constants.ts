@@ -100,3 +100,6 @@ export const DEFAULT_PORT = 3478
 
 /** The SOFTWARE value pairctl sends (RFC 8489 §14.14). */
 export const SOFTWARE = 'pairctl'
+
+/** Every attribute type pairctl understands; comprehension-required types outside it are "unknown". */
+export const KNOWN_ATTRIBUTES: ReadonlySet<number> = new Set(Object.values(Attr))

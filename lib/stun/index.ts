@@ -14,8 +14,16 @@ export {
   encodeText,
   encodeUnknownAttributes,
 } from './attributes.js'
+export {
+  type BindingRequestOptions,
+  type BindingResult,
+  createBindingRequest,
+  readBindingResponse,
+} from './binding.js'
+export { type StunBindingOptions, type StunBindingResult, stunBinding } from './client-io.js'
 export * from './constants.js'
 export { StunError } from './errors.js'
+export { StreamFramer } from './framer.js'
 export {
   addFingerprint,
   addMessageIntegrity,
@@ -44,3 +52,13 @@ export {
   type StunMessage,
   tryDecodeMessage,
 } from './message.js'
+export {
+  ClientTransaction,
+  errorFromResponse,
+  type StunTransport,
+  sameEndpoint,
+  type TransactionCounters,
+  type TransactionEvent,
+  type TransactionOptions,
+  unknownComprehensionRequired,
+} from './transaction.js'
