@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# pairctl NAT lab: network namespaces standing in for "the internet" and two home networks.
+#
+#   lab.sh up            tear down any previous lab, then build it (needs root)
+#   lab.sh down          stop the lab's processes and delete its namespaces
+#   lab.sh status        list namespaces, processes and rtrA's nft ruleset
+#   lab.sh nat-b plain|random   rtrB masquerade: port-preserving cone or symmetric (random ports)
+#   lab.sh exec NODE cmd...     run a command in pub|rtrA|rtrB|hostA|hostB
+#
+# Topology (spec/portmap.md §8, facts from /work/shared/notes/natlab.md):
+#
+#   pub    br0 203.0.113.1/24 + 203.0.113.4  coturn STUN on both addresses, ports 3478/3479
+#    |-- rtrA  wan 203.0.113.2  lan 192.168.1.1  masquerade, WAN input dropped, miniupnpd (UPnP/NAT-PMP/PCP)
+#    |    `-- hostA 192.168.1.2
+#    `-- rtrB  wan 203.0.113.3  lan 192.168.2.1  masquerade (plain or random), WAN input dropped
+#         `-- hostB 192.168.2.2
+#
+# Nothing leaves the namespaces: pub has no uplink. Namespace names carry a prefix so several labs or
+# other tools never clash; only PIDs the lab recorded, or that run inside its own namespaces, are killed.
+set -euo pipefail
+
+PREFIX=${PCTL_LAB_PREFIX:-pctl}
+RUN=${PCTL_LAB_RUN:-${TMPDIR:-/tmp}/${PREFIX}-lab}
+NODES=(pub rtrA rtrB hostA hostB)
+PACKAGES=(iproute2 nftables conntrack coturn stun-client miniupnpd-nftables miniupnpc natpmpc)
+COMMANDS=(ip nft conntrack turnserver stun miniupnpd upnpc natpmpc)
+
+ns() { echo "${PREFIX}-$1"; }
+in_ns() { local node=$1; shift; ip netns exec "$(ns "$node")" "$@"; }
+log() { echo "lab: $*" >&2; }
+
+require_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "lab: must run as root (network namespaces, nftables)" >&2
+    exit 1
+  fi
+}
+
+ensure_packages() {
+  local missing=0 cmd
+  for cmd in "${COMMANDS[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing=1; done
+  [ "$missing" -eq 0 ] && return 0
+  log "installing ${PACKAGES[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+  # The package may start a system-wide miniupnpd; the lab runs its own instance only.
+  systemctl disable --now miniupnpd >/dev/null 2>&1 || true
+}
+
+# --- namespaces and links ---------------------------------------------------------------------------
+
+add_node() {
+  local node=$1
+  ip netns add "$(ns "$node")"
+  in_ns "$node" ip link set lo up
+  in_ns "$node" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+}
+
+# veth between two namespaces, created inside them directly so no name ever exists in the root namespace.
+link() {
+  local a=$1 ifa=$2 b=$3 ifb=$4
+  ip link add "$ifa" netns "$(ns "$a")" type veth peer name "$ifb" netns "$(ns "$b")"
+  in_ns "$a" ip link set "$ifa" up
+  in_ns "$b" ip link set "$ifb" up
+}
+
+build_pub() {
+  add_node pub
+  in_ns pub ip link add br0 type bridge
+  in_ns pub ip addr add 203.0.113.1/24 dev br0
+  in_ns pub ip addr add 203.0.113.4/24 dev br0
+  in_ns pub ip link set br0 up
+}
+
+# build_router NODE WAN_ADDR LAN_PREFIX(e.g. 192.168.1) HOST
+build_router() {
+  local node=$1 wan=$2 lan=$3 host=$4
+  add_node "$node"
+  link "$node" wan pub "$node"
+  in_ns pub ip link set "$node" master br0
+  in_ns "$node" ip addr add "$wan/24" dev wan
+  in_ns "$node" ip route add default via 203.0.113.1
+  add_node "$host"
+  link "$node" lan "$host" eth0
+  in_ns "$node" ip addr add "$lan.1/24" dev lan
+  in_ns "$host" ip addr add "$lan.2/24" dev eth0
+  in_ns "$host" ip route add default via "$lan.1"
+  in_ns "$node" sysctl -qw net.ipv4.ip_forward=1
+  router_ruleset "$lan" "${5:-}" | in_ns "$node" nft -f -
+}
+
+# A home router: NAT out of wan, unsolicited WAN input dropped, forwarding only lan->wan and replies,
+# plus the three chains miniupnpd fills (it jumps nowhere itself; we jump to its chains).
+router_ruleset() {
+  local lan=$1 masq=${2:-}
+  cat <<EOF
+table inet ${PREFIX} {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    iifname "wan" ct state established,related accept
+    iifname "wan" jump miniupnpd
+    iifname "wan" drop
+  }
+  chain forward {
+    type filter hook forward priority 0; policy drop;
+    ct state established,related accept
+    iifname "lan" oifname "wan" accept
+    jump miniupnpd
+  }
+  chain miniupnpd {
+  }
+  chain prerouting {
+    type nat hook prerouting priority -100; policy accept;
+    jump prerouting_miniupnpd
+  }
+  chain postrouting {
+    type nat hook postrouting priority 100; policy accept;
+    jump postrouting_miniupnpd
+    jump masq
+  }
+  chain masq {
+    oifname "wan" ip saddr $lan.0/24 masquerade $masq
+  }
+  chain prerouting_miniupnpd {
+  }
+  chain postrouting_miniupnpd {
+  }
+}
+EOF
+}
+
+# --- servers ----------------------------------------------------------------------------------------
+
+# start NAME NODE cmd...: runs in the background in NODE, records its PID in $RUN/NAME.pid.
+start() {
+  local name=$1 node=$2; shift 2
+  in_ns "$node" "$@" >"$RUN/$name.log" 2>&1 &
+  echo $! >"$RUN/$name.pid"
+}
+
+# wait_listen NODE PROTO PORT: until something listens there (ss), at most 20 s (miniupnpd first
+# runs its STUN probes against coturn, a few seconds).
+wait_listen() {
+  local node=$1 proto=$2 port=$3 i
+  for i in $(seq 1 400); do
+    if in_ns "$node" ss -Hln "-$proto" "sport = :$port" 2>/dev/null | grep -q .; then return 0; fi
+    sleep 0.05
+  done
+  log "nothing listens on port $port/$proto in $node; log:"
+  cat "$RUN"/*.log >&2 || true
+  return 1
+}
+
+start_coturn() {
+  start turnserver pub turnserver -n --stun-only --no-cli --no-tls --no-dtls \
+    -L 203.0.113.1 -L 203.0.113.4 -p 3478 --alt-listening-port 3479 \
+    --log-file stdout --simple-log --pidfile "$RUN/turnserver.own.pid"
+  wait_listen pub u 3478
+  wait_listen pub u 3479
+}
+
+miniupnpd_conf() {
+  cat <<EOF
+ext_ifname=wan
+listening_ip=lan
+http_port=5000
+enable_upnp=yes
+enable_natpmp=yes
+secure_mode=yes
+ipv6_disable=yes
+system_uptime=yes
+notify_interval=60
+uuid=9b1c1d2e-0000-4000-8000-00000000000a
+friendly_name=pairctl lab rtrA
+ext_perform_stun=yes
+ext_stun_host=203.0.113.1
+ext_stun_port=3478
+upnp_table_name=${PREFIX}
+upnp_nat_table_name=${PREFIX}
+upnp_forward_chain=miniupnpd
+upnp_nat_chain=prerouting_miniupnpd
+upnp_nat_postrouting_chain=postrouting_miniupnpd
+allow 1024-65535 192.168.1.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+}
+
+start_miniupnpd() {
+  miniupnpd_conf >"$RUN/miniupnpd.conf"
+  start miniupnpd rtrA miniupnpd -d -f "$RUN/miniupnpd.conf" -P "$RUN/miniupnpd.own.pid"
+  wait_listen rtrA t 5000
+  wait_listen rtrA u 5351
+}
+
+# --- commands ---------------------------------------------------------------------------------------
+
+up() {
+  require_root
+  down
+  ensure_packages
+  mkdir -p "$RUN"
+  build_pub
+  build_router rtrA 203.0.113.2 192.168.1 hostA
+  build_router rtrB 203.0.113.3 192.168.2 hostB
+  start_coturn
+  start_miniupnpd
+  log "up (run dir $RUN)"
+}
+
+# Kills the recorded PIDs, then anything still running inside our own namespaces, then the namespaces.
+down() {
+  require_root
+  local f pid node
+  for f in "$RUN"/*.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  for node in "${NODES[@]}"; do
+    ip netns list | grep -qw "$(ns "$node")" || continue
+    for pid in $(ip netns pids "$(ns "$node")" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  done
+  sleep 0.1
+  for node in "${NODES[@]}"; do
+    ip netns list | grep -qw "$(ns "$node")" || continue
+    for pid in $(ip netns pids "$(ns "$node")" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$(ns "$node")"
+  done
+  rm -rf "$RUN"
+}
+
+status() {
+  local node
+  for node in "${NODES[@]}"; do
+    echo "$(ns "$node"): pids $(ip netns pids "$(ns "$node")" 2>/dev/null | tr '\n' ' ')"
+  done
+  in_ns rtrA nft list table inet "$PREFIX"
+}
+
+nat_b() {
+  local mode=$1 masq=
+  case $mode in
+    plain) ;;
+    random) masq=random ;;
+    *) echo "usage: lab.sh nat-b plain|random" >&2; exit 2 ;;
+  esac
+  in_ns rtrB nft flush chain inet "$PREFIX" masq
+  in_ns rtrB nft add rule inet "$PREFIX" masq oifname wan ip saddr 192.168.2.0/24 masquerade $masq
+  in_ns rtrB conntrack -F >/dev/null 2>&1 || true
+}
+
+case ${1:-} in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  nat-b) nat_b "${2:-}" ;;
+  exec) shift; node=$1; shift; in_ns "$node" "$@" ;;
+  *) echo "usage: lab.sh up|down|status|nat-b plain|random|exec NODE cmd..." >&2; exit 2 ;;
+esac
