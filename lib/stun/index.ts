@@ -52,6 +52,8 @@ export {
   type StunMessage,
   tryDecodeMessage,
 } from './message.js'
+export { type StunReply, StunServer, type StunServerCounters, type StunServerOptions } from './server.js'
+export { type RunningStunServer, type StartStunServerOptions, startStunServer } from './server-io.js'
 export {
   ClientTransaction,
   errorFromResponse,
