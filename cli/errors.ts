@@ -19,7 +19,7 @@ export class CliError extends PairctlError {
   }
 }
 
-/** Exact error codes with a dedicated exit code; anything else falls back to {@link byPattern}. */
+/** Error code → exit code (`spec/control.md` §8); codes not listed exit 1. */
 const EXIT_BY_CODE: Record<string, ExitCodeValue> = {
   CLI_USAGE: ExitCode.USAGE,
   CLI_CANCELLED: ExitCode.CANCELLED,
@@ -29,22 +29,20 @@ const EXIT_BY_CODE: Record<string, ExitCodeValue> = {
   IDENTITY_INSTANCE_LOCKED: ExitCode.DAEMON,
   CONTROL_DAEMON_RUNNING: ExitCode.DAEMON,
   CONTROL_NOT_RUNNING: ExitCode.DAEMON,
+  PAIRING_WRONG_CODE: ExitCode.WRONG_CODE,
+  PAIRING_CODE_BURNED: ExitCode.WRONG_CODE,
+  PAIRING_EXPIRED: ExitCode.TIMEOUT,
+  PAIRING_TIMEOUT: ExitCode.TIMEOUT,
+  PAIRING_NOT_FOUND: ExitCode.TIMEOUT,
+  PAIRING_CANCELLED: ExitCode.CANCELLED,
+  PAIRING_REJECTED: ExitCode.CANCELLED,
+  PAIRING_BAD_CODE: ExitCode.USAGE,
+  PAIRING_UNKNOWN_WORD: ExitCode.USAGE,
+  PAIRING_BAD_OPTION: ExitCode.USAGE,
 }
 
-/**
- * The process exit code for an error (`spec/control.md` §8). Pairing error codes are matched by their
- * meaning (wrong code, timeout, cancel) so that a code added later by `lib/pairing` still maps sensibly.
- */
+/** The process exit code for an error (`spec/control.md` §8). */
 export function exitCodeFor(err: unknown): ExitCodeValue {
   if (!(err instanceof PairctlError)) return ExitCode.FAILED
-  return EXIT_BY_CODE[err.code] ?? byPattern(err.code)
-}
-
-function byPattern(code: string): ExitCodeValue {
-  if (/WRONG_CODE|BAD_CODE|BURNED|PAKE|SAS_MISMATCH|AUTH|CODE_USED|BAD_PROOF/.test(code))
-    return ExitCode.WRONG_CODE
-  if (/TIMEOUT|EXPIRED|NOT_FOUND/.test(code)) return ExitCode.TIMEOUT
-  if (/CANCEL|ABORT|REJECT/.test(code)) return ExitCode.CANCELLED
-  if (/USAGE|INVALID_CODE|BAD_ARG/.test(code)) return ExitCode.USAGE
-  return ExitCode.FAILED
+  return EXIT_BY_CODE[err.code] ?? ExitCode.FAILED
 }

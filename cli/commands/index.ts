@@ -1,6 +1,18 @@
 import type { Command } from '../command.js'
+import { devicesCommand } from './devices.js'
 import { idCommand } from './id.js'
+import { startCommand } from './start.js'
+import { statusCommand } from './status.js'
+import { stopCommand } from './stop.js'
+import { unpairCommand } from './unpair.js'
 
 /** Every `pairctl` subcommand, in the order `--help` lists them. */
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own argument type
-export const COMMANDS: Command<any>[] = [idCommand]
+export const COMMANDS: Command<any>[] = [
+  idCommand,
+  startCommand,
+  stopCommand,
+  statusCommand,
+  devicesCommand,
+  unpairCommand,
+]

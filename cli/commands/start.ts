@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process'
+import { mkdir, open, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Argv } from 'yargs'
+import { ControlError } from '../../lib/control/errors.js'
+import { createNode, startDaemon } from '../../lib/node/index.js'
+import type { Command } from '../command.js'
+import type { Context } from '../context.js'
+import { connectDaemon } from '../daemon-client.js'
+import { ExitCode } from '../exit-codes.js'
+import { type NetworkArgs, networkFlags, networkOptions, nodeOptions } from '../network-options.js'
+import { packageVersion } from '../version.js'
+
+/** File the detached daemon writes its output to, in the instance directory. */
+export const DAEMON_LOG = 'daemon.log'
+/** How long `start` waits for a detached daemon to answer on its socket. */
+const START_TIMEOUT_MS = 20_000
+
+interface StartArgs extends NetworkArgs {
+  foreground: boolean
+}
+
+/** `pairctl start`: runs the instance's daemon, detached unless `--foreground`. */
+export const startCommand: Command<StartArgs> = {
+  command: 'start',
+  describe: 'Start the daemon for this instance (detached; --foreground to stay attached)',
+  builder: (yargs: Argv) =>
+    networkOptions(yargs)
+      .option('foreground', {
+        type: 'boolean',
+        default: false,
+        describe: 'Run in this process, log to stdout',
+      })
+      .example('$0 --instance alice start --foreground', 'run alice in the terminal, Ctrl-C stops it'),
+  async run(args, ctx) {
+    const running = await connectDaemon(ctx)
+    if (running !== null) {
+      await running.close()
+      throw ControlError.daemonRunning(ctx.instance, running.hello.pid)
+    }
+    return args.foreground ? runForeground(args, ctx) : detach(args, ctx)
+  },
+}
+
+async function runForeground(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK> {
+  const node = await createNode({ ...nodeOptions(args, ctx), signal: ctx.signal })
+  try {
+    const daemon = await startDaemon(node, packageVersion())
+    const status = node.status(packageVersion())
+    ctx.out.emit(
+      { type: 'started', pid: process.pid, deviceId: node.deviceId, socket: daemon.socketPath, status },
+      () =>
+        [
+          `pairctl daemon for instance "${ctx.instance}" running (pid ${process.pid})`,
+          `  device ID ${node.deviceId}`,
+          ...status.listen.map((a) => `  listening ${a.protocol} ${a.host}:${a.port}`),
+          `  control socket ${daemon.socketPath}`,
+        ].join('\n'),
+    )
+    await Promise.race([daemon.stopRequested, aborted(ctx.signal)])
+    ctx.out.emit({ type: 'stopping' }, () => 'stopping…')
+    await daemon.close()
+  } finally {
+    await node.close()
+  }
+  return ExitCode.OK
+}
+
+/** Starts `pairctl start --foreground` as a detached child logging to daemon.log; waits until it answers. */
+async function detach(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK> {
+  await mkdir(ctx.dir, { recursive: true, mode: 0o700 })
+  const logPath = join(ctx.dir, DAEMON_LOG)
+  const log = await open(logPath, 'a', 0o600)
+  const argv = [...process.execArgv, process.argv[1]!, 'start', '--foreground', '--instance', ctx.instance]
+  const child = spawn(process.execPath, [...argv, ...networkFlags(args)], {
+    detached: true,
+    stdio: ['ignore', log.fd, log.fd],
+  })
+  await log.close()
+  let exited: number | null = null
+  child.once('exit', (code) => (exited = code ?? 1))
+  child.unref()
+  const pid = await waitForSocket(ctx, () => exited, logPath)
+  ctx.out.emit({ type: 'started', pid, log: logPath }, () => `daemon started (pid ${pid}); log: ${logPath}`)
+  return ExitCode.OK
+}
+
+async function waitForSocket(ctx: Context, exitCode: () => number | null, logPath: string): Promise<number> {
+  const deadline = Date.now() + START_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    const client = await connectDaemon(ctx).catch(() => null)
+    if (client !== null) {
+      await client.close()
+      return client.hello.pid
+    }
+    const code = exitCode()
+    if (code !== null) throw await startFailed(logPath, `exited with code ${code}`)
+    await sleep(50, undefined, { signal: ctx.signal })
+  }
+  throw await startFailed(logPath, `did not answer within ${START_TIMEOUT_MS / 1000} s`)
+}
+
+async function startFailed(logPath: string, what: string): Promise<ControlError> {
+  const tail = (await readFile(logPath, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n')
+  return new ControlError('CONTROL_START_FAILED', `the daemon ${what}; last lines of ${logPath}:\n${tail}`)
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+}

@@ -1,0 +1,75 @@
+import type { AddressInfo, DeviceInfo, PairingProgress, Status } from '../lib/control/protocol.js'
+
+/** `pairctl status` for people (`spec/control.md` §8). `online` null reads as "unknown", never "offline". */
+export function formatStatus(status: Status, running: boolean): string {
+  const lines = [
+    `Device ID   ${status.deviceId}`,
+    `Name        ${status.name}`,
+    `Daemon      ${running ? `running (pid ${status.pid}, version ${status.version})` : 'not running (pairctl start)'}`,
+  ]
+  if (running) {
+    lines.push(
+      `Listening   ${formatAddresses(status.listen)}`,
+      `External    ${formatAddresses(status.external)}`,
+      `NAT type    ${status.natType}`,
+      `DHT         ${status.dht.routingTableSize} nodes in the routing table${bootstrapNote(status)}`,
+    )
+  }
+  lines.push(`Paired      ${status.paired.length === 0 ? 'no devices' : `${status.paired.length} device(s)`}`)
+  for (const peer of status.paired) lines.push(`  ${formatDevice(peer)}  online: ${onlineWord(peer.online)}`)
+  return lines.join('\n')
+}
+
+function formatAddresses(addresses: AddressInfo[]): string {
+  if (addresses.length === 0) return 'none known'
+  return addresses.map((a) => `${a.protocol} ${hostPort(a.host, a.port)} (${a.source})`).join(', ')
+}
+
+function bootstrapNote(status: Status): string {
+  return status.dht.bootstrap.length === 0 ? '' : `; bootstrap ${status.dht.bootstrap.join(', ')}`
+}
+
+function onlineWord(online: boolean | null): string {
+  if (online === null) return 'unknown (presence is not tracked yet)'
+  return online ? 'yes' : 'no'
+}
+
+/** `HOST:PORT`, bracketing IPv6. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+}
+
+/** One device on one line. */
+export function formatDevice(device: DeviceInfo): string {
+  return `"${device.name}" ${device.deviceId} (${device.type}, paired ${device.pairedAt})`
+}
+
+/** One pairing step in plain words, or null for steps not shown to people. */
+export function formatProgress(progress: PairingProgress): string | null {
+  switch (progress.type) {
+    case 'code':
+      return formatCode(progress.code, progress.expiresAt)
+    case 'advertised':
+      return `advertised; waiting for the other device (reachable at ${progress.addresses.join(', ') || 'no address'})`
+    case 'searching':
+      return 'looking up the code…'
+    case 'found':
+      return `found the other device at ${progress.addresses.join(', ')}`
+    case 'peer-connected':
+      return `peer connected (${progress.address})`
+    case 'verifying':
+      return 'verifying the code…'
+    case 'sas':
+      return `security code: ${progress.sas}`
+    case 'paired':
+      return `paired with ${formatDevice(progress.device)}`
+    case 'failed':
+      return null
+  }
+}
+
+function formatCode(code: string, expiresAt: string): string {
+  const line = '─'.repeat(code.length + 4)
+  const expires = new Date(expiresAt).toLocaleTimeString()
+  return `\nPairing code (valid until ${expires}):\n\n  ┌${line}┐\n  │  ${code}  │\n  └${line}┘\n\nOn the other device run:  pairctl join ${code}\n`
+}

@@ -1,0 +1,17 @@
+/**
+ * Constants of the control API (`spec/control.md` §2-3).
+ * @module
+ */
+
+/** Protocol version; also the URL path `/v1` a client asks for. Bumped on any incompatible change. */
+export const CONTROL_PROTOCOL_VERSION = 1
+/** The URL path of the current version. */
+export const CONTROL_PATH = `/v${CONTROL_PROTOCOL_VERSION}`
+/** File name of the control socket inside the instance directory. */
+export const CONTROL_SOCKET_FILE = 'control.sock'
+/** Mode of the control socket: owner only (a socket's connect permission is its write bit). */
+export const CONTROL_SOCKET_MODE = 0o600
+/** Largest accepted message; control messages are small, anything bigger is abuse. */
+export const CONTROL_MAX_MESSAGE_BYTES = 64 * 1024
+/** How long a client waits for the server's hello before giving up. */
+export const CONTROL_HELLO_TIMEOUT_MS = 5_000

@@ -1,0 +1,49 @@
+import { PairctlError } from '../errors.js'
+
+/** Errors of the control API (`spec/control.md` §6); the code travels in `error.code` of a response. */
+export class ControlError extends PairctlError {
+  /** No daemon answers on the instance's socket. */
+  static notRunning(instance: string): ControlError {
+    return new ControlError(
+      'CONTROL_NOT_RUNNING',
+      `no pairctl daemon is running for instance "${instance}"; start one with: pairctl start --instance ${instance}`,
+    )
+  }
+
+  /** A daemon already owns the instance. */
+  static daemonRunning(instance: string, pid: number | null): ControlError {
+    const owner = pid === null ? '' : ` (process ${pid})`
+    return new ControlError(
+      'CONTROL_DAEMON_RUNNING',
+      `a pairctl daemon is already running for instance "${instance}"${owner}; stop it with: pairctl stop --instance ${instance}`,
+    )
+  }
+
+  /** A malformed or schema-violating message. `remote` is true when the other side sent it. */
+  static badMessage(detail: string, remote: boolean): ControlError {
+    return new ControlError('CONTROL_BAD_MESSAGE', `malformed control message: ${detail}`, { remote })
+  }
+
+  /** The method name is not part of this protocol version. */
+  static unknownMethod(method: string): ControlError {
+    return new ControlError('CONTROL_UNKNOWN_METHOD', `unknown control method "${method}"`, { remote: true })
+  }
+
+  /** The server speaks another protocol version. */
+  static versionMismatch(detail: string): ControlError {
+    return new ControlError(
+      'CONTROL_VERSION_MISMATCH',
+      `the daemon speaks another control protocol (${detail}); restart it with this pairctl version`,
+    )
+  }
+
+  /** The connection closed before an answer arrived. */
+  static closed(): ControlError {
+    return new ControlError('CONTROL_CLOSED', 'the daemon closed the control connection', { remote: true })
+  }
+
+  /** A remote error reconstructed from a response's `error` member. */
+  static fromRemote(code: string, message: string): ControlError {
+    return new ControlError(code, message, { remote: true })
+  }
+}

@@ -1,0 +1,204 @@
+import { EventEmitter } from 'node:events'
+import { hostname } from 'node:os'
+import createDebug from 'debug'
+import { AsyncQueue } from '../control/async-queue.js'
+import type { DeviceInfo, PairingProgress, Status } from '../control/protocol.js'
+import {
+  type Identity,
+  instanceDir,
+  loadOrCreateIdentity,
+  lockInstance,
+  pairctlHome,
+} from '../identity/index.js'
+import { type PairedDevice, PairedDeviceStore } from '../pairing/store.js'
+import { deviceInfo, findDevice } from './devices.js'
+import { OFFLINE_ENGINE, type PairingEngine } from './engine.js'
+import { NodeError, type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './options.js'
+import { type PairingRequest, PairingRun } from './pairing-run.js'
+import { Resources } from './resources.js'
+
+const debug = createDebug('pairctl:node')
+
+/** Events of a {@link PairctlNode} (`spec/control.md` §5). */
+export interface NodeEventMap {
+  pairing: [{ sessionId: string; progress: PairingProgress }]
+  'device-added': [DeviceInfo]
+  'device-removed': [DeviceInfo]
+}
+/** One node event, as yielded by {@link PairctlNode.events}. */
+export type NodeEvent = {
+  [K in keyof NodeEventMap]: { type: K; data: NodeEventMap[K][0] }
+}[keyof NodeEventMap]
+
+/**
+ * A running pairctl node: identity, paired-device store and instance lock, composed with the DHT, address
+ * discovery and pairing listener. Create with {@link createNode}; release everything with `close()`.
+ */
+export class PairctlNode extends EventEmitter<NodeEventMap> {
+  private closing: Promise<void> | null = null
+  private readonly subscribers = new Set<AsyncQueue<NodeEvent>>()
+  private readonly runs = new Set<PairingRun>()
+  private readonly closeController = new AbortController()
+
+  /** @internal use {@link createNode} */
+  constructor(
+    readonly identity: Identity,
+    readonly dir: string,
+    readonly instance: string,
+    readonly name: string,
+    readonly options: ResolvedNodeOptions,
+    private readonly store: PairedDeviceStore,
+    private readonly pairing: PairingEngine,
+    private readonly resources: Resources,
+  ) {
+    super()
+    resources.defer('event streams', () => {
+      for (const queue of this.subscribers) queue.end()
+    })
+  }
+
+  get deviceId(): string {
+    return this.identity.deviceId
+  }
+
+  /** Every paired device, oldest first. */
+  devices(): DeviceInfo[] {
+    return this.store.list().map(deviceInfo)
+  }
+
+  /** Forgets the device `text` names (ID, ID prefix or name); returns what was removed. */
+  async unpair(text: string): Promise<DeviceInfo> {
+    this.assertOpen()
+    const device = findDevice(this.store.list(), text)
+    await this.store.remove(device.deviceId)
+    const info = deviceInfo(device)
+    this.publish('device-removed', info)
+    return info
+  }
+
+  /**
+   * Generates a pairing code and waits for a peer (`spec/control.md` §4.3): iterate the returned run for
+   * progress (`code`, `advertised`, `peer-connected`, `verifying`, [`sas`], `paired` | `failed`).
+   */
+  generate(request: PairingRequest = {}): PairingRun {
+    return this.startRun(request, (run) => this.pairing.generate(run, request))
+  }
+
+  /** Joins the pairing `code` names; progress as for {@link PairctlNode.generate}. */
+  join(code: string, request: PairingRequest = {}): PairingRun {
+    return this.startRun(request, (run) => this.pairing.join(run, code, request))
+  }
+
+  private startRun(request: PairingRequest, body: (run: PairingRun) => Promise<PairedDevice>): PairingRun {
+    const run = new PairingRun((r, progress) => this.publish('pairing', { sessionId: r.sessionId, progress }))
+    const unlink = linkSignals(run, [request.signal, this.closeController.signal])
+    this.runs.add(run)
+    Promise.resolve()
+      .then(() => {
+        this.assertOpen()
+        return body(run)
+      })
+      .then((device) => this.paired(run, device))
+      .catch((err) => run.fail(err))
+      .finally(() => {
+        unlink()
+        this.runs.delete(run)
+      })
+    return run
+  }
+
+  private async paired(run: PairingRun, device: PairedDevice): Promise<void> {
+    await this.store.add(device)
+    const info = deviceInfo(device)
+    run.succeed(info)
+    this.publish('device-added', info)
+  }
+
+  /** A snapshot for `pairctl status` (`spec/control.md` §4.1). */
+  status(version: string): Status {
+    const { routingTableSize, ...network } = this.pairing.status()
+    return {
+      deviceId: this.deviceId,
+      instance: this.instance,
+      name: this.name,
+      pid: process.pid,
+      version,
+      ...network,
+      dht: { routingTableSize: routingTableSize, bootstrap: this.options.bootstrap },
+      paired: this.devices().map((device) => ({ ...device, online: null })),
+    }
+  }
+
+  /** Every node event from now until `close()` or until the loop breaks. */
+  events(): AsyncIterableIterator<NodeEvent> {
+    const queue = new AsyncQueue<NodeEvent>(() => this.subscribers.delete(queue))
+    if (this.closing === null) this.subscribers.add(queue)
+    else queue.end()
+    return queue
+  }
+
+  /** Emits `type` to listeners and to every {@link PairctlNode.events} iterator. */
+  protected publish<K extends keyof NodeEventMap>(type: K, data: NodeEventMap[K][0]): void {
+    for (const queue of this.subscribers) queue.push({ type, data } as NodeEvent)
+    ;(this.emit as (type: K, data: NodeEventMap[K][0]) => boolean)(type, data)
+  }
+
+  /** Withdraws adverts, removes port mappings, closes every socket and timer, releases the lock. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closeController.abort(NodeError.closed())
+    await Promise.allSettled([...this.runs].map((run) => run.result))
+    await this.resources.closeAll()
+    debug('node %s closed', this.deviceId)
+  }
+
+  get closed(): boolean {
+    return this.closing !== null
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== null) throw NodeError.closed()
+  }
+}
+
+/**
+ * Starts a node for one instance (`spec/control.md` §1): loads or creates its identity, takes the
+ * instance lock (`IDENTITY_INSTANCE_LOCKED` if another process owns it), opens the paired-device store,
+ * and brings up the network parts. On any failure everything acquired so far is released.
+ */
+export async function createNode(options: NodeOptions = {}): Promise<PairctlNode> {
+  const resolved = resolveNodeOptions(options)
+  const instance = resolved.instance ?? 'default'
+  const dir = resolved.dir ?? instanceDir(instance, resolved.home ?? pairctlHome())
+  const resources = new Resources()
+  try {
+    const identity = await loadOrCreateIdentity(dir)
+    if (resolved.lock) {
+      const lock = await lockInstance(dir)
+      resources.defer('instance lock', () => lock.release())
+    }
+    const store = await PairedDeviceStore.open(dir)
+    const name = resolved.deviceInfo?.name ?? hostname()
+    return new PairctlNode(identity, dir, instance, name, resolved, store, OFFLINE_ENGINE, resources)
+  } catch (err) {
+    await resources.closeAll()
+    throw err
+  }
+}
+
+/** Cancels `run` when any of `signals` aborts; returns the function that stops watching. */
+function linkSignals(run: PairingRun, signals: (AbortSignal | undefined)[]): () => void {
+  const watched = signals.filter((signal): signal is AbortSignal => signal !== undefined)
+  const onAbort = (event: Event) => run.cancel((event.target as AbortSignal).reason)
+  for (const signal of watched) {
+    if (signal.aborted) run.cancel(signal.reason)
+    else signal.addEventListener('abort', onAbort, { once: true })
+  }
+  return () => {
+    for (const signal of watched) signal.removeEventListener('abort', onAbort)
+  }
+}

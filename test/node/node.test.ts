@@ -1,0 +1,43 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { createNode } from '../../lib/node/index.js'
+
+async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'pairctl-node-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return join(dir, 'instance')
+}
+
+t.test('one node per instance directory: the second is refused until the first closes', async (t) => {
+  const dir = await tempDir(t)
+  const first = await createNode({ dir, host: '127.0.0.1' })
+  await t.rejects(createNode({ dir, host: '127.0.0.1' }), { code: 'IDENTITY_INSTANCE_LOCKED' })
+  const deviceId = first.deviceId
+  await first.close()
+  const second = await createNode({ dir, host: '127.0.0.1' })
+  t.equal(second.deviceId, deviceId, 'same identity after restart')
+  await second.close()
+})
+
+t.test('bad options are NODE_BAD_OPTION naming the field', async (t) => {
+  await t.rejects(createNode({ dir: await tempDir(t), bootstrap: ['nohost'] }), {
+    code: 'NODE_BAD_OPTION',
+    message: /bootstrap/,
+  })
+  await t.rejects(createNode({ dir: await tempDir(t), port: 70000 }), {
+    code: 'NODE_BAD_OPTION',
+    message: /port/,
+  })
+})
+
+t.test('unpair of an unknown device fails; events end on close', async (t) => {
+  const node = await createNode({ dir: await tempDir(t), host: '127.0.0.1' })
+  await t.rejects(node.unpair('bob'), { code: 'NODE_UNKNOWN_DEVICE' })
+  const events = node.events()
+  const next = events.next()
+  await node.close()
+  t.same(await next, { value: undefined, done: true })
+  await t.rejects(node.unpair('bob'), { code: 'NODE_CLOSED' })
+})
