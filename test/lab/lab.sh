@@ -28,6 +28,7 @@ COMMANDS=(ip nft conntrack turnserver stun miniupnpd upnpc natpmpc)
 ns() { echo "${PREFIX}-$1"; }
 in_ns() { local node=$1; shift; ip netns exec "$(ns "$node")" "$@"; }
 log() { echo "lab: $*" >&2; }
+ns_exists() { ip netns list | awk '{print $1}' | grep -qxF "$(ns "$1")"; }
 
 require_root() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -218,12 +219,12 @@ down() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   done
   for node in "${NODES[@]}"; do
-    ip netns list | grep -qw "$(ns "$node")" || continue
+    ns_exists "$node" || continue
     for pid in $(ip netns pids "$(ns "$node")" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   done
   sleep 0.1
   for node in "${NODES[@]}"; do
-    ip netns list | grep -qw "$(ns "$node")" || continue
+    ns_exists "$node" || continue
     for pid in $(ip netns pids "$(ns "$node")" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns del "$(ns "$node")"
   done

@@ -1,0 +1,95 @@
+/**
+ * Port mapping end to end in the namespace lab (spec/portmap.md §8): hostA maps TCP and UDP ports on
+ * rtrA's miniupnpd with UPnP, NAT-PMP and PCP in turn; a process in pub reaches hostA's echo servers
+ * through each mapping; after close() the mapping is gone (no reply, no nft rule, upnpc lists nothing).
+ * Needs root; run with `npm run test:lab`.
+ */
+import t from 'tap'
+import type { Mapping, MappingMethod } from '../../lib/portmap/index.js'
+import { type Agent, Lab, labUnavailable } from './helpers/lab.js'
+
+const unavailable = labUnavailable()
+if (unavailable) {
+  t.fail(unavailable)
+} else {
+  const lab = new Lab('pctl-pm')
+  lab.up()
+  t.teardown(() => lab.down())
+  const hostA = await lab.agent('hostA')
+  const pub = await lab.agent('pub')
+  t.teardown(async () => {
+    await hostA.stop()
+    await pub.stop()
+  })
+  await runTests(lab, hostA, pub)
+}
+
+async function runTests(lab: Lab, hostA: Agent, pub: Agent): Promise<void> {
+  const probe = (protocol: string, host: string, port: number, payload: string, timeoutMs = 3000) =>
+    pub.call<string>('probe', { protocol, host, port, payload, timeoutMs })
+  const natRules = () => lab.exec('rtrA', 'nft', ['list', 'chain', 'inet', 'pctl-pm', 'prerouting_miniupnpd'])
+
+  await t.test('without a mapping, pub cannot reach hostA through rtrA', async (t) => {
+    await hostA.call('echoServer', { protocol: 'tcp', port: 41999 })
+    await t.rejects(probe('tcp', '203.0.113.2', 41999, 'x', 1000), { message: 'timeout' })
+  })
+
+  const methods: MappingMethod[] = ['upnp', 'natpmp', 'pcp']
+  for (const [i, method] of methods.entries()) {
+    await t.test(`${method}: map TCP and UDP, reach them from pub, gone after close()`, async (t) => {
+      const tcpPort = 41000 + i
+      const udpPort = 42000 + i
+      await hostA.call('echoServer', { protocol: 'tcp', port: tcpPort })
+      await hostA.call('echoServer', { protocol: 'udp', port: udpPort })
+      await hostA.call('mapper', { name: method, options: { gateway: '192.168.1.1', protocols: [method] } })
+      t.equal(
+        await hostA.call('externalAddress', { name: method }),
+        '203.0.113.2',
+        'reserved external address',
+      )
+
+      const tcp = await hostA.call<Mapping>('map', {
+        name: method,
+        request: { protocol: 'tcp', internalPort: tcpPort, lifetimeS: 600 },
+      })
+      const udp = await hostA.call<Mapping>('map', {
+        name: method,
+        request: { protocol: 'udp', internalPort: udpPort, lifetimeS: 600 },
+      })
+      t.match(tcp, { method, protocol: 'tcp', externalHost: '203.0.113.2', externalPort: tcpPort })
+      t.match(udp, { method, protocol: 'udp', externalHost: '203.0.113.2', externalPort: udpPort })
+
+      t.equal(await probe('tcp', tcp.externalHost, tcp.externalPort, `tcp-${method}`), `echo:tcp-${method}`)
+      t.equal(await probe('udp', udp.externalHost, udp.externalPort, `udp-${method}`), `echo:udp-${method}`)
+      t.match(natRules(), new RegExp(`dport ${tcpPort} dnat ip to 192\\.168\\.1\\.2:${tcpPort}`))
+      if (method === 'upnp')
+        t.match(lab.exec('hostA', 'upnpc', ['-i', '-l']), new RegExp(`TCP\\s+${tcpPort}->`))
+
+      await hostA.call('close', { name: method })
+      t.notMatch(natRules(), new RegExp(`dport (${tcpPort}|${udpPort}) `), 'miniupnpd removed the rules')
+      await t.rejects(probe('tcp', tcp.externalHost, tcp.externalPort, 'again', 1000), { message: 'timeout' })
+      await t.rejects(probe('udp', udp.externalHost, udp.externalPort, 'again', 1000), { message: 'timeout' })
+      if (method === 'upnp') t.notMatch(lab.exec('hostA', 'upnpc', ['-i', '-l']), new RegExp(`${tcpPort}->`))
+    })
+  }
+
+  await t.test('our external address agrees with the reference clients natpmpc and upnpc', async (t) => {
+    t.match(lab.exec('hostA', 'natpmpc', ['-g', '192.168.1.1']), /Public IP address : 203\.0\.113\.2/)
+    t.match(lab.exec('hostA', 'upnpc', ['-i', '-s']), /ExternalIPAddress = 203\.0\.113\.2/)
+  })
+
+  await t.test(
+    'with no options: gateway from /proc/net/route, PCP first; upnpc lists our mapping until close()',
+    async (t) => {
+      await hostA.call('mapper', { name: 'default', options: {} })
+      const m = await hostA.call<Mapping>('map', {
+        name: 'default',
+        request: { protocol: 'udp', internalPort: 43000 },
+      })
+      t.equal(m.method, 'pcp', 'with no options: default gateway from /proc/net/route, PCP tried first')
+      t.match(lab.exec('hostA', 'upnpc', ['-i', '-l']), /UDP\s+43000->192\.168\.1\.2:43000/)
+      await hostA.call('close', { name: 'default' })
+      t.notMatch(lab.exec('hostA', 'upnpc', ['-i', '-l']), /43000->/)
+    },
+  )
+}
