@@ -7,5 +7,8 @@ export interface Command<A> {
   command: string | string[]
   describe: string
   builder: (yargs: Argv<GlobalArgs>) => Argv<unknown>
-  run(args: A & GlobalArgs, ctx: Context): Promise<ExitCodeValue>
+  run(args: A & GlobalArgs, ctx: Context): Promise<ExitCodeValue | number>
+  /** Nested commands (`pair generate`); `run` is then never reached, yargs demands a subcommand. */
+  // biome-ignore lint/suspicious/noExplicitAny: each subcommand has its own argument type
+  subcommands?: Command<any>[]
 }

@@ -61,7 +61,11 @@ function register<A>(
   signal: AbortSignal,
   result: { code: number },
 ) {
-  parser.command(command.command, command.describe, command.builder, async (args) => {
+  const builder = (yargs: Argv<GlobalArgs>) => {
+    for (const sub of command.subcommands ?? []) register(yargs, sub, signal, result)
+    return command.builder(yargs)
+  }
+  parser.command(command.command, command.describe, builder, async (args) => {
     result.code = await invoke(command, args as unknown as A & GlobalArgs, signal)
   })
 }

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js'
 import { devicesCommand } from './devices.js'
 import { idCommand } from './id.js'
+import { generateCommand, joinCommand, pairCommand } from './pair.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
 import { stopCommand } from './stop.js'
@@ -10,6 +11,9 @@ import { unpairCommand } from './unpair.js'
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own argument type
 export const COMMANDS: Command<any>[] = [
   idCommand,
+  generateCommand,
+  joinCommand,
+  pairCommand,
   startCommand,
   stopCommand,
   statusCommand,
