@@ -1,0 +1,56 @@
+import { z } from 'zod'
+import { decodeCbor, encodeCbor } from '../cbor.js'
+import { concatBytes, type Ed25519KeyPair, ed25519Verify, utf8 } from '../crypto/index.js'
+import { MAX_APPLICATION_PAYLOAD, STATIC_SIGNATURE_DOMAIN } from './constants.js'
+import { NoiseError } from './errors.js'
+
+const bytes = (min: number, max: number) =>
+  z
+    .instanceof(Uint8Array)
+    .refine((value) => value.length >= min && value.length <= max, 'bad byte string length')
+
+/** The handshake payload map (`spec/noise.md` §2.3): `{identity, sig, app?}`; unknown keys are ignored. */
+export const handshakePayloadSchema = z.object({
+  identity: bytes(32, 32),
+  sig: bytes(64, 64),
+  app: bytes(0, MAX_APPLICATION_PAYLOAD).optional(),
+})
+
+/** What a verified identity payload yields. */
+export interface VerifiedIdentity {
+  identityKey: Uint8Array
+  application: Uint8Array | undefined
+}
+
+/** The bytes the identity key signs (`spec/noise.md` §2.4): `"pairctl/noise-static/v1" || noiseStaticPublicKey`. */
+export function staticSignatureMessage(staticPublicKey: Uint8Array): Uint8Array {
+  return concatBytes(utf8(STATIC_SIGNATURE_DOMAIN), staticPublicKey)
+}
+
+/** Encodes this device's identity payload binding `staticPublicKey` to `identity` (`spec/noise.md` §2.3-2.4). */
+export function encodeHandshakePayload(
+  identity: Ed25519KeyPair,
+  staticPublicKey: Uint8Array,
+  application?: Uint8Array,
+): Uint8Array {
+  if (application !== undefined && application.length > MAX_APPLICATION_PAYLOAD)
+    throw NoiseError.tooLarge('application payload', application.length, MAX_APPLICATION_PAYLOAD)
+  const sig = identity.sign(staticSignatureMessage(staticPublicKey))
+  return encodeCbor({ identity: identity.publicKey, sig, app: application })
+}
+
+/**
+ * Decodes the peer's identity payload and checks its signature over the peer's Noise static key `rs`.
+ * Throws `NOISE_BAD_PAYLOAD` for malformed CBOR and `NOISE_BAD_IDENTITY` for a signature that does not verify.
+ */
+export function verifyHandshakePayload(payload: Uint8Array, remoteStaticKey: Uint8Array): VerifiedIdentity {
+  let decoded: z.output<typeof handshakePayloadSchema>
+  try {
+    decoded = decodeCbor(handshakePayloadSchema, payload)
+  } catch (cause) {
+    throw NoiseError.badPayload('not a pairctl identity payload', cause)
+  }
+  if (!ed25519Verify(decoded.identity, staticSignatureMessage(remoteStaticKey), decoded.sig))
+    throw NoiseError.badIdentity('the identity signature does not cover the Noise static key')
+  return { identityKey: decoded.identity, application: decoded.app }
+}

@@ -1,0 +1,142 @@
+import { concatBytes, type Ed25519KeyPair, equalBytes, utf8, type X25519KeyPair } from '../crypto/index.js'
+import { deviceIdFromPublicKey } from '../identity/device-id.js'
+import { PROLOGUE_LABEL } from './constants.js'
+import { NoiseError } from './errors.js'
+import { HandshakeState, type TransportKeys } from './handshake-state.js'
+import type { HandshakePattern } from './patterns.js'
+import { encodeHandshakePayload, verifyHandshakePayload } from './payload.js'
+import { deriveStaticKey } from './static-key.js'
+
+/** The patterns a pairctl channel runs (`spec/noise.md` §2.1): XX for first contact, IK for reconnects. */
+export type ChannelPattern = 'XX' | 'IK' | 'KK'
+
+/** How one side of a pairctl handshake is set up. */
+export interface SecureHandshakeOptions {
+  role: 'initiator' | 'responder'
+  identity: Ed25519KeyPair
+  /** Default `XX`. */
+  pattern?: ChannelPattern
+  /** Default: {@link deriveStaticKey}(identity). */
+  staticKey?: X25519KeyPair
+  /** The peer's Noise static public key: required for the IK initiator and both KK sides. */
+  remoteStaticKey?: Uint8Array
+  /** Purpose bytes appended to the prologue label (e.g. utf8('pairing')); both sides must agree. */
+  prologue?: Uint8Array
+  /** Application bytes carried (encrypted) in this side's identity payload. */
+  payload?: Uint8Array
+  /** When set, the handshake fails with NOISE_BAD_IDENTITY unless the peer proves this identity key. */
+  remoteIdentityKey?: Uint8Array
+}
+
+/** What a finished handshake established. */
+export interface HandshakeResult {
+  /** Noise `h` (§11.2), for channel binding: equal on both sides, unique per session. */
+  handshakeHash: Uint8Array
+  remoteIdentityKey: Uint8Array
+  /** Computed from the verified identity key, never taken from the peer's word. */
+  remoteDeviceId: string
+  remoteStaticKey: Uint8Array
+  remotePayload: Uint8Array | undefined
+  transport: TransportKeys
+}
+
+/** The prologue of a pairctl handshake (`spec/noise.md` §2.2): label || 0x00 || purpose. */
+export function channelPrologue(purpose: Uint8Array = new Uint8Array(0)): Uint8Array {
+  return concatBytes(utf8(PROLOGUE_LABEL), Uint8Array.of(0), purpose)
+}
+
+/**
+ * A pairctl handshake (`spec/noise.md` §2), sans-I/O: a Noise {@link HandshakeState} whose payloads bind each
+ * side's Ed25519 identity to its Noise static key. Each side sends its identity payload in the first message
+ * where its static key is known to the peer and the payload is encrypted; every other payload is empty.
+ */
+export class SecureHandshake {
+  readonly state: HandshakeState
+  readonly #options: SecureHandshakeOptions
+  readonly #identityMessage: { local: number; remote: number }
+  #remote: { identityKey: Uint8Array; application: Uint8Array | undefined } | undefined
+
+  constructor(options: SecureHandshakeOptions) {
+    const initiator = options.role === 'initiator'
+    const s = options.staticKey ?? deriveStaticKey(options.identity)
+    const pattern = options.pattern ?? 'XX'
+    const rs = pattern === 'XX' ? undefined : options.remoteStaticKey
+    this.state = new HandshakeState({
+      pattern,
+      initiator,
+      prologue: channelPrologue(options.prologue),
+      s,
+      rs,
+    })
+    this.#options = options
+    this.#identityMessage = {
+      local: identityMessageIndex(this.state.pattern, initiator),
+      remote: identityMessageIndex(this.state.pattern, !initiator),
+    }
+  }
+
+  /** True when this side writes the next message. */
+  get isMyTurn(): boolean {
+    return this.state.isMyTurn
+  }
+
+  /** True once the pattern's last message was written or read. */
+  get isFinished(): boolean {
+    return this.state.isFinished
+  }
+
+  /** The next handshake message, with the identity payload when it is this side's turn to prove itself. */
+  writeMessage(): Uint8Array {
+    const index = this.state.messageIndex
+    if (index !== this.#identityMessage.local) return this.state.writeMessage(new Uint8Array(0))
+    const { identity, payload } = this.#options
+    return this.state.writeMessage(encodeHandshakePayload(identity, this.state.s!.publicKey, payload))
+  }
+
+  /** Reads the peer's next message; verifies its identity payload when this message must carry one. */
+  readMessage(message: Uint8Array): void {
+    const index = this.state.messageIndex
+    const payload = this.state.readMessage(message)
+    if (index !== this.#identityMessage.remote) {
+      if (payload.length !== 0) throw NoiseError.badPayload(`message ${index} must have an empty payload`)
+      return
+    }
+    this.#remote = verifyHandshakePayload(payload, this.state.rs!)
+    const expected = this.#options.remoteIdentityKey
+    if (expected !== undefined && !equalBytes(expected, this.#remote.identityKey))
+      throw NoiseError.badIdentity('the peer is not the expected device')
+  }
+
+  /** The established session, once finished. */
+  result(): HandshakeResult {
+    if (!this.isFinished || this.#remote === undefined) throw NoiseError.misuse('handshake not finished')
+    return {
+      handshakeHash: this.state.getHandshakeHash(),
+      remoteIdentityKey: this.#remote.identityKey,
+      remoteDeviceId: deviceIdFromPublicKey(this.#remote.identityKey),
+      remoteStaticKey: this.state.rs!,
+      remotePayload: this.#remote.application,
+      transport: this.state.split(),
+    }
+  }
+}
+
+/**
+ * The first message sent by one side whose payload is encrypted and after which the peer knows that side's
+ * static key (pre-message or an `s` token so far): XX → 1 (responder), 2 (initiator); IK/KK → 0 and 1.
+ */
+function identityMessageIndex(pattern: HandshakePattern, fromInitiator: boolean): number {
+  let staticKnown = (fromInitiator ? pattern.premessages.initiator : pattern.premessages.responder).includes(
+    's',
+  )
+  let keyed = false
+  for (const [index, message] of pattern.messages.entries()) {
+    keyed ||= message.tokens.some((token) => token !== 'e' && token !== 's')
+    if (message.fromInitiator !== fromInitiator) continue
+    staticKnown ||= message.tokens.includes('s')
+    if (staticKnown && keyed) return index
+  }
+  throw NoiseError.misuse(
+    `${pattern.name} does not authenticate the ${fromInitiator ? 'initiator' : 'responder'}`,
+  )
+}
