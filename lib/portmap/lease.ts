@@ -42,6 +42,13 @@ export class LeaseTable<K> {
     return due
   }
 
+  /** Makes every lease not already being renewed due at `now` (the gateway lost its state). */
+  expediteAll(now: number): void {
+    for (const lease of this.leases.values()) {
+      if (Number.isFinite(lease.renewAt)) lease.renewAt = Math.min(lease.renewAt, now)
+    }
+  }
+
   /** After a failed renewal: `'retry'` (scheduled) or `'lost'` (removed). */
   renewalFailed(key: K, now: number): 'retry' | 'lost' {
     const lease = this.leases.get(key)

@@ -29,7 +29,13 @@ export class NatPmpClient implements MethodDriver {
     const reply = (await this.exchangeMap(req, signal)) as Success<'map'>
     if (reply.lifetimeS === 0) throw PortmapError.malformed('natpmp', 'mapping granted with lifetime 0')
     const externalHost = await this.externalAddress(signal)
-    return { ...req, externalHost, externalPort: reply.externalPort, lifetimeS: reply.lifetimeS }
+    return {
+      ...req,
+      externalHost,
+      externalPort: reply.externalPort,
+      lifetimeS: reply.lifetimeS,
+      epoch: reply.epoch,
+    }
   }
 
   /** RFC 6886 §3.4: lifetime 0 and external port 0 delete the mapping. */

@@ -35,7 +35,8 @@ export class PcpClient implements MethodDriver {
     if (!externalHost || reply.lifetimeS === 0)
       throw PortmapError.malformed('pcp', 'no IPv4 address or lifetime 0')
     this.lastExternalAddress = externalHost
-    return { ...req, externalHost, externalPort: reply.map.externalPort, lifetimeS: reply.lifetimeS }
+    const { lifetimeS, epoch } = reply
+    return { ...req, externalHost, externalPort: reply.map.externalPort, lifetimeS, epoch }
   }
 
   /** MAP with lifetime 0 and the mapping's nonce deletes it (RFC 6887 §15). */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { isIPv4 } from 'node:net'
 import { DEFAULT_LIFETIME_S, GATEWAY_PORT } from './constants.js'
+import { EpochTracker } from './epoch.js'
 import { PortmapError } from './errors.js'
 import { LeaseTable } from './lease.js'
 import { NatPmpClient } from './natpmp-client.js'
@@ -57,6 +58,7 @@ const REAL_CLOCK: Clock = {
 export class PortMapper extends EventEmitter<PortMapperEvents> {
   private readonly entries = new Map<string, Entry>()
   private readonly leases = new LeaseTable<string>()
+  private readonly epochs = new EpochTracker()
   private readonly closing = new AbortController()
   private selected: MethodDriver | undefined
   private timer: unknown
@@ -142,7 +144,10 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
 
   private record(driver: MethodDriver, request: ResolvedMapRequest, grant: Grant): Mapping {
     const key = `${grant.protocol}:${grant.internalPort}`
-    const expiresAt = this.leases.grant(key, this.clock.now(), grant.lifetimeS)
+    const now = this.clock.now()
+    // A gateway that rebooted has forgotten every other mapping: renew them all now (spec §6).
+    if (grant.epoch !== undefined && this.epochs.observe(grant.epoch, now)) this.leases.expediteAll(now)
+    const expiresAt = this.leases.grant(key, now, grant.lifetimeS)
     const mapping: Mapping = { ...pickMapping(grant), method: driver.method, expiresAt }
     this.entries.set(key, { driver, request: { ...request, externalPort: grant.externalPort }, mapping })
     this.schedule()

@@ -15,13 +15,17 @@ export interface MapRequest {
   lifetimeS?: number
 }
 
-/** What a gateway granted, as one method reports it. `lifetimeS` 0 = permanent (UPnP only). */
+/**
+ * What a gateway granted, as one method reports it. `lifetimeS` 0 = permanent (UPnP only); `epoch` is
+ * the server's epoch from a NAT-PMP / PCP reply (RFC 6886 §3.6, RFC 6887 §8.5).
+ */
 export interface Grant {
   protocol: TransportProtocol
   internalPort: number
   externalHost: string
   externalPort: number
   lifetimeS: number
+  epoch?: number
 }
 
 /** A live mapping as {@link PortMapper} reports it. `expiresAt` is ms since the epoch, Infinity if permanent. */

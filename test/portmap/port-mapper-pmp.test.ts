@@ -94,6 +94,26 @@ t.test('PCP refused with NO_RESOURCES; a NAT-PMP-only server makes PortMapper fa
   t.equal(await mapper.externalAddress(), '203.0.113.7')
 })
 
+t.test('a gateway reboot (epoch went back) makes the mapper renew every other mapping at once', async (t) => {
+  const clock = new FakeClock()
+  const options: PmpOptions = { epoch: 5000, grantLifetime: 7200 }
+  const { fake, mapper } = await setup(t, options, ['natpmp'], clock)
+  await mapper.map({ protocol: 'udp', internalPort: 7100 })
+  await mapper.map({ protocol: 'tcp', internalPort: 7101 })
+  clock.advance(10_000)
+  options.epoch = 5010
+  await mapper.map({ protocol: 'udp', internalPort: 7102 })
+  t.equal(natPmpMaps(fake).length, 3, 'no renewal while the epoch is consistent')
+  options.epoch = 2
+  const renewed: Mapping[] = []
+  mapper.on('renewed', (m) => renewed.push(m))
+  await mapper.map({ protocol: 'udp', internalPort: 7103 })
+  clock.advance(0)
+  while (renewed.length < 3) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(renewed.map((m) => m.internalPort).sort(), [7100, 7101, 7102])
+  t.equal(natPmpMaps(fake).length, 7)
+})
+
 t.test('a failing renewal retries, then emits lost', async (t) => {
   const clock = new FakeClock()
   const options: PmpOptions = { grantLifetime: 10 }
