@@ -14,6 +14,7 @@ import { type BindingResult, createBindingRequest, readBindingResponse } from '.
 import { StunError } from './errors.js'
 import { StreamFramer } from './framer.js'
 import { shortTermKey } from './integrity.js'
+import { type BindingProbe, classifyNatWith, type NatClassification } from './nat.js'
 import { ClientTransaction, type StunTransport, type TransactionEvent } from './transaction.js'
 
 /** Options of {@link stunBinding}. */
@@ -235,5 +236,32 @@ class Driver {
   #onTimer(): void {
     this.#tx.handleTimeout(performance.now())
     this.pump()
+  }
+}
+
+/** Options of {@link classifyNat}: those of {@link stunBinding} for UDP (`transport` is ignored). */
+export type ClassifyNatOptions = Omit<StunBindingOptions, 'transport' | 'changeRequest'>
+
+/**
+ * RFC 5780 NAT behaviour discovery against `server` over UDP from one socket (the given one, e.g.
+ * the DHT's, or a fresh one). Filtering tests wait for a full transaction timeout when the NAT
+ * drops the answer: pass a short `rto`/`rc`/`rm` when that matters.
+ */
+export async function classifyNat(
+  server: Endpoint,
+  options: ClassifyNatOptions = {},
+): Promise<NatClassification> {
+  const destination = { host: await resolveHost(server.host), port: server.port }
+  const socket = options.socket ?? (await openUdpSocket(destination, options))
+  const probe: BindingProbe = (to, changeRequest) =>
+    stunBinding(to, { ...options, socket, changeRequest }).catch((error: unknown) => {
+      if (error instanceof StunError && error.code === 'STUN_TIMEOUT') return null
+      throw error
+    })
+  try {
+    const local = socket.address()
+    return await classifyNatWith(destination, probe, { host: local.address, port: local.port })
+  } finally {
+    if (!options.socket) socket.close()
   }
 }

@@ -20,7 +20,13 @@ export {
   createBindingRequest,
   readBindingResponse,
 } from './binding.js'
-export { type StunBindingOptions, type StunBindingResult, stunBinding } from './client-io.js'
+export {
+  type ClassifyNatOptions,
+  classifyNat,
+  type StunBindingOptions,
+  type StunBindingResult,
+  stunBinding,
+} from './client-io.js'
 export * from './constants.js'
 export { StunError } from './errors.js'
 export { StreamFramer } from './framer.js'
@@ -52,6 +58,13 @@ export {
   type StunMessage,
   tryDecodeMessage,
 } from './message.js'
+export {
+  type BindingProbe,
+  classifyNatWith,
+  type FilteringBehaviour,
+  type MappingBehaviour,
+  type NatClassification,
+} from './nat.js'
 export { type StunReply, StunServer, type StunServerCounters, type StunServerOptions } from './server.js'
 export { type RunningStunServer, type StartStunServerOptions, startStunServer } from './server-io.js'
 export {

@@ -1,6 +1,6 @@
 import dgram from 'node:dgram'
 import t from 'tap'
-import { StunError, stunBinding } from '../../lib/stun/index.js'
+import { classifyNat, StunError, stunBinding } from '../../lib/stun/index.js'
 import { type Coturn, freePort, startCoturn } from './helpers/real-peers.js'
 
 let coturn: Coturn
@@ -78,4 +78,12 @@ t.test('an aborted signal rejects with STUN_ABORTED', async (t) => {
   setTimeout(() => controller.abort(), 30)
   const error = await pending.catch((e) => e)
   t.equal(error.code, 'STUN_ABORTED')
+})
+
+t.test('classifyNat against coturn on 127.0.0.1 + 127.0.0.2: no NAT on loopback', async (t) => {
+  const result = await classifyNat(server(), { localAddress: '127.0.0.1', rto: 100, rc: 3, rm: 4 })
+  t.equal(result.natPresent, false)
+  t.equal(result.mapping, 'endpoint-independent')
+  t.equal(result.filtering, 'endpoint-independent')
+  t.same(result.otherAddress, { host: '127.0.0.2', port: coturn.altPort, family: 'IPv4' })
 })

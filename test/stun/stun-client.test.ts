@@ -1,7 +1,13 @@
 import { execFile } from 'node:child_process'
 import net from 'node:net'
 import t from 'tap'
-import { type RunningStunServer, StunError, startStunServer, stunBinding } from '../../lib/stun/index.js'
+import {
+  classifyNat,
+  type RunningStunServer,
+  StunError,
+  startStunServer,
+  stunBinding,
+} from '../../lib/stun/index.js'
 import { type Coturn, ensureCommand, freePort, startCoturn } from './helpers/real-peers.js'
 
 let ours: RunningStunServer
@@ -80,4 +86,24 @@ t.test('garbage on our TCP port is counted and the connection closed', async (t)
   socket.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'))
   await new Promise((resolve) => socket.once('close', resolve))
   t.equal(ours.counters.dropped, dropped + 1)
+})
+
+t.test('classifyNat against our server: no NAT, endpoint-independent both ways', async (t) => {
+  const result = await classifyNat(
+    { host: '127.0.0.1', port: ours.primary.port },
+    { localAddress: '127.0.0.1', rto: 100 },
+  )
+  t.equal(result.natPresent, false)
+  t.equal(result.mapping, 'endpoint-independent')
+  t.equal(result.filtering, 'endpoint-independent')
+})
+
+t.test('classifyNat against a single-address server: unknown, with the mapped address', async (t) => {
+  const single = await startStunServer({ primary: { host: '127.0.0.1', port: 0 }, tcp: false })
+  t.teardown(() => single.close())
+  const socket = await freePort()
+  const result = await classifyNat(single.primary, { localAddress: '127.0.0.1', localPort: socket })
+  t.same(result.mappedAddress, { host: '127.0.0.1', port: socket, family: 'IPv4' })
+  t.equal(result.mapping, 'unknown')
+  t.equal(result.filtering, 'unknown')
 })
