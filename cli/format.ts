@@ -61,6 +61,8 @@ export function formatProgress(progress: PairingProgress): string | null {
       return 'verifying the code…'
     case 'sas':
       return `security code: ${progress.sas}`
+    case 'attempt-failed':
+      return `someone tried a wrong code; ${progress.remaining} attempt(s) left`
     case 'paired':
       return `paired with ${formatDevice(progress.device)}`
     case 'failed':

@@ -3,6 +3,7 @@ import type { ControlClient } from '../lib/control/client.js'
 import { PairingEventData, type PairingProgress } from '../lib/control/protocol.js'
 import { PairctlError } from '../lib/errors.js'
 import { createNode } from '../lib/node/index.js'
+import { parseCode } from '../lib/pairing/code.js'
 import type { Context } from './context.js'
 import { connectDaemon } from './daemon-client.js'
 import { CliError } from './errors.js'
@@ -36,6 +37,7 @@ interface PairingHandle {
  * (the advert is withdrawn) and exits 130.
  */
 export async function runPairing(ask: PairingAsk, args: NetworkArgs, ctx: Context): Promise<number> {
+  if (ask.code !== undefined) ask.code = parseCode(ask.code).text
   const client = await connectDaemon(ctx)
   debug('%s via %s', ask.kind, client === null ? 'an embedded node' : 'the daemon')
   const handle = client === null ? await embedded(ask, args, ctx) : await viaDaemon(client, ask)

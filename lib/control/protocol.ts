@@ -95,6 +95,7 @@ export const PairingProgress = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer-connected'), address: z.string() }),
   z.object({ type: z.literal('verifying') }),
   z.object({ type: z.literal('sas'), sas: z.string() }),
+  z.object({ type: z.literal('attempt-failed'), remaining: z.number().int() }),
   z.object({ type: z.literal('paired'), device: DeviceInfo }),
   z.object({ type: z.literal('failed'), code: z.string(), message: z.string() }),
 ])
