@@ -8,7 +8,7 @@ import dgram from 'node:dgram'
 import net from 'node:net'
 import { createInterface } from 'node:readline'
 import { PortMapper, type PortMapperOptions } from '../../../lib/portmap/index.js'
-import { stunBinding } from '../../../lib/stun/index.js'
+import { classifyNat, stunBinding } from '../../../lib/stun/index.js'
 
 type Command = { id: number; cmd: string } & Record<string, unknown>
 
@@ -29,6 +29,7 @@ const handlers: Record<string, (c: Command) => Promise<unknown>> = {
   echoServer: (c) => (c.protocol === 'tcp' ? tcpEcho(c.port as number) : udpEcho(c.port as number)),
   probe: (c) => (c.protocol === 'tcp' ? tcpProbe(c) : udpProbe(c)),
   stunBinding: (c) => stunBinding(c.server as { host: string; port: number }, c.options as never),
+  classifyNat: (c) => classifyNat(c.server as { host: string; port: number }, c.options as never),
 }
 
 function mapper(c: Command): PortMapper {

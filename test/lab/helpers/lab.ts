@@ -34,6 +34,11 @@ export class Lab {
     if (r.status !== 0) throw new Error(`lab.sh up failed (${r.status}):\n${r.stdout}\n${r.stderr}`)
   }
 
+  /** Any other `lab.sh` command (e.g. `nat-b random`); throws on failure. */
+  script(args: string[]): string {
+    return execFileSync(LAB_SH, args, { env: this.env, encoding: 'utf8', timeout: 30_000 })
+  }
+
   /** `lab.sh down`. */
   down(): void {
     spawnSync(LAB_SH, ['down'], { env: this.env, encoding: 'utf8', timeout: 60_000 })
@@ -50,6 +55,15 @@ export class Lab {
       encoding: 'utf8',
       timeout: 30_000,
     })
+  }
+
+  /** Runs a command in a node and returns stdout + stderr whatever its exit status (`stun` exits with its NAT type). */
+  output(node: string, cmd: string, args: string[]): string {
+    const r = spawnSync('ip', ['netns', 'exec', this.ns(node), cmd, ...args], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    return `${r.stdout}${r.stderr}`
   }
 
   /** Starts an agent in a node. */
