@@ -110,10 +110,7 @@ export class SecureChannel implements ChannelInfo {
     if (message.length > MAX_MESSAGE_LENGTH)
       return Promise.reject(ChannelError.messageTooLarge(message.length, MAX_MESSAGE_LENGTH))
     const inner = this.#mode(true)
-    if (this.#error !== undefined) {
-      Promise.reject(this.#error)
-      return
-    }
+    if (this.#error !== undefined) return Promise.reject(this.#error)
     if (inner.writableEnded) return Promise.reject(ChannelError.closed('cannot send after close()', false))
     return new Promise((resolve, reject) =>
       inner.write(message, (err) =>
