@@ -83,7 +83,7 @@ function frameReader(socket: Socket): () => Promise<Uint8Array> {
   const waiting: (() => void)[] = []
   socket.on('data', (chunk: Buffer) => {
     buffered = Buffer.concat([buffered, chunk])
-    waiting.splice(0).forEach((wake) => wake())
+    for (const wake of waiting.splice(0)) wake()
   })
   return async function next(): Promise<Uint8Array> {
     while (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0))
