@@ -13,8 +13,8 @@ if (unavailable) {
   t.fail(unavailable)
 } else {
   const lab = new Lab('pctl-pm')
-  lab.up()
   t.teardown(() => lab.down())
+  lab.up()
   const hostA = await lab.agent('hostA')
   const pub = await lab.agent('pub')
   t.teardown(async () => {

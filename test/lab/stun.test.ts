@@ -18,8 +18,8 @@ if (unavailable) {
   t.fail(unavailable)
 } else {
   const lab = new Lab('pctl-st')
-  lab.up()
   t.teardown(() => lab.down())
+  lab.up()
   const agents = {
     hostA: await lab.agent('hostA'),
     hostB: await lab.agent('hostB'),

@@ -35,8 +35,25 @@ export class FakeClock implements Clock {
     }
   }
 
+  /** Moves time to the earliest pending timer and fires it; false when none is pending. */
+  advanceToNext(): boolean {
+    const next = Math.min(...[...this.timers].map((x) => x.at))
+    if (!Number.isFinite(next)) return false
+    this.advance(next - this.t)
+    return true
+  }
+
   /** Timers still pending. */
   pending(): number {
     return this.timers.size
+  }
+}
+
+/** Resolves once `condition()` holds (polled every 5 ms); rejects after `limitMs` of real time. */
+export async function until(condition: () => boolean, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time')
+    await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }
