@@ -88,3 +88,10 @@ export function unmapIpv4(host: string): string {
   const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff
   return mapped ? bytesToIp(bytes.subarray(12)) : host
 }
+
+/** `host:port`, with IPv6 hosts in brackets (RFC 3986 §3.2.2). */
+export function formatEndpoint(endpoint: { host: string; port: number }): string {
+  return ipFamily(endpoint.host) === 'IPv6'
+    ? `[${endpoint.host}]:${endpoint.port}`
+    : `${endpoint.host}:${endpoint.port}`
+}
