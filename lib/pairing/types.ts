@@ -1,0 +1,93 @@
+import type { Duplex } from 'node:stream'
+import type { Ed25519KeyPair, X25519KeyPair } from '../crypto/index.js'
+import type { AdvertAddress } from './advert.js'
+import type { PairingError } from './errors.js'
+import type { DeviceInfo } from './handshake.js'
+import type { PairedDevice } from './store.js'
+
+/**
+ * The interfaces the pairing I/O layer is driven through (`spec/pairing.md` §8): the DHT, the secure
+ * channel and the session handed back to callers. Structural, so tests can pass in-memory fakes.
+ * @module
+ */
+
+/** This device's identity (`lib/identity` `Identity` satisfies it). */
+export interface PairingIdentity {
+  readonly keyPair: Ed25519KeyPair
+  readonly publicKey: Uint8Array
+  readonly noiseKeyPair?: X25519KeyPair
+}
+
+/** A DHT record as `lib/dht` returns it. */
+export interface PairingDhtRecord {
+  publicKey: Uint8Array
+  value: Uint8Array
+  deleted: boolean
+}
+
+/** The subset of `lib/dht` `DhtNode` pairing uses (`spec/dht.md` §8). */
+export interface PairingDht {
+  get(namespace: string, key: Uint8Array, options?: { signal?: AbortSignal }): AsyncIterable<PairingDhtRecord>
+  publish(
+    namespace: string,
+    key: Uint8Array,
+    value: Uint8Array,
+    options: { keyPair: Ed25519KeyPair; ttlMs: number },
+  ): { withdraw(): Promise<void> } | Promise<{ withdraw(): Promise<void> }>
+}
+
+/** The subset of `lib/channel` `SecureChannel` pairing uses. */
+export interface PairingChannel {
+  readonly handshakeHash: Uint8Array
+  /** The peer's Ed25519 identity key, verified by the Noise handshake. */
+  readonly remoteIdentityKey: Uint8Array
+  send(message: Uint8Array): Promise<void>
+  messages(): AsyncIterable<Uint8Array>
+  close(): void
+  destroy(err?: Error): void
+}
+
+/** Runs the Noise XX handshake over a connected duplex (default: `lib/channel` `openChannel`). */
+export type ChannelOpener = (
+  duplex: Duplex,
+  options: { role: 'initiator' | 'responder'; identity: PairingIdentity; signal?: AbortSignal },
+) => Promise<PairingChannel>
+
+/** Progress of a pairing, in order; the last is `paired` or `failed` (`spec/pairing.md` §8.2). */
+export type PairingEvent =
+  | { type: 'code'; code: string; expiresAt: number }
+  | { type: 'advertised'; addresses: AdvertAddress[] }
+  | { type: 'searching' }
+  | { type: 'found'; addresses: AdvertAddress[] }
+  | { type: 'peer-connected'; address: string }
+  | { type: 'verifying' }
+  | { type: 'sas'; sas: string }
+  /** Advertiser with `maxAttempts` > 1: a wrong code was tried and `remaining` attempts are left. */
+  | { type: 'attempt-failed'; remaining: number }
+  | { type: 'paired'; device: PairedDevice }
+  | { type: 'failed'; error: PairingError }
+
+/** A pairing in progress, as {@link generatePairing} and {@link joinPairing} return it. */
+export interface PairingSession {
+  /** The canonical code (words joined by dashes). */
+  readonly code: string
+  /** Every event from the start, then each new one, until `paired` or `failed`. */
+  readonly events: AsyncIterable<PairingEvent>
+  /** The paired device (stored first when a store was given), or the PairingError that ended it. */
+  readonly result: Promise<PairedDevice>
+  /** Cancels: the advert is withdrawn, the peer told, `result` rejects with `PAIRING_CANCELLED`. */
+  cancel(): void
+}
+
+/** Options shared by both sides. */
+export interface CommonPairingOptions {
+  identity: PairingIdentity
+  deviceInfo: DeviceInfo
+  /** Shows the SAS; pairing completes only if it resolves true (`spec/pairing.md` §6.4). */
+  confirm?: (sas: string) => Promise<boolean>
+  signal?: AbortSignal
+  /** Where the paired device is stored before `result` resolves. */
+  store?: { add(device: PairedDevice): Promise<void> }
+  /** Noise handshake (default: `lib/channel` `openChannel` with the pairing prologue). */
+  openChannel?: ChannelOpener
+}
