@@ -30,6 +30,14 @@ export class PortmapError extends PairctlError {
     return new PortmapError('PORTMAP_TIMEOUT', `${method}: no answer to ${what}`, { method, remote: true })
   }
 
+  /** The gateway answered ICMP port unreachable: no NAT-PMP / PCP server runs there. */
+  static unreachable(method: MappingMethod, where: string): PortmapError {
+    return new PortmapError('PORTMAP_UNREACHABLE', `${method}: ${where} is unreachable (port closed)`, {
+      method,
+      remote: true,
+    })
+  }
+
   /** NAT-PMP or PCP answered with a non-zero result code. */
   static refused(method: MappingMethod, resultCode: number, name: string): PortmapError {
     return new PortmapError('PORTMAP_REFUSED', `${method}: gateway refused with ${resultCode} (${name})`, {

@@ -57,6 +57,7 @@ export class NatPmpClient implements MethodDriver {
     matches: (r: NatPmpResponse) => boolean = () => true,
   ): Promise<NatPmpResponse> {
     const reply = await udpExchange({
+      method: 'natpmp',
       ...this.gateway,
       signal,
       build: () => [bytes],

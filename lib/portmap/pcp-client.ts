@@ -48,6 +48,7 @@ export class PcpClient implements MethodDriver {
   private async exchange(req: ResolvedMapRequest, signal: AbortSignal | undefined): Promise<MapReply> {
     const nonce = this.nonceFor(req)
     const reply = await udpExchange({
+      method: 'pcp',
       ...this.gateway,
       signal,
       build: (localAddress) => [encodeRequest(req, nonce, localAddress)],

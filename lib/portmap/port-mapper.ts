@@ -70,23 +70,15 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     super()
   }
 
-  /** Resolves the gateway (PORTMAP_NO_GATEWAY if none) and builds the drivers; sends nothing yet. */
+  /**
+   * Resolves the gateway (PORTMAP_NO_GATEWAY if none) and builds the drivers; sends nothing yet.
+   * PORTMAP_INVALID_ARGUMENT for a gateway that is not IPv4 or an empty `protocols`.
+   */
   static async create(options: PortMapperOptions = {}): Promise<PortMapper> {
+    if (options.signal?.aborted) throw PortmapError.aborted('signal already aborted')
     const host = options.gateway ?? (await defaultGateway())
     if (!isIPv4(host)) throw PortmapError.invalidArgument(`gateway must be an IPv4 address: ${host}`)
-    const endpoint = { host, port: options.gatewayPort ?? GATEWAY_PORT }
-    const make: Record<MappingMethod, () => MethodDriver> = {
-      pcp: () => new PcpClient(endpoint),
-      natpmp: () => new NatPmpClient(endpoint),
-      upnp: () =>
-        new UpnpClient({ ...options.upnp, gateway: options.upnp?.descriptionUrl ? undefined : host }),
-    }
-    const methods = options.protocols ?? ['pcp', 'natpmp', 'upnp']
-    if (methods.length === 0) throw PortmapError.invalidArgument('protocols must not be empty')
-    const mapper = new PortMapper(
-      methods.map((m) => make[m]()),
-      options.clock ?? REAL_CLOCK,
-    )
+    const mapper = new PortMapper(makeDrivers(host, options), options.clock ?? REAL_CLOCK)
     options.signal?.addEventListener('abort', () => void mapper.close().catch(() => {}), { once: true })
     return mapper
   }
@@ -186,6 +178,18 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     }
     this.schedule()
   }
+}
+
+function makeDrivers(host: string, options: PortMapperOptions): MethodDriver[] {
+  const endpoint = { host, port: options.gatewayPort ?? GATEWAY_PORT }
+  const make: Record<MappingMethod, () => MethodDriver> = {
+    pcp: () => new PcpClient(endpoint),
+    natpmp: () => new NatPmpClient(endpoint),
+    upnp: () => new UpnpClient({ ...options.upnp, gateway: host }),
+  }
+  const methods = options.protocols ?? ['pcp', 'natpmp', 'upnp']
+  if (methods.length === 0) throw PortmapError.invalidArgument('protocols must not be empty')
+  return methods.map((m) => make[m]())
 }
 
 function resolveRequest(request: MapRequest): ResolvedMapRequest {

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram'
 import { PortmapError } from './errors.js'
 import { type Peer, RequestTransaction } from './transaction.js'
+import type { MappingMethod } from './types.js'
 
 /**
  * The UDP adapter (spec/portmap.md §6): runs one {@link RequestTransaction} over a `node:dgram` socket
@@ -10,6 +11,7 @@ import { type Peer, RequestTransaction } from './transaction.js'
 
 /** One exchange. `build` gets the local address the socket will send from (PCP puts it in the header). */
 export interface UdpExchange<T> {
+  method: MappingMethod
   host: string
   port: number
   /** `false` for SSDP: replies come from the device's unicast address, not the multicast group. */
@@ -19,7 +21,11 @@ export interface UdpExchange<T> {
   signal?: AbortSignal
 }
 
-/** Resolves with the first accepted reply, or `null` on timeout; rejects only with PORTMAP_ABORTED. */
+/**
+ * Resolves with the first accepted reply, or `null` on timeout. Rejects with PORTMAP_ABORTED, or
+ * PORTMAP_UNREACHABLE when the gateway answers ICMP port unreachable (no server there: fail fast
+ * instead of waiting out the retry schedule).
+ */
 export async function udpExchange<T>(exchange: UdpExchange<T>): Promise<T | null> {
   const socket = dgram.createSocket('udp4')
   try {
@@ -79,8 +85,11 @@ function drive<T>(
       tx.receive(new Uint8Array(bytes), { address: rinfo.address, port: rinfo.port }, Date.now())
       step()
     })
-    // A send error (e.g. ICMP unreachable reported on a connected socket) is a lost datagram: retry.
-    socket.on('error', () => {})
+    // Only a connected socket learns of ICMP port unreachable; any other socket error is a lost datagram.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ECONNREFUSED') return
+      finish(() => reject(PortmapError.unreachable(exchange.method, `${exchange.host}:${exchange.port}`)))
+    })
     step()
   })
 }

@@ -130,6 +130,7 @@ export class UpnpClient implements MethodDriver {
     if (this.options.descriptionUrl) return this.options.descriptionUrl
     const target = this.options.ssdp ?? { host: SSDP_ADDRESS, port: SSDP_PORT }
     const reply = await udpExchange({
+      method: 'upnp',
       ...target,
       connected: false,
       signal,

@@ -16,12 +16,31 @@ if (unavailable) {
   t.teardown(() => lab.down())
   lab.up()
   const hostA = await lab.agent('hostA')
+  const hostB = await lab.agent('hostB')
   const pub = await lab.agent('pub')
   t.teardown(async () => {
-    await hostA.stop()
-    await pub.stop()
+    for (const agent of [hostA, hostB, pub]) await agent.stop()
   })
   await runTests(lab, hostA, pub)
+  await t.test('behind rtrB (no mapping service): typed errors from every method, within 5 s', async (t) => {
+    await hostB.call('mapper', { name: 'none', options: {} })
+    const started = Date.now()
+    const err = await hostB
+      .call('map', { name: 'none', request: { protocol: 'tcp', internalPort: 44000 } })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      )
+    t.ok(
+      Date.now() - started < 5000,
+      'PCP and NAT-PMP fail on ICMP port unreachable, UPnP after its SSDP retries',
+    )
+    t.match(err, { code: 'PORTMAP_UNAVAILABLE' })
+    t.match(
+      String((err as Error).message),
+      /pcp: 192\.168\.2\.1:5351 is unreachable.*natpmp: .*upnp: no answer to SSDP/,
+    )
+  })
 }
 
 async function runTests(lab: Lab, hostA: Agent, pub: Agent): Promise<void> {

@@ -156,6 +156,25 @@ t.test('no answer is PORTMAP_TIMEOUT; several failing methods are PORTMAP_UNAVAI
   ])
 })
 
+t.test('a closed gateway port (ICMP port unreachable) fails fast with PORTMAP_UNREACHABLE', async (t) => {
+  const fake = await udpFake(() => [])
+  await fake.close()
+  const mapper = await PortMapper.create({
+    gateway: '127.0.0.1',
+    gatewayPort: fake.port,
+    protocols: ['pcp', 'natpmp'],
+  })
+  t.teardown(() => mapper.close())
+  const started = Date.now()
+  const err = await mapper.map({ protocol: 'udp', internalPort: 8100 }).catch((e: PortmapError) => e)
+  t.ok(Date.now() - started < 3000, 'both methods failed before one retry schedule would have ended')
+  t.match(err, { code: 'PORTMAP_UNAVAILABLE' })
+  t.match((err as PortmapError).cause, [
+    { code: 'PORTMAP_UNREACHABLE', method: 'pcp' },
+    { code: 'PORTMAP_UNREACHABLE', method: 'natpmp' },
+  ])
+})
+
 t.test('invalid arguments are PORTMAP_INVALID_ARGUMENT before anything is sent', async (t) => {
   const { fake, mapper } = await setup(t, {}, ['natpmp'])
   const bad = [
