@@ -1,0 +1,552 @@
+import { type Ed25519KeyPair, equalBytes, randomBytes } from '../crypto/index.js'
+import {
+  type Address,
+  addressKey,
+  decodeAddress,
+  encodeAddress,
+  type Family,
+  type Grouping,
+  groupOf,
+  nodeIdOf,
+} from './address.js'
+import {
+  Command,
+  type CommandCode,
+  DEFAULT_LIMITS,
+  type DhtLimits,
+  K,
+  MAX_DATAGRAM_BYTES,
+  MAX_NODE_FAILURES,
+  MessageType,
+} from './constants.js'
+import { AddressVotes } from './votes.js'
+
+/** Refresh period while the table holds fewer than k nodes: a node that joined an empty network catches up. */
+const EARLY_REFRESH_MS = 15_000
+/** Bucket levels the refresh looks after: 2^8 = 256 buckets' worth of network is plenty per pass. */
+const REFRESH_DEPTH = 8
+
+import { BoundedMap } from './bounded-map.js'
+import type { DhtEvent } from './events.js'
+import {
+  decodeMessage,
+  encodeRequest,
+  encodeResponse,
+  type Message,
+  type RequestBody,
+  replyBudget,
+} from './messages.js'
+import { type QueryHost, QueryRunner } from './queries.js'
+import { RateLimiter } from './rate-limit.js'
+import { respond } from './responder.js'
+import {
+  type Contact,
+  entryFromWire,
+  entryOf,
+  loadTable,
+  RoutingTable,
+  type SavedTable,
+  saveTable,
+  type TableEntry,
+} from './routing.js'
+import { RttEstimator } from './rtt.js'
+import { RecordStore } from './store.js'
+import { TokenIssuer } from './tokens.js'
+
+/** Options of a {@link DhtCore} (`spec/dht.md` §4.2). */
+export interface DhtCoreOptions {
+  family: Family
+  /**
+   * `server`: reachable at `address`, has an id and enters others' tables. `client`: never. `auto`:
+   * a client until the voted external address is one of `localAddresses` (no NAT in between).
+   */
+  mode: 'server' | 'client' | 'auto'
+  /** Our endpoint, required for `server`. */
+  address?: Address
+  /** Our endpoints as bound locally, for `auto`. */
+  localAddresses?: Address[]
+  /** Endpoints to join through; empty for the first node of a private network. */
+  bootstrap?: Address[]
+  /** A table saved by {@link DhtCore.exportRoutingTable} (validated with zod). */
+  routingTable?: unknown
+  grouping?: Grouping
+  limits?: Partial<DhtLimits>
+  now: number
+}
+
+/** A datagram for the adapter to send. */
+export interface Transmit {
+  data: Uint8Array
+  to: Address
+}
+
+/** Counters the adapter exposes through `stats()` (`spec/dht.md` §8.5). */
+export interface DhtCounters {
+  datagramsIn: number
+  datagramsOut: number
+  bytesIn: number
+  bytesOut: number
+  largestDatagramOut: number
+  malformed: number
+  idMismatch: number
+  unexpectedResponses: number
+  rateLimited: number
+  repliesDropped: number
+  requestsServed: number
+  timeouts: number
+}
+
+interface Transaction {
+  t: number
+  to: TableEntry
+  sentAt: number
+  stallAt: number
+  failAt: number
+  stalled: boolean
+  onReply: (response: Message, server: boolean, now: number) => void
+  onStall: (now: number) => void
+  onFail: (now: number) => void
+}
+
+/**
+ * The sans-I/O DHT node (`spec/dht.md`): feed it datagrams with {@link receive} and time with
+ * {@link handleTimeout}; take datagrams from {@link pollTransmit} and events from {@link nextEvent}.
+ * It never reads a clock or touches a socket. One core serves one IP family.
+ */
+export class DhtCore implements QueryHost {
+  readonly family: Family
+  readonly limits: DhtLimits
+  readonly grouping: Grouping
+  readonly counters: DhtCounters = {
+    datagramsIn: 0,
+    datagramsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    largestDatagramOut: 0,
+    malformed: 0,
+    idMismatch: 0,
+    unexpectedResponses: 0,
+    rateLimited: 0,
+    repliesDropped: 0,
+    requestsServed: 0,
+    timeouts: 0,
+  }
+  #id: Uint8Array
+  #address: Address | null
+  #table: RoutingTable
+  readonly #mode: DhtCoreOptions['mode']
+  readonly #localAddresses: Address[]
+  readonly #store: RecordStore
+  readonly #tokens: TokenIssuer
+  readonly #limiter: RateLimiter
+  readonly #rtt: RttEstimator
+  readonly #votes = new AddressVotes()
+  readonly #transactions = new Map<number, Transaction>()
+  readonly #probes: BoundedMap<string, true>
+  readonly #outbox: Transmit[] = []
+  readonly #events: DhtEvent[] = []
+  readonly #queries: QueryRunner
+  #nextT = randomBytes(4).reduce((acc, byte) => acc * 256 + byte, 0)
+  #gcAt: number
+  #refreshAt: number
+
+  constructor(options: DhtCoreOptions) {
+    this.family = options.family
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.grouping = options.grouping ?? 'subnet'
+    this.#mode = options.mode
+    this.#localAddresses = options.localAddresses ?? []
+    this.#address = options.mode === 'server' ? (options.address ?? null) : null
+    if (options.mode === 'server' && this.#address === null)
+      throw new TypeError('server mode needs an address')
+    this.#id = this.#address === null ? randomBytes(32) : nodeIdOf(this.#address)
+    this.#table = new RoutingTable(this.#id, K, this.limits.nodesPerGroup)
+    this.#store = new RecordStore(this.limits)
+    this.#tokens = new TokenIssuer(options.now, this.limits.tokenRotateMs)
+    this.#limiter = new RateLimiter(
+      this.limits.requestsPerSecond,
+      this.limits.requestBurst,
+      this.limits.rateLimiterEntries,
+    )
+    this.#rtt = new RttEstimator(this.limits.rttEntries, this.limits.minRtoMs, this.limits.maxRtoMs)
+    this.#probes = new BoundedMap(this.limits.pendingProbes)
+    this.#queries = new QueryRunner(this)
+    this.#gcAt = options.now + this.limits.gcMs
+    this.#refreshAt = options.now + this.limits.refreshMs
+    this.#bootstrap(options, options.now)
+  }
+
+  /** Our node id: address-bound when a server, a random placeholder (never sent) when a client. */
+  get id(): Uint8Array {
+    return this.#id
+  }
+
+  /** True when we act as a server: our id is in our messages and others may add us. */
+  get isServer(): boolean {
+    return this.#address !== null
+  }
+
+  /** The external address most responders agree they saw us at, or null (`spec/dht.md` §4.3). */
+  externalAddress(): Address | null {
+    return this.#votes.winner()
+  }
+
+  /** The routing table's nodes. */
+  contacts(): Contact[] {
+    return this.#table.all().map(({ id, host, port }) => ({ id, host, port }))
+  }
+
+  /** Routing table snapshot for persistence (§6.4). */
+  exportRoutingTable(): SavedTable {
+    return saveTable(this.#table.all())
+  }
+
+  /** Records held and their bytes. */
+  storeStats(): { records: number; bytes: number } {
+    return { records: this.#store.size, bytes: this.#store.bytes }
+  }
+
+  /** Feeds one datagram from `from`. Malformed input is counted in {@link counters}, never thrown. */
+  receive(datagram: Uint8Array, from: Address, now: number): void {
+    this.counters.datagramsIn++
+    this.counters.bytesIn += datagram.length
+    const message = decodeMessage(datagram)
+    if (message === null) {
+      this.counters.malformed++
+      return
+    }
+    const server = this.#verifiedServer(message, from)
+    if (message.y === MessageType.REQUEST) this.#onRequest(message, from, server, datagram.length, now)
+    else this.#onResponse(message, from, server, now)
+  }
+
+  /** The next datagram to send, or null. */
+  pollTransmit(_now?: number): Transmit | null {
+    return this.#outbox.shift() ?? null
+  }
+
+  /** The next event, or null. */
+  nextEvent(): DhtEvent | null {
+    return this.#events.shift() ?? null
+  }
+
+  /** When {@link handleTimeout} must next run, or null when nothing is scheduled. */
+  pollTimeout(): number | null {
+    let at = Math.min(this.#gcAt, this.#refreshAt, this.#tokens.rotatesAt, this.#queries.nextTimer())
+    for (const transaction of this.#transactions.values())
+      at = Math.min(at, transaction.stalled ? transaction.failAt : transaction.stallAt)
+    return at
+  }
+
+  /** Runs everything due at `now`: stalls and timeouts, token rotation, GC, refresh, republish. */
+  handleTimeout(now: number): void {
+    this.#expireTransactions(now)
+    this.#tokens.rotate(now)
+    if (now >= this.#gcAt) {
+      this.#store.sweep(now)
+      this.#gcAt = now + this.limits.gcMs
+    }
+    if (now >= this.#refreshAt) this.#refresh(now)
+    this.#queries.handleTimeout(now)
+  }
+
+  /** Starts a lookup for the k nodes closest to `target`; events carry the returned query id. */
+  findNode(target: Uint8Array, now: number): number {
+    return this.#queries.findNode(target, now)
+  }
+
+  /** Starts a record lookup; `records` events stream verified records, `queryDone` ends it. */
+  get(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): number {
+    return this.#queries.get(namespace, key, now, publicKey)
+  }
+
+  /** Signs and stores a record on the k closest nodes; ends with a `putDone` event. */
+  put(
+    namespace: string,
+    key: Uint8Array,
+    value: Uint8Array,
+    options: { keyPair: Ed25519KeyPair; ttlMs: number; seq?: number },
+    now: number,
+  ): number {
+    return this.#queries.put(namespace, key, value, options, now)
+  }
+
+  /** Puts now and again every ttl/2 until {@link withdraw}; returns the publication id. */
+  publish(
+    namespace: string,
+    key: Uint8Array,
+    value: Uint8Array,
+    options: { keyPair: Ed25519KeyPair; ttlMs: number },
+    now: number,
+  ): { publication: number; query: number } {
+    return this.#queries.publish(namespace, key, value, options, now)
+  }
+
+  /** Stops republishing and stores a signed delete; returns the delete's query id (or null). */
+  withdraw(publication: number, now: number): number | null {
+    return this.#queries.withdraw(publication, now)
+  }
+
+  /** Abandons a query: no more events for it. */
+  cancel(query: number): void {
+    this.#queries.cancel(query)
+  }
+
+  // --- QueryHost: what the query runner uses -------------------------------------------------------
+
+  /** @internal */
+  emit(event: DhtEvent): void {
+    this.#events.push(event)
+  }
+
+  /** @internal The table's closest entries, as lookup seeds. */
+  closestEntries(target: Uint8Array, n: number): TableEntry[] {
+    return this.#table.closest(target, n)
+  }
+
+  /** @internal */
+  entryOf(address: Address): TableEntry {
+    return entryOf(address, this.grouping)
+  }
+
+  /** @internal Decodes a reply's `n` list: right family, not ourselves. */
+  closerEntries(nodes: Uint8Array[] | undefined): TableEntry[] {
+    const out: TableEntry[] = []
+    const length = this.family === 4 ? 6 : 18
+    for (const wire of nodes ?? []) {
+      const entry = wire.length === length ? entryFromWire(wire, this.grouping) : null
+      if (entry !== null && !this.#isSelf(entry)) out.push(entry)
+    }
+    return out
+  }
+
+  /** @internal Sends a request; false when too many are in flight. */
+  request(
+    to: TableEntry,
+    command: CommandCode,
+    body: RequestBody,
+    handlers: Pick<Transaction, 'onReply' | 'onFail'> & Partial<Pick<Transaction, 'onStall'>>,
+    now: number,
+  ): boolean {
+    if (this.#transactions.size >= this.limits.maxTransactions) return false
+    const t = this.#allocateT()
+    const id = this.#address === null ? undefined : this.#id
+    this.#send(encodeRequest({ t, c: command, to: to.wire, id }, body), to, now)
+    const rto = this.#rtt.rto(to.key)
+    const failAt =
+      now + Math.min(this.limits.maxRtoMs * this.limits.failAfterRtos, rto * this.limits.failAfterRtos)
+    this.#transactions.set(t, {
+      t,
+      to,
+      sentAt: now,
+      stallAt: now + rto,
+      failAt,
+      stalled: false,
+      onStall: () => {},
+      ...handlers,
+    })
+    return true
+  }
+
+  // --- receiving --------------------------------------------------------------------------------------
+
+  /** True when the message carries an id and it is the one bound to `from` (checked every message). */
+  #verifiedServer(message: Message, from: Address): boolean {
+    if (message.id === undefined) return false
+    if (equalBytes(message.id, nodeIdOf(from))) return true
+    this.counters.idMismatch++
+    return false
+  }
+
+  #onRequest(request: Message, from: Address, server: boolean, size: number, now: number): void {
+    const source = groupOf(from, this.grouping)
+    if (!this.#limiter.allow(source, now)) {
+      this.counters.rateLimited++
+      return
+    }
+    this.counters.requestsServed++
+    if (server) this.#noteRequester(from, now)
+    const body = respond(
+      { table: this.#table, store: this.#store, tokens: this.#tokens },
+      request,
+      from,
+      source,
+      now,
+    )
+    const id = this.#address === null ? undefined : this.#id
+    const reply = encodeResponse(
+      { t: request.t, c: request.c, to: encodeAddress(from), id },
+      body,
+      replyBudget(size),
+    )
+    if (reply === null) this.counters.repliesDropped++
+    else this.#send(reply, from, now)
+  }
+
+  #onResponse(response: Message, from: Address, server: boolean, now: number): void {
+    const transaction = this.#transactions.get(response.t)
+    if (transaction === undefined || transaction.to.port !== from.port || transaction.to.host !== from.host) {
+      this.counters.unexpectedResponses++
+      return
+    }
+    this.#transactions.delete(response.t)
+    this.#rtt.sample(transaction.to.key, now - transaction.sentAt)
+    const seen = decodeAddress(response.to)
+    if (seen !== null) this.#vote(from, seen)
+    if (server) this.#insert(transaction.to, now)
+    transaction.onReply(response, server, now)
+  }
+
+  /**
+   * A verified server sent us a request: refresh it if known; if its bucket has room, ping it first
+   * (its reply confirms it is reachable and not a spoofed source) and add it then.
+   */
+  #noteRequester(from: Address, now: number): void {
+    const known = this.#table.get(nodeIdOf(from))
+    if (known !== null) {
+      this.#table.add(known, now)
+      return
+    }
+    const entry = entryOf(from, this.grouping)
+    if (this.#table.hasRoom(entry)) this.#probe(entry, now, () => this.#table.add(entry, now))
+  }
+
+  /**
+   * Adds a node that answered us. On a full bucket, the least recently seen node is pinged if it has
+   * been quiet for `staleAfterMs` and evicted if silent (ping-before-evict); a recently seen one stays.
+   */
+  #insert(entry: TableEntry, now: number): void {
+    const result = this.#table.add(entry, now)
+    if (result.kind !== 'full' || now - result.stale.seenAt < this.limits.staleAfterMs) return
+    this.#probe(
+      result.stale,
+      now,
+      (stale) => this.#table.add(stale, now),
+      () => {
+        this.#table.remove(result.stale.id)
+        this.#table.add(entry, now)
+      },
+    )
+  }
+
+  #probe(entry: TableEntry, now: number, onAlive: (entry: TableEntry) => void, onDead = () => {}): void {
+    if (this.#probes.has(entry.key) || this.#probes.size >= this.limits.pendingProbes) return
+    this.#probes.set(entry.key, true)
+    const settle = (alive: boolean) => {
+      this.#probes.delete(entry.key)
+      if (alive) onAlive(entry)
+      else onDead()
+    }
+    const sent = this.request(
+      entry,
+      Command.PING,
+      {},
+      { onReply: (_r, server) => settle(server), onFail: () => settle(false) },
+      now,
+    )
+    if (!sent) this.#probes.delete(entry.key)
+  }
+
+  #vote(from: Address, seen: Address): void {
+    this.#votes.vote(groupOf(from, this.grouping), seen)
+    if (this.#mode !== 'auto' || this.#address !== null) return
+    const winner = this.#votes.winner()
+    if (winner !== null && this.#localAddresses.some((local) => addressKey(local) === addressKey(winner)))
+      this.#becomeServer(winner)
+  }
+
+  /** `auto` mode found no NAT in between: take the address-bound id and rebuild the table under it. */
+  #becomeServer(address: Address): void {
+    this.#address = address
+    this.#id = nodeIdOf(address)
+    const entries = this.#table.all()
+    this.#table = new RoutingTable(this.#id, K, this.limits.nodesPerGroup)
+    for (const entry of entries) this.#table.add(entry, entry.seenAt)
+  }
+
+  // --- sending and timers -----------------------------------------------------------------------------
+
+  #send(data: Uint8Array, to: Address, _now: number): void {
+    if (data.length > MAX_DATAGRAM_BYTES) throw new RangeError(`datagram of ${data.length} bytes`)
+    this.counters.datagramsOut++
+    this.counters.bytesOut += data.length
+    this.counters.largestDatagramOut = Math.max(this.counters.largestDatagramOut, data.length)
+    this.#outbox.push({ data, to: { host: to.host, port: to.port } })
+  }
+
+  #allocateT(): number {
+    do this.#nextT = (this.#nextT + 1) >>> 0
+    while (this.#transactions.has(this.#nextT))
+    return this.#nextT
+  }
+
+  #expireTransactions(now: number): void {
+    const due = [...this.#transactions.values()].filter(
+      (tx) => now >= tx.failAt || (!tx.stalled && now >= tx.stallAt),
+    )
+    for (const transaction of due) {
+      if (now >= transaction.failAt) this.#fail(transaction, now)
+      else {
+        transaction.stalled = true
+        transaction.onStall(now)
+      }
+    }
+  }
+
+  #fail(transaction: Transaction, now: number): void {
+    this.#transactions.delete(transaction.t)
+    this.counters.timeouts++
+    this.#rtt.backoff(transaction.to.key)
+    const known = this.#table.get(transaction.to.id)
+    if (known !== null && ++known.fails >= MAX_NODE_FAILURES) this.#table.remove(known.id)
+    transaction.onFail(now)
+  }
+
+  /**
+   * Table maintenance (§6.1): a lookup of our own id (neighbours learn of us and we of them) and one of
+   * a random id (a far bucket). A young node whose table is still small refreshes early and often.
+   */
+  #refresh(now: number): void {
+    const small = this.#table.size < K
+    this.#refreshAt = now + (small ? EARLY_REFRESH_MS : this.limits.refreshMs)
+    this.#queries.findNode(this.#id, now, true)
+    this.#refreshBuckets(now, 2)
+  }
+
+  /** @internal The join lookup converged: fill the farthest under-full bucket, schedule refreshes. */
+  joined(now: number): void {
+    this.#refreshBuckets(now, 1)
+    if (this.#table.size < K) this.#refreshAt = Math.min(this.#refreshAt, now + EARLY_REFRESH_MS)
+  }
+
+  /** Looks up ids in the farthest under-full buckets (at most `max` per call). */
+  #refreshBuckets(now: number, max: number): void {
+    for (const target of this.#table.refreshTargets(REFRESH_DEPTH, max, randomBytes(32)))
+      this.#queries.findNode(target, now, true)
+  }
+
+  #bootstrap(options: DhtCoreOptions, now: number): void {
+    const seeds = [
+      ...(options.bootstrap ?? []),
+      ...(options.routingTable === undefined ? [] : loadTable(options.routingTable)),
+    ]
+    const entries = seeds.filter((seed) => !this.#isSelf(seed)).map((seed) => entryOf(seed, this.grouping))
+    this.#queries.bootstrap(this.#id, entries, now)
+  }
+
+  #isSelf(address: Address): boolean {
+    return (
+      this.#address !== null && this.#address.port === address.port && this.#address.host === address.host
+    )
+  }
+
+  /** @internal Lookup parameters. */
+  lookupOptions(): { k: number; alpha: number; shortlist: number; nodesPerGroup: number } {
+    return {
+      k: K,
+      alpha: this.limits.alpha,
+      shortlist: this.limits.shortlist,
+      nodesPerGroup: this.limits.nodesPerGroup,
+    }
+  }
+}

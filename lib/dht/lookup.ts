@@ -1,0 +1,145 @@
+import type { TableEntry } from './routing.js'
+
+const State = { NEW: 0, IN_FLIGHT: 1, STALLED: 2, REPLIED: 3, FAILED: 4, CLIENT: 5 } as const
+type CandidateState = (typeof State)[keyof typeof State]
+
+interface Candidate {
+  entry: TableEntry
+  distance: Uint8Array
+  state: CandidateState
+}
+
+/** Parameters of one lookup (`spec/dht.md` §6.3). */
+export interface LookupOptions {
+  k: number
+  alpha: number
+  shortlist: number
+  nodesPerGroup: number
+}
+
+/**
+ * The iterative Kademlia lookup of `spec/dht.md` §6.3 as a pure state machine: a distance-sorted
+ * shortlist; at most `alpha` requests in flight, where a request past its RTO is *stalled* and no
+ * longer counts (the lookup widens instead of waiting); done when the `k` closest candidates that are
+ * not failed have all replied as servers. Nodes that never replied are never part of the result.
+ */
+export class Lookup {
+  readonly target: Uint8Array
+  readonly #options: LookupOptions
+  readonly #candidates: Candidate[] = []
+  readonly #byKey = new Map<string, Candidate>()
+  readonly #groups = new Map<string, number>()
+  #inFlight = 0
+
+  constructor(target: Uint8Array, options: LookupOptions) {
+    this.target = target
+    this.#options = options
+  }
+
+  /** Offers a node learned from the table, a bootstrap list or a reply. */
+  add(entry: TableEntry): void {
+    if (this.#byKey.has(entry.key)) return
+    if ((this.#groups.get(entry.group) ?? 0) >= this.#options.nodesPerGroup) return
+    const candidate = { entry, distance: xor(entry.id, this.target), state: State.NEW as CandidateState }
+    this.#candidates.splice(this.#insertionIndex(candidate.distance), 0, candidate)
+    this.#byKey.set(entry.key, candidate)
+    this.#groups.set(entry.group, (this.#groups.get(entry.group) ?? 0) + 1)
+    this.#trim()
+  }
+
+  /** Candidates to query now; they are marked in flight. */
+  next(): TableEntry[] {
+    const out: TableEntry[] = []
+    for (const candidate of this.#window()) {
+      if (this.#inFlight >= this.#options.alpha) break
+      if (candidate.state !== State.NEW) continue
+      candidate.state = State.IN_FLIGHT
+      this.#inFlight++
+      out.push(candidate.entry)
+    }
+    return out
+  }
+
+  /** `key` replied; `server` when its id verified, `closer` are the nodes it returned. */
+  replied(key: string, server: boolean, closer: TableEntry[]): void {
+    this.#settle(key, server ? State.REPLIED : State.CLIENT)
+    for (const entry of closer) this.add(entry)
+  }
+
+  /** `key` passed its RTO: stop counting it against alpha, keep accepting its reply. */
+  stalled(key: string): void {
+    const candidate = this.#byKey.get(key)
+    if (candidate?.state !== State.IN_FLIGHT) return
+    candidate.state = State.STALLED
+    this.#inFlight--
+  }
+
+  /** `key` timed out for good. */
+  failed(key: string): void {
+    this.#settle(key, State.FAILED)
+  }
+
+  /** True once the `k` closest live candidates have all replied (or nothing is left to ask). */
+  done(): boolean {
+    return this.#window().every((candidate) => candidate.state === State.REPLIED)
+  }
+
+  /** The `k` closest nodes that replied as servers, closest first. */
+  closest(): TableEntry[] {
+    return this.#window()
+      .filter((candidate) => candidate.state === State.REPLIED)
+      .map((candidate) => candidate.entry)
+  }
+
+  #settle(key: string, state: CandidateState): void {
+    const candidate = this.#byKey.get(key)
+    if (candidate === undefined || candidate.state >= State.REPLIED) return
+    if (candidate.state === State.IN_FLIGHT) this.#inFlight--
+    candidate.state = state
+  }
+
+  /** The first `k` candidates that are neither failed nor clients. */
+  #window(): Candidate[] {
+    const out: Candidate[] = []
+    for (const candidate of this.#candidates) {
+      if (out.length >= this.#options.k) break
+      if (candidate.state !== State.FAILED && candidate.state !== State.CLIENT) out.push(candidate)
+    }
+    return out
+  }
+
+  /** Keeps the shortlist bounded by dropping the farthest never-asked candidates. */
+  #trim(): void {
+    while (this.#candidates.length > this.#options.shortlist) {
+      const last = this.#candidates[this.#candidates.length - 1]!
+      if (last.state !== State.NEW) return
+      this.#candidates.pop()
+      this.#byKey.delete(last.entry.key)
+      this.#groups.set(last.entry.group, (this.#groups.get(last.entry.group) ?? 1) - 1)
+    }
+  }
+
+  #insertionIndex(distance: Uint8Array): number {
+    let low = 0
+    let high = this.#candidates.length
+    while (low < high) {
+      const mid = (low + high) >> 1
+      if (compare(this.#candidates[mid]!.distance, distance) < 0) low = mid + 1
+      else high = mid
+    }
+    return low
+  }
+}
+
+/** XOR distance of two ids (Kademlia §2.1). */
+export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length)
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!
+  return out
+}
+
+/** Lexicographic byte comparison: orders XOR distances. */
+export function compare(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
+  return 0
+}

@@ -1,0 +1,305 @@
+import { type Ed25519KeyPair, toHex } from '../crypto/index.js'
+import { Command, type CommandCode, type DhtLimits, K, WireError } from './constants.js'
+import type { DhtEvent } from './events.js'
+import { Lookup, type LookupOptions } from './lookup.js'
+import type { Message, RequestBody, WireRecord } from './messages.js'
+import {
+  assertPublishable,
+  type DhtRecord,
+  signRecord,
+  storageTarget,
+  toDhtRecord,
+  verifyRecord,
+} from './record.js'
+import type { TableEntry } from './routing.js'
+
+/** What the query runner needs from the core (implemented by `DhtCore`). */
+export interface QueryHost {
+  readonly limits: DhtLimits
+  emit(event: DhtEvent): void
+  closestEntries(target: Uint8Array, n: number): TableEntry[]
+  closerEntries(nodes: Uint8Array[] | undefined): TableEntry[]
+  lookupOptions(): LookupOptions
+  joined(now: number): void
+  request(
+    to: TableEntry,
+    command: CommandCode,
+    body: RequestBody,
+    handlers: {
+      onReply: (response: Message, server: boolean, now: number) => void
+      onFail: (now: number) => void
+      onStall?: (now: number) => void
+    },
+    now: number,
+  ): boolean
+}
+
+interface Query {
+  id: number
+  lookup: Lookup
+  command: CommandCode
+  body: RequestBody
+  onReply: (entry: TableEntry, response: Message, now: number) => void
+  onDone: (query: Query, now: number) => void
+}
+
+interface Publication {
+  namespace: string
+  key: Uint8Array
+  value: Uint8Array
+  keyPair: Ed25519KeyPair
+  ttlMs: number
+  seq: number
+  nextAt: number
+}
+
+type PutOptions = { keyPair: Ed25519KeyPair; ttlMs: number; seq?: number }
+
+/**
+ * Runs lookups, GETs, PUTs and publications on top of the core's transactions (`spec/dht.md` §6.3,
+ * §7.4). Each query is a {@link Lookup} plus what to do with replies and with the converged result.
+ */
+export class QueryRunner {
+  readonly #host: QueryHost
+  readonly #queries = new Map<number, Query>()
+  readonly #publications = new Map<number, Publication>()
+  #nextId = 1
+
+  constructor(host: QueryHost) {
+    this.#host = host
+  }
+
+  /** The join lookup for our own id through `seeds`; emits `bootstrapped` when it converges. */
+  bootstrap(id: Uint8Array, seeds: TableEntry[], now: number): void {
+    this.#start(Command.FIND_NODE, id, { tg: id }, seeds, now, {
+      onDone: (_query, at) => {
+        this.#host.emit({ type: 'bootstrapped' })
+        this.#host.joined(at)
+      },
+    })
+  }
+
+  /** A FIND_NODE lookup; `silent` for table maintenance, whose result nobody awaits. */
+  findNode(target: Uint8Array, now: number, silent = false): number {
+    const onDone = silent ? () => {} : (query: Query) => this.#emitDone(query)
+    return this.#start(Command.FIND_NODE, target, { tg: target }, [], now, { onDone })
+  }
+
+  get(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): number {
+    const body: RequestBody = { ns: namespace, k: key, ...(publicKey === undefined ? {} : { pk: publicKey }) }
+    const seen = new Set<string>()
+    return this.#start(Command.GET, storageTarget(namespace, key), body, [], now, {
+      onReply: (query, entry, response, at) => this.#onRecords(query, entry, response, seen, at),
+      onDone: (query) => this.#emitDone(query),
+    })
+  }
+
+  put(namespace: string, key: Uint8Array, value: Uint8Array, options: PutOptions, now: number): number {
+    assertPublishable(namespace, key, value, options.ttlMs)
+    // Records carry whole milliseconds; the caller's clock may not.
+    const at = Math.floor(now)
+    const expiresAt = at + Math.floor(options.ttlMs)
+    const record = signRecord(namespace, key, { seq: options.seq ?? at, expiresAt, value }, options.keyPair)
+    const tokens = new Map<string, Uint8Array>()
+    const body: RequestBody = { ns: namespace, k: key, pk: options.keyPair.publicKey }
+    return this.#start(Command.GET, storageTarget(namespace, key), body, [], now, {
+      onReply: (_query, entry, response) => {
+        if (response.tk !== undefined) tokens.set(entry.key, response.tk)
+      },
+      onDone: (query, at) => this.#store(query, { ns: namespace, k: key, r: record }, tokens, at),
+    })
+  }
+
+  publish(namespace: string, key: Uint8Array, value: Uint8Array, options: PutOptions, now: number) {
+    const seq = options.seq ?? Math.floor(now)
+    const query = this.put(namespace, key, value, { ...options, seq }, now)
+    const publication = this.#nextId++
+    const { keyPair, ttlMs } = options
+    this.#publications.set(publication, {
+      namespace,
+      key,
+      value,
+      keyPair,
+      ttlMs,
+      seq,
+      nextAt: now + ttlMs / 2,
+    })
+    return { publication, query }
+  }
+
+  withdraw(id: number, now: number): number | null {
+    const publication = this.#publications.get(id)
+    if (publication === undefined) return null
+    this.#publications.delete(id)
+    const { namespace, key, keyPair, ttlMs } = publication
+    return this.put(
+      namespace,
+      key,
+      new Uint8Array(0),
+      { keyPair, ttlMs, seq: Math.max(Math.floor(now), publication.seq + 1) },
+      now,
+    )
+  }
+
+  cancel(query: number): void {
+    this.#queries.delete(query)
+  }
+
+  /** The next republish time, or Infinity. */
+  nextTimer(): number {
+    let at = Number.POSITIVE_INFINITY
+    for (const publication of this.#publications.values()) at = Math.min(at, publication.nextAt)
+    return at
+  }
+
+  /** Republishes every publication due at `now` with a fresh seq and expiry (§7.4: owners republish at TTL/2). */
+  handleTimeout(now: number): void {
+    for (const publication of this.#publications.values()) {
+      if (now < publication.nextAt) continue
+      publication.seq = Math.max(Math.floor(now), publication.seq + 1)
+      publication.nextAt = now + publication.ttlMs / 2
+      const { namespace, key, value, keyPair, ttlMs, seq } = publication
+      this.put(namespace, key, value, { keyPair, ttlMs, seq }, now)
+    }
+  }
+
+  #start(
+    command: CommandCode,
+    target: Uint8Array,
+    body: RequestBody,
+    seeds: TableEntry[],
+    now: number,
+    hooks: {
+      onReply?: (query: Query, entry: TableEntry, response: Message, now: number) => void
+      onDone: Query['onDone']
+    },
+  ): number {
+    const lookup = new Lookup(target, this.#host.lookupOptions())
+    for (const entry of [...this.#host.closestEntries(target, K), ...seeds]) lookup.add(entry)
+    const query: Query = {
+      id: this.#nextId++,
+      lookup,
+      command,
+      body,
+      onReply: () => {},
+      onDone: hooks.onDone,
+    }
+    const onReply = hooks.onReply
+    if (onReply !== undefined) query.onReply = (entry, response, at) => onReply(query, entry, response, at)
+    this.#queries.set(query.id, query)
+    this.#pump(query, now)
+    return query.id
+  }
+
+  /** Sends what the lookup allows; finishes the query once it converged. */
+  #pump(query: Query, now: number): void {
+    if (!this.#queries.has(query.id)) return
+    for (let batch = query.lookup.next(); batch.length > 0; batch = query.lookup.next()) {
+      for (const entry of batch) if (!this.#ask(query, entry, now)) query.lookup.failed(entry.key)
+    }
+    if (!query.lookup.done()) return
+    this.#queries.delete(query.id)
+    query.onDone(query, now)
+  }
+
+  #ask(query: Query, entry: TableEntry, now: number): boolean {
+    const active = () => this.#queries.has(query.id)
+    return this.#host.request(
+      entry,
+      query.command,
+      query.body,
+      {
+        onReply: (response, server, at) => {
+          if (!active()) return
+          query.onReply(entry, response, at)
+          query.lookup.replied(entry.key, server, this.#host.closerEntries(response.n))
+          this.#pump(query, at)
+        },
+        onStall: (at) => {
+          query.lookup.stalled(entry.key)
+          this.#pump(query, at)
+        },
+        onFail: (at) => {
+          query.lookup.failed(entry.key)
+          this.#pump(query, at)
+        },
+      },
+      now,
+    )
+  }
+
+  #emitDone(query: Query): void {
+    const closest = query.lookup.closest().map(({ id, host, port }) => ({ id, host, port }))
+    this.#host.emit({ type: 'queryDone', query: query.id, closest })
+  }
+
+  /** Verifies records of a GET reply (readers never trust storing nodes) and asks for the next page. */
+  #onRecords(query: Query, entry: TableEntry, response: Message, seen: Set<string>, now: number): void {
+    const { ns, k, pk } = query.body
+    const fresh: DhtRecord[] = []
+    for (const record of response.rs ?? []) {
+      const id = `${toHex(record.p)}:${record.s}:${toHex(record.g)}`
+      if (seen.has(id) || seen.size >= 4 * this.#host.limits.recordsPerKey) continue
+      seen.add(id)
+      if (this.#acceptable(ns!, k!, record, pk, now)) fresh.push(toDhtRecord(ns!, k!, record))
+    }
+    if (fresh.length > 0 && this.#queries.has(query.id))
+      this.#host.emit({ type: 'records', query: query.id, records: fresh })
+    if (response.m === true && (response.rs?.length ?? 0) > 0)
+      this.#nextPage(query, entry, response, seen, now)
+  }
+
+  #acceptable(
+    ns: string,
+    key: Uint8Array,
+    record: WireRecord,
+    pk: Uint8Array | undefined,
+    now: number,
+  ): boolean {
+    if (pk !== undefined && toHex(pk) !== toHex(record.p)) return false
+    return record.x > now - this.#host.limits.clockSkewMs && verifyRecord(ns, key, record)
+  }
+
+  #nextPage(query: Query, entry: TableEntry, response: Message, seen: Set<string>, now: number): void {
+    const offset = (query.body.o ?? 0) + (response.rs?.length ?? 0)
+    if (offset >= this.#host.limits.recordsPerKey) return
+    const page: Query = { ...query, body: { ...query.body, o: offset } }
+    this.#host.request(
+      entry,
+      Command.GET,
+      page.body,
+      {
+        onReply: (reply, _server, at) => {
+          if (this.#queries.has(query.id)) this.#onRecords(page, entry, reply, seen, at)
+        },
+        onFail: () => {},
+      },
+      now,
+    )
+  }
+
+  /** Sends the PUT to every converged node that gave us a token; emits `putDone` when all answered. */
+  #store(query: Query, body: RequestBody, tokens: Map<string, Uint8Array>, now: number): void {
+    const targets = query.lookup.closest().filter((entry) => tokens.has(entry.key))
+    let pending = targets.length
+    let stored = 0
+    const settle = (ok: boolean) => {
+      stored += ok ? 1 : 0
+      if (--pending === 0) this.#host.emit({ type: 'putDone', query: query.id, stored })
+    }
+    if (pending === 0) this.#host.emit({ type: 'putDone', query: query.id, stored: 0 })
+    for (const entry of targets) {
+      const sent = this.#host.request(
+        entry,
+        Command.PUT,
+        { ...body, tk: tokens.get(entry.key)! },
+        {
+          onReply: (reply) => settle((reply.e ?? WireError.OK) === WireError.OK),
+          onFail: () => settle(false),
+        },
+        now,
+      )
+      if (!sent) settle(false)
+    }
+  }
+}

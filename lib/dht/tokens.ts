@@ -1,0 +1,53 @@
+import { equalBytes, hmacSha256, randomBytes, utf8 } from '../crypto/index.js'
+import { Domain, TOKEN_BYTES } from './constants.js'
+
+const TOKEN_DOMAIN = utf8(`${Domain.TOKEN}\0`)
+
+/**
+ * Write tokens as BEP 5 issues them (`spec/dht.md` §7.3): `HMAC-SHA256(secret, domain || endpoint)`
+ * truncated to 16 bytes, where endpoint is the requester's compact address. Secrets rotate every
+ * `rotateMs`; the current and previous one are accepted, so a token lives between one and two periods.
+ */
+export class TokenIssuer {
+  #current: Uint8Array
+  #previous: Uint8Array
+  #rotatesAt: number
+  readonly #rotateMs: number
+
+  readonly #secret: () => Uint8Array
+
+  constructor(now: number, rotateMs: number, secret: () => Uint8Array = () => randomBytes(32)) {
+    this.#secret = secret
+    this.#current = secret()
+    this.#previous = secret()
+    this.#rotateMs = rotateMs
+    this.#rotatesAt = now + rotateMs
+  }
+
+  /** When {@link rotate} is next due. */
+  get rotatesAt(): number {
+    return this.#rotatesAt
+  }
+
+  /** The token for the endpoint `address` (compact bytes) under the current secret. */
+  issue(address: Uint8Array): Uint8Array {
+    return mac(this.#current, address)
+  }
+
+  /** True when `token` matches the current or the previous secret (constant time). */
+  verify(address: Uint8Array, token: Uint8Array): boolean {
+    return equalBytes(token, mac(this.#current, address)) || equalBytes(token, mac(this.#previous, address))
+  }
+
+  /** Rotates the secret if due at `now`. */
+  rotate(now: number): void {
+    if (now < this.#rotatesAt) return
+    this.#previous = this.#current
+    this.#current = this.#secret()
+    this.#rotatesAt = now + this.#rotateMs
+  }
+}
+
+function mac(secret: Uint8Array, address: Uint8Array): Uint8Array {
+  return hmacSha256(secret, TOKEN_DOMAIN, address).subarray(0, TOKEN_BYTES)
+}
