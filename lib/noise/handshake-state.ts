@@ -1,7 +1,8 @@
-import { concatBytes, X25519KeyPair } from '../crypto/index.js'
+import { concatBytes } from '../crypto/index.js'
 import { PairctlError } from '../errors.js'
 import type { CipherState } from './cipher-state.js'
 import { DHLEN, MAX_MESSAGE_LENGTH, SUITE, TAGLEN } from './constants.js'
+import { type DhKeyPair, generateEphemeral } from './ephemeral.js'
 import { NoiseError } from './errors.js'
 import { type HandshakePattern, handshakePattern, type Token } from './patterns.js'
 import { SymmetricState } from './symmetric-state.js'
@@ -13,9 +14,9 @@ export interface HandshakeOptions {
   initiator: boolean
   prologue: Uint8Array
   /** Local static key pair. */
-  s?: X25519KeyPair
+  s?: DhKeyPair
   /** Local ephemeral key pair: for pre-messages and for test vectors; otherwise generated when written. */
-  e?: X25519KeyPair
+  e?: DhKeyPair
   /** Remote static public key, when a pre-message makes it known. */
   rs?: Uint8Array
   /** Remote ephemeral public key, when a pre-message makes it known. */
@@ -40,8 +41,8 @@ export class HandshakeState {
   readonly pattern: HandshakePattern
   readonly initiator: boolean
   readonly symmetricState: SymmetricState
-  s: X25519KeyPair | undefined
-  e: X25519KeyPair | undefined
+  s: DhKeyPair | undefined
+  e: DhKeyPair | undefined
   rs: Uint8Array | undefined
   re: Uint8Array | undefined
   readonly #psks: Uint8Array[]
@@ -144,7 +145,7 @@ export class HandshakeState {
   }
 
   #writeEphemeral(): Uint8Array {
-    this.e ??= X25519KeyPair.generate()
+    this.e ??= generateEphemeral()
     this.#mixEphemeral(this.e.publicKey)
     return this.e.publicKey
   }
@@ -181,7 +182,7 @@ export class HandshakeState {
     return this.initiator ? [initiatorSide, responderSide] : [responderSide, initiatorSide]
   }
 
-  #dh(local: X25519KeyPair, remote: Uint8Array | undefined): Uint8Array {
+  #dh(local: DhKeyPair, remote: Uint8Array | undefined): Uint8Array {
     if (remote === undefined) throw NoiseError.misuse('remote key missing for DH')
     try {
       return local.dh(remote)
@@ -190,7 +191,7 @@ export class HandshakeState {
     }
   }
 
-  #local(which: 'e' | 's'): X25519KeyPair {
+  #local(which: 'e' | 's'): DhKeyPair {
     const key = which === 'e' ? this.e : this.s
     if (key === undefined) throw NoiseError.misuse(`local ${which} key missing for ${this.pattern.name}`)
     return key

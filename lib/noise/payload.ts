@@ -1,8 +1,14 @@
 import { z } from 'zod'
 import { decodeCbor, encodeCbor } from '../cbor.js'
-import { concatBytes, type Ed25519KeyPair, ed25519Verify, utf8 } from '../crypto/index.js'
+import { concatBytes, type Ed25519KeyPair, ed25519Verify, toHex, utf8 } from '../crypto/index.js'
 import { MAX_APPLICATION_PAYLOAD, STATIC_SIGNATURE_DOMAIN } from './constants.js'
 import { NoiseError } from './errors.js'
+
+/** Verified (identity, static key, signature) triples remembered, so reconnecting peers skip Ed25519 verify. */
+const VERIFIED_CACHE_SIZE = 1024
+const verified = new Set<string>()
+/** This device's signature per identity: Ed25519 is deterministic and the static key long-term, so sign once. */
+const signatures = new WeakMap<Ed25519KeyPair, { staticKey: string; sig: Uint8Array }>()
 
 const bytes = (min: number, max: number) =>
   z
@@ -35,8 +41,7 @@ export function encodeHandshakePayload(
 ): Uint8Array {
   if (application !== undefined && application.length > MAX_APPLICATION_PAYLOAD)
     throw NoiseError.tooLarge('application payload', application.length, MAX_APPLICATION_PAYLOAD)
-  const sig = identity.sign(staticSignatureMessage(staticPublicKey))
-  return encodeCbor({ identity: identity.publicKey, sig, app: application })
+  return encodeCbor({ identity: identity.publicKey, sig: staticSignature(identity, staticPublicKey), app: application })
 }
 
 /**
@@ -50,7 +55,26 @@ export function verifyHandshakePayload(payload: Uint8Array, remoteStaticKey: Uin
   } catch (cause) {
     throw NoiseError.badPayload('not a pairctl identity payload', cause)
   }
-  if (!ed25519Verify(decoded.identity, staticSignatureMessage(remoteStaticKey), decoded.sig))
+  if (!verifyCached(decoded.identity, remoteStaticKey, decoded.sig))
     throw NoiseError.badIdentity('the identity signature does not cover the Noise static key')
   return { identityKey: decoded.identity, application: decoded.app }
+}
+
+function staticSignature(identity: Ed25519KeyPair, staticPublicKey: Uint8Array): Uint8Array {
+  const staticKey = toHex(staticPublicKey)
+  const cached = signatures.get(identity)
+  if (cached?.staticKey === staticKey) return cached.sig
+  const sig = identity.sign(staticSignatureMessage(staticPublicKey))
+  signatures.set(identity, { staticKey, sig })
+  return sig
+}
+
+/** ed25519Verify, remembering successes only: the same bytes verify the same way every time. */
+function verifyCached(identityKey: Uint8Array, staticPublicKey: Uint8Array, sig: Uint8Array): boolean {
+  const id = toHex(identityKey) + toHex(staticPublicKey) + toHex(sig)
+  if (verified.has(id)) return true
+  if (!ed25519Verify(identityKey, staticSignatureMessage(staticPublicKey), sig)) return false
+  if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.values().next().value as string)
+  verified.add(id)
+  return true
 }

@@ -1,0 +1,155 @@
+/**
+ * `bench/channel`: the pairctl secure channel against raw TCP, node:tls (TLS 1.3, ChaCha20-Poly1305 and
+ * AES-256-GCM) and @hyperswarm/secret-stream — bulk throughput one way over loopback with sender and
+ * receiver in separate processes, and handshakes per second (connect + handshake + 1 byte each way)
+ * against node:tls, sequential and 8 at a time. TLS uses a self-signed Ed25519 certificate made with the
+ * system's `openssl` at run time.
+ */
+import { type ChildProcess, execFileSync, fork } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Benchmark, type Metric, median } from '../harness.js'
+import type { Job, Kind, Tls } from './worker.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..')
+const MiB = 1024 * 1024
+const anchorsOf: Record<Exclude<Kind, 'pairctl'>, string> = {
+  tcp: 'raw TCP',
+  'tls-chacha20': 'node:tls chacha20',
+  'tls-aes256': 'node:tls aes-256-gcm',
+  'secret-stream': '@hyperswarm/secret-stream',
+}
+const kinds: Kind[] = ['tcp', 'tls-chacha20', 'tls-aes256', 'secret-stream', 'pairctl']
+
+function worker(): ChildProcess {
+  return fork(join(here, 'worker.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'] })
+}
+
+function nextMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`bench worker exited with ${code}`))
+    child.once('exit', onExit)
+    child.once('message', (message) => {
+      child.off('exit', onExit)
+      resolve(message as T)
+    })
+  })
+}
+
+function send(child: ChildProcess, job: Job): void {
+  child.send(job)
+}
+
+/** A throwaway self-signed Ed25519 certificate for 127.0.0.1 / localhost. */
+function makeCertificate(): Tls {
+  const dir = mkdtempSync(join(tmpdir(), 'pairctl-bench-'))
+  try {
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')]
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ed25519', '-nodes', '-keyout', key, '-out', cert, '-days', '1'].concat([
+        '-subj',
+        '/CN=localhost',
+      ]),
+      { stdio: 'ignore' },
+    )
+    return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** One transfer of `bytes` from `sender` to `receiver`; returns MiB/s as the receiver measured it. */
+async function transfer(kind: Kind, bytes: number, tls: Tls, receiver: ChildProcess, sender: ChildProcess) {
+  const listening = nextMessage<{ port: number }>(receiver)
+  send(receiver, { type: 'sink', kind, bytes, tls })
+  const { port } = await listening
+  const received = nextMessage<{ ms: number }>(receiver)
+  const sent = nextMessage(sender)
+  send(sender, { type: 'source', kind, bytes, port, tls })
+  const [{ ms }] = await Promise.all([received, sent])
+  return bytes / MiB / (ms / 1000)
+}
+
+/** Handshakes per second of `count` connections, `concurrency` at a time. */
+async function handshakeRate(
+  kind: Kind,
+  count: number,
+  concurrency: number,
+  tls: Tls,
+  server: ChildProcess,
+  client: ChildProcess,
+) {
+  const listening = nextMessage<{ port: number }>(server)
+  send(server, { type: 'echo-server', kind, tls })
+  const { port } = await listening
+  const done = nextMessage<{ ms: number }>(client)
+  send(client, { type: 'handshakes', kind, port, count, concurrency, tls })
+  const { ms } = await done
+  return count / (ms / 1000)
+}
+
+function metric(name: string, unit: string, samples: Map<Kind, number[]>, note: string): Metric {
+  const anchors: Record<string, number> = {}
+  for (const [kind, values] of samples) if (kind !== 'pairctl') anchors[anchorsOf[kind]] = median(values)
+  return { name, unit, better: 'higher', pairctl: median(samples.get('pairctl')!), anchors, note }
+}
+
+function push(samples: Map<Kind, number[]>, kind: Kind, value: number): void {
+  samples.set(kind, [...(samples.get(kind) ?? []), value])
+}
+
+const benchmark: Benchmark = {
+  name: 'channel',
+  async run({ quick }) {
+    const bytes = quick ? 16 * MiB : 1024 * MiB
+    const repetitions = quick ? 1 : 3
+    const handshakeCount = quick ? 40 : 400
+    const tls = makeCertificate()
+    const [a, b] = [worker(), worker()]
+    try {
+      const throughput = new Map<Kind, number[]>()
+      const sequential = new Map<Kind, number[]>()
+      const concurrent = new Map<Kind, number[]>()
+      for (let rep = 0; rep < repetitions; rep++) {
+        for (const kind of kinds) push(throughput, kind, await transfer(kind, bytes, tls, a, b))
+        for (const kind of ['tls-chacha20', 'pairctl'] as const) {
+          push(sequential, kind, await handshakeRate(kind, handshakeCount, 1, tls, a, b))
+          push(concurrent, kind, await handshakeRate(kind, handshakeCount, 8, tls, a, b))
+        }
+      }
+      const size = quick ? '16 MiB' : '1 GiB'
+      const reps = `median of ${repetitions}`
+      return [
+        metric(
+          `throughput ${size} one way`,
+          'MiB/s',
+          throughput,
+          `loopback, sender and receiver in separate processes, ${reps}`,
+        ),
+        metric(
+          'handshakes/s sequential',
+          'handshakes/s',
+          sequential,
+          `connect + handshake + 1 byte each way, ${handshakeCount} connections, ${reps}`,
+        ),
+        metric(
+          'handshakes/s 8 concurrent',
+          'handshakes/s',
+          concurrent,
+          `as above, 8 connections at a time, ${reps}`,
+        ),
+      ]
+    } finally {
+      for (const child of [a, b]) {
+        send(child, { type: 'stop' })
+        child.kill()
+      }
+    }
+  },
+}
+
+export default benchmark
