@@ -26,8 +26,9 @@ export const NATPMP_RESULT = {
 export const PCP_VERSION = 2
 /** PCP opcodes (RFC 6887 §19.2). */
 export const PCP_OP = { announce: 0, map: 1, peer: 2 } as const
-/** PCP request header 24 bytes, MAP payload 36 bytes (RFC 6887 §7.1, §11.1). */
+/** PCP common header size, requests and responses alike (RFC 6887 §7.1, §7.2). */
 export const PCP_HEADER_SIZE = 24
+/** PCP MAP opcode payload size (RFC 6887 §11.1). */
 export const PCP_MAP_SIZE = 36
 /** Largest PCP message (RFC 6887 §7). */
 export const PCP_MAX_SIZE = 1100
@@ -54,8 +55,9 @@ export const PCP_RESULT = {
 /** IANA protocol numbers carried in PCP MAP (RFC 6887 §11.1). */
 export const IP_PROTOCOL = { tcp: 6, udp: 17 } as const
 
-/** SSDP multicast group and port (UPnP Device Architecture 1.1 §1.3.2). */
+/** SSDP multicast group (UPnP Device Architecture 1.1 §1.3.2). */
 export const SSDP_ADDRESS = '239.255.255.250'
+/** SSDP port (UPnP Device Architecture 1.1 §1.3.2). */
 export const SSDP_PORT = 1900
 /** Search targets we send, most capable first (IGD v2 then v1 device types). */
 export const SSDP_SEARCH_TARGETS = [
@@ -72,8 +74,6 @@ export const UPNP_SERVICES = [
 
 /** UPnPError codes we react to (IGD v1 WANIPConnection §2.5, v2 §2.5). */
 export const UPNP_ERROR = {
-  invalidArgs: 402,
-  actionFailed: 501,
   noSuchEntryInArray: 714,
   conflictInMappingEntry: 718,
   onlyPermanentLeasesSupported: 725,
