@@ -22,9 +22,20 @@ export function stripZone(host: string): string {
 
 /** 4 bytes of an IPv4 literal or 16 of an IPv6 one; `null` when `host` is not an IP literal. */
 export function ipToBytes(host: string): Uint8Array | null {
-  if (isIPv4(host)) return Uint8Array.from(host.split('.').map(Number))
+  if (isIPv4(host)) return ipv4ToBytes(host)
   const bare = stripZone(host)
   return isIPv6(bare) ? ipv6ToBytes(bare) : null
+}
+
+function ipv4ToBytes(text: string): Uint8Array {
+  const out = new Uint8Array(4)
+  let part = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 46) part++
+    else out[part] = out[part]! * 10 + c - 48
+  }
+  return out
 }
 
 function ipv6ToBytes(text: string): Uint8Array {
@@ -83,6 +94,7 @@ export function canonicalIp(host: string): string {
 
 /** An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2) as its IPv4 text; else `host`. */
 export function unmapIpv4(host: string): string {
+  if (!host.includes(':')) return host
   const bytes = ipToBytes(host)
   if (bytes?.length !== 16) return host
   const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff

@@ -5,9 +5,9 @@
  * @module
  */
 import { bytesToIp, type IpFamily, ipToBytes, unmapIpv4 } from '../addresses/ip.js'
+import { readUint16, writeUint16, writeUint32 } from './bytes.js'
 import { AddressFamily, MAGIC_COOKIE } from './constants.js'
 import { StunError } from './errors.js'
-import { dataView } from './message.js'
 
 /** A transport address: IP literal and port. */
 export interface Endpoint {
@@ -28,9 +28,8 @@ export function encodeAddress(endpoint: Endpoint, transactionId?: Uint8Array): U
   const ip = ipToBytes(unmapIpv4(endpoint.host))
   if (!ip) throw StunError.invalidArgument(`not an IP address: ${endpoint.host}`)
   const out = new Uint8Array(4 + ip.length)
-  const view = dataView(out)
-  view.setUint8(1, ip.length === 4 ? AddressFamily.ipv4 : AddressFamily.ipv6)
-  view.setUint16(2, endpoint.port)
+  out[1] = ip.length === 4 ? AddressFamily.ipv4 : AddressFamily.ipv6
+  writeUint16(out, 2, endpoint.port)
   out.set(ip, 4)
   return transactionId ? xorAddress(out, transactionId) : out
 }
@@ -44,7 +43,7 @@ export function decodeAddress(value: Uint8Array, transactionId?: Uint8Array): Fa
   const plain = transactionId ? xorAddress(value, transactionId) : value
   return {
     host: bytesToIp(plain.subarray(4)),
-    port: dataView(plain).getUint16(2),
+    port: readUint16(plain, 2),
     family: family === AddressFamily.ipv4 ? 'IPv4' : 'IPv6',
   }
 }
@@ -52,7 +51,7 @@ export function decodeAddress(value: Uint8Array, transactionId?: Uint8Array): Fa
 /** XOR is its own inverse, so this both obfuscates and recovers (RFC 8489 §14.2). */
 function xorAddress(value: Uint8Array, transactionId: Uint8Array): Uint8Array {
   const mask = new Uint8Array(16)
-  dataView(mask).setUint32(0, MAGIC_COOKIE)
+  writeUint32(mask, 0, MAGIC_COOKIE)
   mask.set(transactionId, 4)
   const out = value.slice()
   out[2]! ^= mask[0]!

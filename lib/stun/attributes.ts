@@ -4,13 +4,17 @@
  * CHANGE-REQUEST (RFC 5780 §7.2). Spec: `spec/stun.md` §3.
  * @module
  */
+
+import { readUint16, writeUint16 } from './bytes.js'
 import { CHANGE_IP, CHANGE_PORT } from './constants.js'
 import { StunError } from './errors.js'
-import { dataView } from './message.js'
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** ERROR-CODE: class (hundreds) and number in bytes 2..3, then a UTF-8 reason phrase. */
 export function encodeErrorCode(code: number, reason: string): Uint8Array {
-  const text = new TextEncoder().encode(reason)
+  const text = encoder.encode(reason)
   const out = new Uint8Array(4 + text.length)
   out[2] = Math.floor(code / 100)
   out[3] = code % 100
@@ -30,7 +34,7 @@ export function decodeErrorCode(value: Uint8Array): { code: number; reason: stri
 export function encodeUnknownAttributes(types: number[]): Uint8Array {
   const out = new Uint8Array(types.length * 2)
   types.forEach((t, i) => {
-    dataView(out).setUint16(i * 2, t)
+    writeUint16(out, i * 2, t)
   })
   return out
 }
@@ -38,7 +42,7 @@ export function encodeUnknownAttributes(types: number[]): Uint8Array {
 /** Decodes UNKNOWN-ATTRIBUTES; an odd length is malformed. */
 export function decodeUnknownAttributes(value: Uint8Array): number[] {
   if (value.length % 2 !== 0) throw StunError.malformed('UNKNOWN-ATTRIBUTES of odd length')
-  return Array.from({ length: value.length / 2 }, (_, i) => dataView(value).getUint16(i * 2))
+  return Array.from({ length: value.length / 2 }, (_, i) => readUint16(value, i * 2))
 }
 
 /** The two CHANGE-REQUEST flags of RFC 5780 §7.2. */
@@ -63,7 +67,7 @@ export function decodeChangeRequest(value: Uint8Array): Required<ChangeRequest> 
 /** UTF-8 text of a text attribute; invalid sequences are malformed rather than replaced. */
 export function decodeText(value: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(value)
+    return decoder.decode(value)
   } catch (cause) {
     throw StunError.malformed(`invalid UTF-8 text attribute (${String(cause)})`)
   }
@@ -71,5 +75,5 @@ export function decodeText(value: Uint8Array): string {
 
 /** UTF-8 bytes of a text attribute. */
 export function encodeText(text: string): Uint8Array {
-  return new TextEncoder().encode(text)
+  return encoder.encode(text)
 }

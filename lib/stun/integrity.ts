@@ -7,6 +7,7 @@
 import { createHash, createHmac } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import { equalBytes } from '../crypto/index.js'
+import { writeUint16, writeUint32 } from './bytes.js'
 import {
   Attr,
   FINGERPRINT_XOR,
@@ -15,7 +16,7 @@ import {
   MESSAGE_INTEGRITY_SHA256_LENGTH,
 } from './constants.js'
 import { StunError } from './errors.js'
-import { type DecodedMessage, dataView, findAttribute } from './message.js'
+import { type DecodedMessage, findAttribute } from './message.js'
 
 /** Password algorithms of RFC 8489 §18.5 (MD5 is the default when none is negotiated). */
 export type PasswordAlgorithm = 'md5' | 'sha256'
@@ -123,10 +124,9 @@ function appendComputed(
 ): Uint8Array {
   const out = new Uint8Array(message.length + 4 + length)
   out.set(message)
-  const view = dataView(out)
-  view.setUint16(2, out.length - HEADER_LENGTH)
-  view.setUint16(message.length, type)
-  view.setUint16(message.length + 2, length)
+  writeUint16(out, 2, out.length - HEADER_LENGTH)
+  writeUint16(out, message.length, type)
+  writeUint16(out, message.length + 2, length)
   out.set(compute(out.subarray(0, message.length)), message.length + 4)
   return out
 }
@@ -140,7 +140,7 @@ function verifyComputed(
   const attribute = findAttribute(message, type)
   if (!attribute) return false
   const covered = message.raw.slice(0, attribute.offset)
-  dataView(covered).setUint16(2, attribute.offset + 4 + attribute.value.length - HEADER_LENGTH)
+  writeUint16(covered, 2, attribute.offset + 4 + attribute.value.length - HEADER_LENGTH)
   return equalBytes(compute(covered), attribute.value)
 }
 
@@ -150,6 +150,6 @@ function hmac(algorithm: 'sha1' | 'sha256', key: Uint8Array, data: Uint8Array): 
 
 function fingerprintValue(covered: Uint8Array): Uint8Array {
   const out = new Uint8Array(4)
-  dataView(out).setUint32(0, (crc32(covered) ^ FINGERPRINT_XOR) >>> 0)
+  writeUint32(out, 0, (crc32(covered) ^ FINGERPRINT_XOR) >>> 0)
   return out
 }

@@ -4,6 +4,8 @@
  * that drop and count. Spec: `spec/stun.md` §2.
  * @module
  */
+
+import { readUint16, readUint32, writeUint16, writeUint32 } from './bytes.js'
 import { HEADER_LENGTH, MAGIC_COOKIE, type StunClass, TRANSACTION_ID_LENGTH } from './constants.js'
 import { StunError } from './errors.js'
 
@@ -67,9 +69,8 @@ export function paddingLength(length: number): number {
  */
 export function isStunMessage(bytes: Uint8Array): boolean {
   if (bytes.length < HEADER_LENGTH || (bytes[0]! & 0xc0) !== 0) return false
-  const view = dataView(bytes)
-  const length = view.getUint16(2)
-  return length % 4 === 0 && length + HEADER_LENGTH === bytes.length && view.getUint32(4) === MAGIC_COOKIE
+  const length = readUint16(bytes, 2)
+  return length % 4 === 0 && length + HEADER_LENGTH === bytes.length && readUint32(bytes, 4) === MAGIC_COOKIE
 }
 
 /** Encodes `message` (attributes in order, padding as given or zeros). Integrity is added separately. */
@@ -89,18 +90,16 @@ function writeHeader(out: Uint8Array, message: StunMessage, bodyLength: number):
   if (message.transactionId.length !== TRANSACTION_ID_LENGTH) {
     throw StunError.invalidArgument(`transaction id must be ${TRANSACTION_ID_LENGTH} bytes`)
   }
-  const view = dataView(out)
-  view.setUint16(0, encodeMessageType(message.method, message.cls))
-  view.setUint16(2, bodyLength)
-  view.setUint32(4, message.cookie ?? MAGIC_COOKIE)
+  writeUint16(out, 0, encodeMessageType(message.method, message.cls))
+  writeUint16(out, 2, bodyLength)
+  writeUint32(out, 4, message.cookie ?? MAGIC_COOKIE)
   out.set(message.transactionId, 8)
 }
 
 function writeAttribute(out: Uint8Array, offset: number, attribute: StunAttribute): number {
   if (attribute.value.length > 0xffff) throw StunError.invalidArgument('attribute value over 65535 bytes')
-  const view = dataView(out)
-  view.setUint16(offset, attribute.type)
-  view.setUint16(offset + 2, attribute.value.length)
+  writeUint16(out, offset, attribute.type)
+  writeUint16(out, offset + 2, attribute.value.length)
   out.set(attribute.value, offset + 4)
   const pad = paddingLength(attribute.value.length)
   if (attribute.padding?.length === pad) out.set(attribute.padding, offset + 4 + attribute.value.length)
@@ -109,12 +108,12 @@ function writeAttribute(out: Uint8Array, offset: number, attribute: StunAttribut
 
 /** Decodes one message; throws {@link StunError} `STUN_MALFORMED` on any framing violation. */
 export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): DecodedMessage {
-  const view = checkHeader(bytes, options)
-  const { method, cls } = decodeMessageType(view.getUint16(0))
+  checkHeader(bytes, options)
+  const { method, cls } = decodeMessageType(readUint16(bytes, 0))
   return {
     method,
     cls,
-    cookie: view.getUint32(4),
+    cookie: readUint32(bytes, 4),
     transactionId: bytes.slice(8, HEADER_LENGTH),
     attributes: decodeAttributes(bytes),
     raw: bytes,
@@ -130,27 +129,24 @@ export function tryDecodeMessage(bytes: Uint8Array, options: DecodeOptions = {})
   }
 }
 
-function checkHeader(bytes: Uint8Array, options: DecodeOptions): DataView {
+function checkHeader(bytes: Uint8Array, options: DecodeOptions): void {
   if (bytes.length < HEADER_LENGTH) throw StunError.malformed(`${bytes.length} bytes, header needs 20`)
-  const view = dataView(bytes)
   if ((bytes[0]! & 0xc0) !== 0) throw StunError.malformed('first two bits are not zero')
-  const length = view.getUint16(2)
+  const length = readUint16(bytes, 2)
   if (length % 4 !== 0) throw StunError.malformed(`length ${length} is not a multiple of 4`)
   if (length + HEADER_LENGTH !== bytes.length) {
     throw StunError.malformed(`length field ${length} but ${bytes.length - HEADER_LENGTH} body bytes`)
   }
-  if (!options.allowClassic && view.getUint32(4) !== MAGIC_COOKIE)
+  if (!options.allowClassic && readUint32(bytes, 4) !== MAGIC_COOKIE)
     throw StunError.malformed('bad magic cookie')
-  return view
 }
 
 function decodeAttributes(bytes: Uint8Array): DecodedAttribute[] {
-  const view = dataView(bytes)
   const attributes: DecodedAttribute[] = []
   for (let offset = HEADER_LENGTH; offset < bytes.length; ) {
     if (offset + 4 > bytes.length) throw StunError.malformed('truncated attribute header')
-    const type = view.getUint16(offset)
-    const length = view.getUint16(offset + 2)
+    const type = readUint16(bytes, offset)
+    const length = readUint16(bytes, offset + 2)
     const end = offset + 4 + length + paddingLength(length)
     if (end > bytes.length) throw StunError.malformed(`attribute 0x${type.toString(16)} overruns the message`)
     const value = bytes.slice(offset + 4, offset + 4 + length)
@@ -166,9 +162,4 @@ export function findAttribute<T extends StunAttribute>(
   type: number,
 ): T | undefined {
   return message.attributes.find((a) => a.type === type)
-}
-
-/** A DataView over exactly `bytes`. */
-export function dataView(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }

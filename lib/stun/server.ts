@@ -71,12 +71,13 @@ export class StunServer {
   readonly primary: Endpoint
   readonly alternate: { host: string | undefined; port: number | undefined }
   readonly counters: StunServerCounters = { answered: 0, errors: 0, dropped: 0 }
-  readonly #software: string | null
+  readonly #software: Uint8Array | null
 
   constructor(options: StunServerOptions) {
     this.primary = options.primary
     this.alternate = { host: options.alternate?.host, port: options.alternate?.port }
-    this.#software = options.software === undefined ? SOFTWARE : options.software
+    const software = options.software === undefined ? SOFTWARE : options.software
+    this.#software = software === null ? null : encodeText(software)
   }
 
   /** The local endpoints to listen on: {primary, alternate host} × {primary, alternate port}. */
@@ -158,7 +159,7 @@ export class StunServer {
   #reply(request: DecodedMessage, to: Endpoint, source: Endpoint, error: StunAttribute[] | null): StunReply {
     const classic = request.cookie !== MAGIC_COOKIE
     const attributes = error ?? this.#successAttributes(request, to, source, classic)
-    if (this.#software !== null) attributes.push({ type: Attr.software, value: encodeText(this.#software) })
+    if (this.#software !== null) attributes.push({ type: Attr.software, value: this.#software })
     const cls = error ? StunClass.errorResponse : StunClass.successResponse
     const bytes = encodeMessage({ ...request, cls, attributes })
     this.counters[error ? 'errors' : 'answered']++
