@@ -55,7 +55,8 @@ add_node() {
   local node=$1
   ip netns add "$(ns "$node")"
   in_ns "$node" ip link set lo up
-  in_ns "$node" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  # IPv6 off (the lab is IPv4); a kernel without IPv6 has nothing to turn off.
+  in_ns "$node" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
 }
 
 # veth between two namespaces, created inside them directly so no name ever exists in the root namespace.
