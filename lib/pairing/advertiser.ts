@@ -6,7 +6,7 @@ import { generateCode, type PairingCode, type RandomSource } from './code.js'
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_TTL_MS, MAX_ATTEMPTS_LIMIT, MAX_TTL_MS } from './constants.js'
 import { type IncomingPairing, PairingDispatcher, refuse } from './dispatcher.js'
 import { driveHandshake } from './driver.js'
-import { PairingError } from './errors.js'
+import { PairingError, type WireErrorCode } from './errors.js'
 import { EventLog } from './events.js'
 import { type HandshakeEvent, PairingHandshake, type PeerInfo } from './handshake.js'
 import { publishAdvert } from './rendezvous.js'
@@ -186,7 +186,7 @@ class AdvertiserRun implements PairingSession {
     this.#finished = true
     clearTimeout(this.#timer)
     this.#options.signal?.removeEventListener('abort', this.cancel)
-    this.#dispatcher.unregister(this.#params.keyPair.publicKey)
+    this.#dispatcher.unregister(this.#params.keyPair.publicKey, retiredReason(this.#core.error))
     this.#abort.abort()
     this.#withdraw()
       .catch(() => {})
@@ -205,6 +205,13 @@ class AdvertiserRun implements PairingSession {
         },
       )
   }
+}
+
+/** What a late joiner is told about an ended session. */
+function retiredReason(error: PairingError | undefined): WireErrorCode {
+  if (error?.code === 'PAIRING_CODE_BURNED') return 'PAIRING_CODE_BURNED'
+  if (error?.code === 'PAIRING_CANCELLED') return 'PAIRING_CANCELLED'
+  return 'PAIRING_NOT_FOUND'
 }
 
 function checkRange(name: string, value: number, min: number, max: number): number {

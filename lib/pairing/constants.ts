@@ -67,3 +67,5 @@ export const MAX_ADDRESSES = 8
 export const MAX_NAME_LENGTH = 64
 /** Largest encoded advertisement: the DHT's value limit for the 'pairing' namespace. */
 export const MAX_ADVERT_BYTES = 700
+/** Ended sessions a dispatcher remembers, to tell late joiners why (burned, cancelled...). */
+export const RETIRED_SESSIONS = 256

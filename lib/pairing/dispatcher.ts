@@ -1,7 +1,7 @@
 import type { Server, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { toHex } from '../crypto/index.js'
-import { STEP_TIMEOUT_MS } from './constants.js'
+import { RETIRED_SESSIONS, STEP_TIMEOUT_MS } from './constants.js'
 import { PairingError, type WireErrorCode } from './errors.js'
 import { decodeMessage, encodeMessage } from './messages.js'
 import type { ChannelOpener, PairingChannel, PairingIdentity } from './types.js'
@@ -19,6 +19,20 @@ export type IncomingHandler = (incoming: IncomingPairing) => void
 
 const dispatchers = new WeakMap<Server, PairingDispatcher>()
 
+/** A Map that forgets its oldest entry beyond `limit`. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(readonly limit: number) {
+    super()
+  }
+
+  override set(key: K, value: V): this {
+    this.delete(key)
+    super.set(key, value)
+    if (this.size > this.limit) this.delete(this.keys().next().value as K)
+    return this
+  }
+}
+
 /**
  * Routes incoming pairing connections on one listener to the sessions advertised through it
  * (`spec/pairing.md` §8.1): runs the Noise responder handshake, reads `hello`, and hands the channel to
@@ -27,21 +41,26 @@ const dispatchers = new WeakMap<Server, PairingDispatcher>()
  */
 export class PairingDispatcher {
   readonly #handlers = new Map<string, IncomingHandler>()
-  readonly #server: Server | undefined
+  /** Why recently ended sessions ended, for joiners that resolved the advert before it was withdrawn. */
+  readonly #retired = new BoundedMap<string, WireErrorCode>(RETIRED_SESSIONS)
   readonly #identity: PairingIdentity
   readonly #open: ChannelOpener
 
-  constructor(identity: PairingIdentity, open: ChannelOpener, server?: Server) {
+  constructor(identity: PairingIdentity, open: ChannelOpener) {
     this.#identity = identity
     this.#open = open
-    this.#server = server
   }
 
-  /** The dispatcher of `server` (created and attached on first use, detached when idle). */
+  /**
+   * The dispatcher of `server`, created and attached on first use. It stays attached for the server's
+   * lifetime, so joiners arriving between or after sessions get an answer instead of silence: a
+   * server passed here is dedicated to pairing (share a port by feeding {@link handleSocket} instead).
+   */
   static forServer(server: Server, identity: PairingIdentity, open: ChannelOpener): PairingDispatcher {
     let dispatcher = dispatchers.get(server)
     if (dispatcher === undefined) {
-      dispatcher = new PairingDispatcher(identity, open, server)
+      dispatcher = new PairingDispatcher(identity, open)
+      server.on('connection', dispatcher.#onConnection)
       dispatchers.set(server, dispatcher)
     }
     return dispatcher
@@ -49,14 +68,17 @@ export class PairingDispatcher {
 
   /** Routes connections naming `advertKey` to `handler`. */
   register(advertKey: Uint8Array, handler: IncomingHandler): void {
-    if (this.#handlers.size === 0) this.#server?.on('connection', this.#onConnection)
     this.#handlers.set(toHex(advertKey), handler)
   }
 
-  /** Stops routing `advertKey`; detaches from the server when no session is left. */
-  unregister(advertKey: Uint8Array): void {
-    this.#handlers.delete(toHex(advertKey))
-    if (this.#handlers.size === 0) this.#server?.off('connection', this.#onConnection)
+  /**
+   * Stops routing `advertKey`. With `reason`, later
+   * joiners naming this key are told why (e.g. `PAIRING_CODE_BURNED`) instead of `PAIRING_NOT_FOUND`.
+   */
+  unregister(advertKey: Uint8Array, reason?: WireErrorCode): void {
+    const id = toHex(advertKey)
+    this.#handlers.delete(id)
+    if (reason !== undefined) this.#retired.set(id, reason)
   }
 
   /** Takes one accepted connection (for callers that accept sockets themselves). */
@@ -83,7 +105,8 @@ export class PairingDispatcher {
     try {
       const message = decodeMessage(bytes)
       if (message.type !== 'hello') return 'PAIRING_PROTOCOL'
-      return this.#handlers.get(toHex(message.advert)) ?? 'PAIRING_NOT_FOUND'
+      const id = toHex(message.advert)
+      return this.#handlers.get(id) ?? this.#retired.get(id) ?? 'PAIRING_NOT_FOUND'
     } catch (err) {
       return err instanceof PairingError && err.code === 'PAIRING_VERSION'
         ? 'PAIRING_VERSION'

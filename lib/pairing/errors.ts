@@ -176,9 +176,28 @@ export class PairingError extends PairctlError {
     return new PairingError('STORE_IO', `cannot access paired-device store ${path}`, { cause })
   }
 
+  /** Joiner side: the code was valid but someone else's wrong guess used it up first. */
+  static burnedBeforeUse(): PairingError {
+    return new PairingError(
+      'PAIRING_CODE_BURNED',
+      'this code is no longer valid: someone tried a wrong code first; ask the other device for a new code',
+      { remote: true },
+    )
+  }
+
+  /** Joiner side: only a withdrawal is left under the rendezvous key. */
+  static withdrawn(): PairingError {
+    return new PairingError(
+      'PAIRING_NOT_FOUND',
+      'this code is no longer valid (used, cancelled, expired or burned by a wrong attempt): ask for a new code',
+      { remote: true },
+    )
+  }
+
   /** The error a peer's `error` message stands for, seen from this side. */
   static fromWire(code: WireErrorCode): PairingError {
-    if (code === 'PAIRING_CODE_BURNED' || code === 'PAIRING_WRONG_CODE') return PairingError.wrongCode()
+    if (code === 'PAIRING_WRONG_CODE') return PairingError.wrongCode()
+    if (code === 'PAIRING_CODE_BURNED') return PairingError.burnedBeforeUse()
     if (code === 'PAIRING_BUSY') return PairingError.busy()
     if (code === 'PAIRING_NOT_FOUND') return PairingError.notFound()
     if (code === 'PAIRING_REJECTED') return PairingError.rejected(true)

@@ -24,7 +24,13 @@ export interface JoinPairingOptions extends CommonPairingOptions {
 }
 
 /** Failures after which the next advertisement under the same key is worth trying (a decoy may sit there). */
-const TRY_NEXT = new Set(['PAIRING_UNREACHABLE', 'PAIRING_NOT_FOUND', 'PAIRING_WRONG_CODE', 'PAIRING_BUSY'])
+const TRY_NEXT = new Set([
+  'PAIRING_UNREACHABLE',
+  'PAIRING_NOT_FOUND',
+  'PAIRING_WRONG_CODE',
+  'PAIRING_BUSY',
+  'PAIRING_CODE_BURNED',
+])
 
 /**
  * Joins with a typed code (`spec/pairing.md` §7.3): resolving (DHT lookup of the rendezvous key),
@@ -73,9 +79,9 @@ class JoinerRun implements PairingSession {
   async #resolve(): Promise<Advert[]> {
     this.events.push({ type: 'searching' })
     const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(RESOLVE_TIMEOUT_MS)])
-    const adverts = await lookupAdverts(this.#options.dht, this.#code, signal)
+    const { adverts, withdrawn } = await lookupAdverts(this.#options.dht, this.#code, signal)
     if (this.#abort.signal.aborted) throw PairingError.cancelled()
-    if (adverts.length === 0) throw PairingError.notFound()
+    if (adverts.length === 0) throw withdrawn ? PairingError.withdrawn() : PairingError.notFound()
     return adverts
   }
 

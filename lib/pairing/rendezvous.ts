@@ -20,15 +20,23 @@ export async function lookupAdverts(
   dht: PairingDht,
   code: PairingCode,
   signal?: AbortSignal,
-): Promise<Advert[]> {
+): Promise<Lookup> {
   const key = rendezvousKey(code)
   const found = new Map<string, Advert>()
+  let withdrawn = false
   for await (const record of dht.get(DHT_NAMESPACE, key, signal ? { signal } : {})) {
-    if (record.deleted) continue
-    const advert = decodeAdvert(key, record.value, record.publicKey, Date.now())
+    withdrawn ||= record.deleted
+    const advert = record.deleted ? null : decodeAdvert(key, record.value, record.publicKey, Date.now())
     if (advert !== null) found.set(toHex(advert.key), advert)
   }
-  return [...found.values()].sort((a, b) => b.expiresAt - a.expiresAt).slice(0, MAX_ADVERTS_TRIED)
+  const adverts = [...found.values()].sort((a, b) => b.expiresAt - a.expiresAt).slice(0, MAX_ADVERTS_TRIED)
+  return { adverts, withdrawn }
+}
+
+/** What a lookup found: live advertisements, and whether a withdrawal (tombstone) was seen. */
+export interface Lookup {
+  adverts: Advert[]
+  withdrawn: boolean
 }
 
 /** What {@link publishAdvert} returns. */
@@ -56,7 +64,8 @@ export async function publishAdvert(
 ): Promise<Published> {
   let code = options.code
   for (let draw = 0; draw < RENDEZVOUS_DRAWS; draw++) {
-    if ((await lookupAdverts(dht, code, options.signal)).length === 0) return publishAt(dht, code, options)
+    if ((await lookupAdverts(dht, code, options.signal)).adverts.length === 0)
+      return publishAt(dht, code, options)
     code = redrawRendezvous(code, options.random)
   }
   throw PairingError.rendezvousTaken()
