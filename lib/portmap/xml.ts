@@ -7,13 +7,27 @@
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }
 
-/** Inner XML of every element whose local name is `name`, in document order. */
+/**
+ * Inner XML of every element whose local name is `name`, in document order. Linear in the input: tags
+ * are matched with classes that stop at the next `<`, and a missing close tag ends the scan, so a
+ * hostile body of unclosed tags cannot make the search quadratic.
+ */
 export function xmlElements(xml: string, name: string): string[] {
-  const pattern = new RegExp(
-    `<(?:[\\w.-]+:)?${name}(?:\\s[^>]*)?(?:/>|>([\\s\\S]*?)</(?:[\\w.-]+:)?${name}\\s*>)`,
-    'g',
-  )
-  return [...xml.matchAll(pattern)].map((m) => m[1] ?? '')
+  const open = new RegExp(`<(?:[\\w.-]+:)?${name}(?=[\\s/>])[^<>]*>`, 'g')
+  const close = new RegExp(`</(?:[\\w.-]+:)?${name}\\s*>`, 'g')
+  const found: string[] = []
+  for (let tag = open.exec(xml); tag; tag = open.exec(xml)) {
+    if (tag[0].endsWith('/>')) {
+      found.push('')
+      continue
+    }
+    close.lastIndex = open.lastIndex
+    const end = close.exec(xml)
+    if (!end) break
+    found.push(xml.slice(open.lastIndex, end.index))
+    open.lastIndex = close.lastIndex
+  }
+  return found
 }
 
 /** Decoded text of the first element named `name`, or `undefined`. */
@@ -26,7 +40,7 @@ export function xmlText(xml: string, name: string): string | undefined {
 export function xmlLeaves(xml: string): Map<string, string> {
   const leaves = new Map<string, string>()
   for (const m of xml.matchAll(
-    /<(?:[\w.-]+:)?([\w.-]+)(?:\s[^>]*)?(?:\/>|>([^<]*)<\/(?:[\w.-]+:)?\1\s*>)/g,
+    /<(?:[\w.-]+:)?([\w.-]+)(?:\s[^<>]*)?(?:\/>|>([^<]*)<\/(?:[\w.-]+:)?\1\s*>)/g,
   )) {
     leaves.set(m[1]!, decodeEntities(m[2] ?? '').trim())
   }

@@ -95,6 +95,23 @@ t.test('other failures: HTTP status, missing response element, fault without a c
   )
 })
 
+t.test('hostile bodies of unclosed tags (up to the 64 KiB cap) yield no match, not a stall', async (t) => {
+  for (const body of [
+    '<service'.repeat(8000),
+    '<service>'.repeat(7000),
+    '<a '.repeat(20000),
+    '<a:'.repeat(20000),
+  ]) {
+    t.same(decodeDescription(body, location), [])
+    t.match(
+      catchError(() => decodeSoapResponse('X', 200, body)),
+      { code: 'PORTMAP_MALFORMED' },
+    )
+  }
+  const leaves = `<u:XResponse>${'<A '.repeat(15000)}<B>ok</B></u:XResponse>`
+  t.equal(decodeSoapResponse('X', 200, leaves).get('B'), 'ok')
+})
+
 t.test('entities and character references in values are decoded', async (t) => {
   const body = '<u:XResponse><A>&lt;&#65;&#x42;&amp;&apos;</A><B/></u:XResponse>'
   const out = decodeSoapResponse('X', 200, body)
