@@ -41,7 +41,11 @@ export function encodeHandshakePayload(
 ): Uint8Array {
   if (application !== undefined && application.length > MAX_APPLICATION_PAYLOAD)
     throw NoiseError.tooLarge('application payload', application.length, MAX_APPLICATION_PAYLOAD)
-  return encodeCbor({ identity: identity.publicKey, sig: staticSignature(identity, staticPublicKey), app: application })
+  return encodeCbor({
+    identity: identity.publicKey,
+    sig: staticSignature(identity, staticPublicKey),
+    app: application,
+  })
 }
 
 /**

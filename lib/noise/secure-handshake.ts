@@ -1,6 +1,7 @@
-import { concatBytes, type Ed25519KeyPair, equalBytes, utf8, type X25519KeyPair } from '../crypto/index.js'
+import { concatBytes, type Ed25519KeyPair, equalBytes, utf8 } from '../crypto/index.js'
 import { deviceIdFromPublicKey } from '../identity/device-id.js'
 import { PROLOGUE_LABEL } from './constants.js'
+import type { DhKeyPair } from './ephemeral.js'
 import { NoiseError } from './errors.js'
 import { HandshakeState, type TransportKeys } from './handshake-state.js'
 import type { HandshakePattern } from './patterns.js'
@@ -17,7 +18,7 @@ export interface SecureHandshakeOptions {
   /** Default `XX`. */
   pattern?: ChannelPattern
   /** Default: {@link deriveStaticKey}(identity). */
-  staticKey?: X25519KeyPair
+  staticKey?: DhKeyPair
   /** The peer's Noise static public key: required for the IK initiator and both KK sides. */
   remoteStaticKey?: Uint8Array
   /** Purpose bytes appended to the prologue label (e.g. utf8('pairing')); both sides must agree. */
@@ -26,6 +27,8 @@ export interface SecureHandshakeOptions {
   payload?: Uint8Array
   /** When set, the handshake fails with NOISE_BAD_IDENTITY unless the peer proves this identity key. */
   remoteIdentityKey?: Uint8Array
+  /** A fixed ephemeral key: for test vectors only (`spec/vectors/noise/pairctl-xx.json`). */
+  ephemeralKey?: DhKeyPair
 }
 
 /** What a finished handshake established. */
@@ -61,13 +64,8 @@ export class SecureHandshake {
     const s = options.staticKey ?? deriveStaticKey(options.identity)
     const pattern = options.pattern ?? 'XX'
     const rs = pattern === 'XX' ? undefined : options.remoteStaticKey
-    this.state = new HandshakeState({
-      pattern,
-      initiator,
-      prologue: channelPrologue(options.prologue),
-      s,
-      rs,
-    })
+    const prologue = channelPrologue(options.prologue)
+    this.state = new HandshakeState({ pattern, initiator, prologue, s, rs, e: options.ephemeralKey })
     this.#options = options
     this.#identityMessage = {
       local: identityMessageIndex(this.state.pattern, initiator),
