@@ -10,7 +10,13 @@ import { type ChangeRequest, decodeText, encodeChangeRequest, encodeText } from 
 import { Attr, SOFTWARE, StunClass, StunMethod, TRANSACTION_ID_LENGTH } from './constants.js'
 import { StunError } from './errors.js'
 import { addFingerprint, addMessageIntegrity } from './integrity.js'
-import { type DecodedMessage, encodeMessage, findAttribute, type StunAttribute } from './message.js'
+import {
+  type DecodedMessage,
+  encodeMessage,
+  findAttribute,
+  type StunAttribute,
+  significantAttributes,
+} from './message.js'
 
 /** Options of {@link createBindingRequest}. */
 export interface BindingRequestOptions {
@@ -60,10 +66,11 @@ export interface BindingResult {
 }
 
 /** Reads a Binding success response; throws `STUN_MALFORMED` when it has no usable mapped address. */
-export function readBindingResponse(message: DecodedMessage, from: Endpoint, rttMs: number): BindingResult {
-  if (message.method !== StunMethod.binding || message.cls !== StunClass.successResponse) {
+export function readBindingResponse(response: DecodedMessage, from: Endpoint, rttMs: number): BindingResult {
+  if (response.method !== StunMethod.binding || response.cls !== StunClass.successResponse) {
     throw StunError.malformed('not a Binding success response')
   }
+  const message = { ...response, attributes: significantAttributes(response.attributes) }
   const result: BindingResult = { mapped: mappedAddress(message), rttMs, from }
   const origin = findAttribute(message, Attr.responseOrigin)
   if (origin) result.responseOrigin = decodeAddress(origin.value)

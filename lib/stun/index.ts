@@ -56,6 +56,7 @@ export {
   isStunMessage,
   type StunAttribute,
   type StunMessage,
+  significantAttributes,
   tryDecodeMessage,
 } from './message.js'
 export {

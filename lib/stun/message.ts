@@ -6,7 +6,7 @@
  */
 
 import { readUint16, readUint32, writeUint16, writeUint32 } from './bytes.js'
-import { HEADER_LENGTH, MAGIC_COOKIE, type StunClass, TRANSACTION_ID_LENGTH } from './constants.js'
+import { Attr, HEADER_LENGTH, MAGIC_COOKIE, type StunClass, TRANSACTION_ID_LENGTH } from './constants.js'
 import { StunError } from './errors.js'
 
 /** One attribute TLV. `padding` keeps the sender's padding bytes so re-encoding is byte-exact. */
@@ -155,6 +155,28 @@ function decodeAttributes(bytes: Uint8Array): DecodedAttribute[] {
   }
   return attributes
 }
+
+/**
+ * The attributes a receiver acts on (RFC 8489 §14.5-§14.7): after MESSAGE-INTEGRITY only
+ * MESSAGE-INTEGRITY-SHA256 and FINGERPRINT count, after MESSAGE-INTEGRITY-SHA256 only FINGERPRINT,
+ * after FINGERPRINT nothing.
+ */
+export function significantAttributes<T extends StunAttribute>(attributes: T[]): T[] {
+  const out: T[] = []
+  let allowed: ReadonlySet<number> | null = null
+  for (const attribute of attributes) {
+    if (allowed && !allowed.has(attribute.type)) continue
+    out.push(attribute)
+    allowed = TRAILING_AFTER.get(attribute.type) ?? allowed
+  }
+  return out
+}
+
+const TRAILING_AFTER: ReadonlyMap<number, ReadonlySet<number>> = new Map([
+  [Attr.messageIntegrity, new Set<number>([Attr.messageIntegritySha256, Attr.fingerprint])],
+  [Attr.messageIntegritySha256, new Set<number>([Attr.fingerprint])],
+  [Attr.fingerprint, new Set<number>()],
+])
 
 /** The first attribute of `type`, as RFC 8489 §14 says only the first occurrence counts. */
 export function findAttribute<T extends StunAttribute>(

@@ -23,6 +23,7 @@ import {
   encodeMessage,
   findAttribute,
   type StunAttribute,
+  significantAttributes,
   tryDecodeMessage,
 } from './message.js'
 
@@ -117,7 +118,7 @@ export class StunServer {
   /** RFC 8489 §6.3.1 checks; returns the error to send, or null when the request is acceptable. */
   #check(request: DecodedMessage, canChange: boolean): StunAttribute[] | null {
     if (request.method !== StunMethod.binding) return errorAttributes(ErrorCode.badRequest, 'Bad Request')
-    const unknown = request.attributes
+    const unknown = significantAttributes(request.attributes)
       .map((a) => a.type)
       .filter((t) => t < COMPREHENSION_OPTIONAL_MIN && !UNDERSTOOD.has(t))
     if (!this.#canHonourChange(request, canChange)) unknown.push(Attr.changeRequest)

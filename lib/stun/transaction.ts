@@ -20,7 +20,14 @@ import {
 } from './constants.js'
 import { StunError } from './errors.js'
 import { verifyFingerprint, verifyMessage } from './integrity.js'
-import { type DecodedMessage, findAttribute, isStunMessage, tryDecodeMessage } from './message.js'
+import {
+  type DecodedMessage,
+  findAttribute,
+  isStunMessage,
+  type StunAttribute,
+  significantAttributes,
+  tryDecodeMessage,
+} from './message.js'
 
 /** How the request travels: UDP retransmits (RFC 8489 §6.2.1), TCP does not (§6.2.2). */
 export type StunTransport = 'udp' | 'tcp'
@@ -215,8 +222,8 @@ export function errorFromResponse(message: DecodedMessage): StunError {
 }
 
 /** RFC 8489 §14: comprehension-required types (< 0x8000) this implementation does not know. */
-export function unknownComprehensionRequired(message: { attributes: { type: number }[] }): number[] {
-  const types = message.attributes.map((a) => a.type)
+export function unknownComprehensionRequired(message: { attributes: StunAttribute[] }): number[] {
+  const types = significantAttributes(message.attributes).map((a) => a.type)
   return [...new Set(types.filter((t) => t < COMPREHENSION_OPTIONAL_MIN && !KNOWN_ATTRIBUTES.has(t)))]
 }
 

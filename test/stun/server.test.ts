@@ -2,6 +2,7 @@ import t from 'tap'
 import {
   Attr,
   addFingerprint,
+  addMessageIntegrity,
   ClientTransaction,
   createBindingRequest,
   decodeAddress,
@@ -15,6 +16,7 @@ import {
   readBindingResponse,
   StunClass,
   StunServer,
+  shortTermKey,
   verifyFingerprint,
 } from '../../lib/stun/index.js'
 
@@ -210,4 +212,16 @@ t.test('isStunMessage: first two bits, length and cookie', async (t) => {
   t.notOk(isStunMessage(badCookie))
   t.notOk(isStunMessage(bytes.subarray(0, bytes.length - 4)), 'length mismatch')
   t.notOk(isStunMessage(bytes.subarray(0, 19)))
+})
+
+t.test('an unknown attribute after MESSAGE-INTEGRITY is ignored by the server', async (t) => {
+  const server = new StunServer({ primary })
+  const { transactionId } = request()
+  const base = encodeMessage({ method: 1, cls: StunClass.request, transactionId, attributes: [] })
+  const signed = decodeMessage(addMessageIntegrity(base, shortTermKey('k')))
+  const bytes = encodeMessage({
+    ...signed,
+    attributes: [...signed.attributes, { type: 0x7777, value: new Uint8Array(4) }],
+  })
+  t.equal(decodeMessage(server.handle(bytes, client)!).cls, StunClass.successResponse)
 })

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process'
+import dgram from 'node:dgram'
 import net from 'node:net'
 import t from 'tap'
 import {
   classifyNat,
+  isStunMessage,
   type RunningStunServer,
   StunError,
+  StunServer,
   startStunServer,
   stunBinding,
 } from '../../lib/stun/index.js'
@@ -107,3 +110,38 @@ t.test('classifyNat against a single-address server: unknown, with the mapped ad
   t.equal(result.mapping, 'unknown')
   t.equal(result.filtering, 'unknown')
 })
+
+t.test('IPv6 loopback: our client and server map [::1]:port', async (t) => {
+  const v6 = await startStunServer({ primary: { host: '::1', port: 0 } })
+  t.teardown(() => v6.close())
+  for (const transport of ['udp', 'tcp'] as const) {
+    const result = await stunBinding(v6.primary, { transport, localAddress: '::1' })
+    t.same(result.mapped, { host: '::1', port: result.local.port, family: 'IPv6' }, transport)
+  }
+})
+
+t.test(
+  'a socket shared with a DHT: isStunMessage routes STUN to StunServer.handle, the rest to the DHT',
+  async (t) => {
+    const shared = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => shared.bind(0, '127.0.0.1', resolve))
+    t.teardown(() => shared.close())
+    const local = { host: '127.0.0.1', port: shared.address().port }
+    const core = new StunServer({ primary: local })
+    const dht: Buffer[] = []
+    shared.on('message', (bytes, rinfo) => {
+      if (!isStunMessage(bytes)) return void dht.push(bytes)
+      const reply = core.handle(bytes, { host: rinfo.address, port: rinfo.port })
+      if (reply) shared.send(reply, rinfo.port, rinfo.address)
+    })
+    const client = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve))
+    t.teardown(() => client.close())
+    client.send(Buffer.from([0xa2, 0x61, 0x76, 0x01]), local.port, local.host)
+    const result = await stunBinding(local, { socket: client })
+    t.same(result.mapped, { host: '127.0.0.1', port: client.address().port, family: 'IPv4' })
+    t.same(result.responseOrigin, { ...local, family: 'IPv4' })
+    t.equal(dht.length, 1, 'the CBOR datagram went to the DHT')
+    t.equal(core.counters.answered, 1)
+  },
+)

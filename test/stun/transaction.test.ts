@@ -5,6 +5,7 @@ import {
   addMessageIntegrity,
   ClientTransaction,
   createBindingRequest,
+  decodeMessage,
   encodeAddress,
   encodeErrorCode,
   encodeMessage,
@@ -15,6 +16,7 @@ import {
   StunError,
   StunMethod,
   shortTermKey,
+  significantAttributes,
 } from '../../lib/stun/index.js'
 
 const server = { host: '192.0.2.10', port: 3478 }
@@ -198,4 +200,21 @@ t.test('cancel ends the transaction once', async (t) => {
   tx.receive(response(tx, [xorMapped(tx)]), server, 1)
   t.equal(tx.nextEvent()?.type, 'failed')
   t.equal(tx.nextEvent(), null)
+})
+
+t.test('attributes after MESSAGE-INTEGRITY are ignored, so an unknown one there does not fail', async (t) => {
+  const tx = transaction()
+  tx.pollTransmit(0)
+  const signed = addMessageIntegrity(response(tx, [xorMapped(tx)]), shortTermKey('k'))
+  const message = decodeMessage(signed)
+  const trailing = encodeMessage({
+    ...message,
+    attributes: [...message.attributes, { type: 0x7f01, value: new Uint8Array(4) }],
+  })
+  tx.receive(trailing, server, 1)
+  t.equal(tx.nextEvent()?.type, 'response')
+  t.same(
+    significantAttributes(decodeMessage(trailing).attributes).map((a) => a.type),
+    [Attr.xorMappedAddress, Attr.messageIntegrity],
+  )
 })

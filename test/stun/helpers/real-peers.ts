@@ -11,6 +11,8 @@ import { stunBinding } from '../../../lib/stun/index.js'
 /** Installs `pkg` with apt-get when `command` is missing; throws when that fails. */
 export function ensureCommand(command: string, pkg: string): void {
   if (hasCommand(command)) return
+  // A fresh machine may have no package lists yet.
+  execFileSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000 })
   execFileSync('apt-get', ['install', '-y', pkg], { stdio: 'ignore', timeout: 300_000 })
   if (!hasCommand(command)) throw new Error(`${command} missing after apt-get install ${pkg}`)
 }
