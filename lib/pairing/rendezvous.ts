@@ -80,5 +80,10 @@ async function publishAt(
   const value = encodeAdvert(key, options.keyPair, options.addresses, options.expiresAt)
   const ttlMs = Math.max(1, options.expiresAt - Date.now())
   const publication = await dht.publish(DHT_NAMESPACE, key, value, { keyPair: options.keyPair, ttlMs })
+  // Announce the code only once some node holds the advert: a joiner could not find it before.
+  await publication.stored?.catch(async (err: unknown) => {
+    await publication.withdraw().catch(() => {})
+    throw err
+  })
   return { code, withdraw: () => publication.withdraw() }
 }

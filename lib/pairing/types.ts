@@ -33,7 +33,13 @@ export interface PairingDht {
     key: Uint8Array,
     value: Uint8Array,
     options: { keyPair: Ed25519KeyPair; ttlMs: number },
-  ): { withdraw(): Promise<void> } | Promise<{ withdraw(): Promise<void> }>
+  ): PairingPublication | Promise<PairingPublication>
+}
+
+/** A publication as `lib/dht` returns it: `stored` settles with the first store's outcome. */
+export interface PairingPublication {
+  readonly stored?: Promise<unknown>
+  withdraw(): Promise<void>
 }
 
 /** The subset of `lib/channel` `SecureChannel` pairing uses. */
