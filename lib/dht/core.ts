@@ -35,6 +35,7 @@ import {
   type Message,
   type RequestBody,
   replyBudget,
+  type WireRecord,
 } from './messages.js'
 import { type QueryHost, QueryRunner } from './queries.js'
 import { RateLimiter } from './rate-limit.js'
@@ -302,6 +303,11 @@ export class DhtCore implements QueryHost {
   /** @internal The table's closest entries, as lookup seeds. */
   closestEntries(target: Uint8Array, n: number): TableEntry[] {
     return this.#table.closest(target, n)
+  }
+
+  /** @internal */
+  localRecords(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): WireRecord[] {
+    return this.#store.get(namespace, key, now, publicKey)
   }
 
   /** @internal */

@@ -20,6 +20,8 @@ export interface QueryHost {
   closestEntries(target: Uint8Array, n: number): TableEntry[]
   closerEntries(nodes: Uint8Array[] | undefined): TableEntry[]
   lookupOptions(): LookupOptions
+  /** Records our own store holds: we may be one of the k closest nodes ourselves. */
+  localRecords(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): WireRecord[]
   joined(now: number): void
   request(
     to: TableEntry,
@@ -88,10 +90,15 @@ export class QueryRunner {
   get(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): number {
     const body: RequestBody = { ns: namespace, k: key, ...(publicKey === undefined ? {} : { pk: publicKey }) }
     const seen = new Set<string>()
-    return this.#start(Command.GET, storageTarget(namespace, key), body, [], now, {
+    const id = this.#start(Command.GET, storageTarget(namespace, key), body, [], now, {
       onReply: (query, entry, response, at) => this.#onRecords(query, entry, response, seen, at),
       onDone: (query) => this.#emitDone(query),
     })
+    const local = this.#host.localRecords(namespace, key, now, publicKey)
+    const query = this.#queries.get(id)
+    if (query !== undefined && local.length > 0)
+      this.#onRecords(query, null, { rs: local } as Message, seen, now)
+    return id
   }
 
   put(namespace: string, key: Uint8Array, value: Uint8Array, options: PutOptions, now: number): number {
@@ -234,7 +241,13 @@ export class QueryRunner {
   }
 
   /** Verifies records of a GET reply (readers never trust storing nodes) and asks for the next page. */
-  #onRecords(query: Query, entry: TableEntry, response: Message, seen: Set<string>, now: number): void {
+  #onRecords(
+    query: Query,
+    entry: TableEntry | null,
+    response: Message,
+    seen: Set<string>,
+    now: number,
+  ): void {
     const { ns, k, pk } = query.body
     const fresh: DhtRecord[] = []
     for (const record of response.rs ?? []) {
@@ -245,7 +258,7 @@ export class QueryRunner {
     }
     if (fresh.length > 0 && this.#queries.has(query.id))
       this.#host.emit({ type: 'records', query: query.id, records: fresh })
-    if (response.m === true && (response.rs?.length ?? 0) > 0)
+    if (entry !== null && response.m === true && (response.rs?.length ?? 0) > 0)
       this.#nextPage(query, entry, response, seen, now)
   }
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Ed25519KeyPair, utf8 } from '../../lib/crypto/index.js'
-import { buildNetwork, getRecords, lookup, putRecord, recall, testId } from './sim-helpers.js'
+import { buildNetwork, getRecords, lookup, putRecord, recall, testId } from './helpers/sim.js'
 
 // One 1,000-node network (virtual clock, 5-25 ms links) shared by the subtests, in order. The hourly
 // table refresh keeps the long virtual waits below from costing 1,000 refresh lookups each.

@@ -1,11 +1,11 @@
-import type { Ed25519KeyPair } from '../../lib/crypto/index.js'
-import { sha256, toHex, utf8 } from '../../lib/crypto/index.js'
-import type { DhtCoreOptions } from '../../lib/dht/core.js'
-import type { DhtEvent } from '../../lib/dht/events.js'
-import { compare, xor } from '../../lib/dht/lookup.js'
-import type { DhtRecord } from '../../lib/dht/record.js'
-import type { Contact } from '../../lib/dht/routing.js'
-import { MemoryNetwork, type MemoryNetworkOptions, type SimNode } from '../../lib/dht/sim.js'
+import type { Ed25519KeyPair } from '../../../lib/crypto/index.js'
+import { sha256, toHex, utf8 } from '../../../lib/crypto/index.js'
+import type { DhtCoreOptions } from '../../../lib/dht/core.js'
+import type { DhtEvent } from '../../../lib/dht/events.js'
+import { compare, xor } from '../../../lib/dht/lookup.js'
+import type { DhtRecord } from '../../../lib/dht/record.js'
+import type { Contact } from '../../../lib/dht/routing.js'
+import { MemoryNetwork, type MemoryNetworkOptions, type SimNode } from '../../../lib/dht/sim.js'
 
 /** A deterministic 32-byte value for test targets and keys. */
 export function testId(label: string): Uint8Array {
