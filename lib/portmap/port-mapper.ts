@@ -62,6 +62,7 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
   private readonly closing = new AbortController()
   private selected: MethodDriver | undefined
   private timer: unknown
+  private closed: Promise<void> | undefined
 
   private constructor(
     private readonly drivers: MethodDriver[],
@@ -104,8 +105,16 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     return [...this.entries.values()].map((e) => e.mapping)
   }
 
-  /** Stops renewals and deletes every mapping made; rejects with the first delete error, after trying all. */
-  async close(): Promise<void> {
+  /**
+   * Stops renewals and deletes every mapping made; rejects with the first delete error, after trying
+   * all. Idempotent: later calls (and the `signal`'s abort) share the first call's outcome.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.deleteAll()
+    return this.closed
+  }
+
+  private async deleteAll(): Promise<void> {
     this.closing.abort()
     this.clock.clearTimeout(this.timer)
     const entries = [...this.entries.values()]
