@@ -12,8 +12,9 @@ import { stunBinding } from '../../../lib/stun/index.js'
 export function ensureCommand(command: string, pkg: string): void {
   if (hasCommand(command)) return
   // A fresh machine may have no package lists yet.
-  execFileSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000 })
-  execFileSync('apt-get', ['install', '-y', pkg], { stdio: 'ignore', timeout: 300_000 })
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  execFileSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000, env })
+  execFileSync('apt-get', ['install', '-y', pkg], { stdio: 'ignore', timeout: 300_000, env })
   if (!hasCommand(command)) throw new Error(`${command} missing after apt-get install ${pkg}`)
 }
 
