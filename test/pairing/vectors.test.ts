@@ -55,8 +55,8 @@ t.test('transcript: the messages carry the listed shares and tags, in the protoc
       'advertiser:share',
       'joiner:confirm',
       'advertiser:confirm',
-      'joiner:accept',
       'advertiser:accept',
+      'joiner:accept',
     ],
   )
   t.equal(toHex(messages[0].share), ya)
