@@ -43,7 +43,10 @@ const Body = z.object({
   v: z.literal(PROTOCOL_VERSION),
   key: z.custom<Uint8Array>((key) => key instanceof Uint8Array && key.length === 32),
   addrs: z.array(Address).min(1).max(MAX_ADDRESSES),
-  exp: z.number().int().nonnegative(),
+  exp: z
+    .union([z.number().int(), z.bigint()])
+    .transform(Number)
+    .pipe(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)),
 })
 /** The signed fields of an advertisement. */
 interface AdvertBody {
@@ -61,7 +64,16 @@ const Signed = Body.extend({
  * the advertisement to its rendezvous key so it cannot be replayed under another.
  */
 function signedBytes(rendezvousKey: Uint8Array, body: AdvertBody): Uint8Array {
-  return concatBytes(utf8(ADVERT_DOMAIN), rendezvousKey, encodeCbor(body))
+  return concatBytes(utf8(ADVERT_DOMAIN), rendezvousKey, encodeBody(body))
+}
+
+/**
+ * CBOR of the signed fields. `exp` goes out as a BigInt so it is encoded as the shortest CBOR unsigned
+ * integer (a millisecond timestamp needs the 8-byte form): lib/cbor would write a Number above 2^32
+ * as a float64, which the CBOR subset forbids.
+ */
+function encodeBody(body: AdvertBody, sig?: Uint8Array): Uint8Array {
+  return encodeCbor({ ...body, exp: BigInt(body.exp), ...(sig === undefined ? {} : { sig }) })
 }
 
 /**
@@ -82,7 +94,7 @@ export function encodeAdvert(
       addrs: addresses.slice(0, count),
       exp: expiresAt,
     }
-    const encoded = encodeCbor({ ...body, sig: keyPair.sign(signedBytes(rendezvousKey, body)) })
+    const encoded = encodeBody(body, keyPair.sign(signedBytes(rendezvousKey, body)))
     if (encoded.length <= MAX_ADVERT_BYTES) return encoded
   }
   throw PairingError.badOption('the first address alone does not fit in an advertisement')

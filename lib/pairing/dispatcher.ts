@@ -108,8 +108,8 @@ export class PairingDispatcher {
       const id = toHex(message.advert)
       return this.#handlers.get(id) ?? this.#retired.get(id) ?? 'PAIRING_NOT_FOUND'
     } catch (err) {
-      return err instanceof PairingError && err.code === 'PAIRING_VERSION'
-        ? 'PAIRING_VERSION'
+      return err instanceof PairingError && err.code === 'PAIRING_UNSUPPORTED_VERSION'
+        ? 'PAIRING_UNSUPPORTED_VERSION'
         : 'PAIRING_PROTOCOL'
     }
   }

@@ -15,7 +15,7 @@ export const PAIRING_ERROR_CODES = [
   'PAIRING_UNKNOWN_WORD',
   'PAIRING_BAD_CODE',
   'PAIRING_BAD_OPTION',
-  'PAIRING_VERSION',
+  'PAIRING_UNSUPPORTED_VERSION',
   'PAIRING_RENDEZVOUS_TAKEN',
   'STORE_CORRUPT',
   'STORE_IO',
@@ -34,7 +34,7 @@ export const WIRE_ERROR_CODES = [
   'PAIRING_REJECTED',
   'PAIRING_CANCELLED',
   'PAIRING_TIMEOUT',
-  'PAIRING_VERSION',
+  'PAIRING_UNSUPPORTED_VERSION',
 ] as const satisfies readonly PairingErrorCode[]
 
 /** A code allowed in an `error` message. */
@@ -134,9 +134,13 @@ export class PairingError extends PairctlError {
 
   /** The peer speaks an unknown protocol version. */
   static version(found: unknown): PairingError {
-    return new PairingError('PAIRING_VERSION', `unsupported pairing protocol version ${String(found)}`, {
-      remote: true,
-    })
+    return new PairingError(
+      'PAIRING_UNSUPPORTED_VERSION',
+      `unsupported pairing protocol version ${String(found)}`,
+      {
+        remote: true,
+      },
+    )
   }
 
   /** A word of a typed code is not in the BIP39 English list. */
@@ -203,7 +207,7 @@ export class PairingError extends PairctlError {
     if (code === 'PAIRING_REJECTED') return PairingError.rejected(true)
     if (code === 'PAIRING_CANCELLED') return PairingError.cancelled(true)
     if (code === 'PAIRING_TIMEOUT') return PairingError.timeout('on the other device')
-    if (code === 'PAIRING_VERSION') return PairingError.version('(refused by peer)')
+    if (code === 'PAIRING_UNSUPPORTED_VERSION') return PairingError.version('(refused by peer)')
     return PairingError.protocol('the other device reported a protocol error')
   }
 }

@@ -54,7 +54,7 @@ export type PairingMessage = z.output<typeof PairingMessageSchema>
 /** The message with the given `type`. */
 export type MessageOf<T extends PairingMessage['type']> = Extract<PairingMessage, { type: T }>
 
-/** Just enough to read the version first, so a future version gets `PAIRING_VERSION`, not a parse error. */
+/** Just enough to read the version first, so a future version gets `PAIRING_UNSUPPORTED_VERSION`, not a parse error. */
 const Versioned = z.looseObject({ v: z.number().int() })
 
 /** Encodes a message (deterministic CBOR, `lib/cbor.ts`). */
@@ -63,7 +63,7 @@ export function encodeMessage(message: PairingMessage): Uint8Array {
 }
 
 /**
- * Decodes and validates one message. Throws `PAIRING_VERSION` for a version other than 1 and
+ * Decodes and validates one message. Throws `PAIRING_UNSUPPORTED_VERSION` for a version other than 1 and
  * `PAIRING_PROTOCOL` for anything malformed.
  */
 export function decodeMessage(bytes: Uint8Array): PairingMessage {

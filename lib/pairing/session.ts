@@ -134,7 +134,7 @@ function isRetryable(error: PairingError): boolean {
     'PAIRING_TIMEOUT',
     'PAIRING_PROTOCOL',
     'PAIRING_CANCELLED',
-    'PAIRING_VERSION',
+    'PAIRING_UNSUPPORTED_VERSION',
     'PAIRING_NOT_FOUND',
   ].includes(error.code)
 }

@@ -184,7 +184,7 @@ t.test('invalid CPace shares (identity, non-canonical) are a protocol error, not
 t.test('out-of-order, unknown-version and garbage messages fail with typed errors', async (t) => {
   const cases: [Uint8Array, string][] = [
     [encodeMessage({ v: 1, type: 'confirm', mac: randomBytes(32) }), 'PAIRING_PROTOCOL'],
-    [encodeCbor({ v: 2, type: 'hello' }), 'PAIRING_VERSION'],
+    [encodeCbor({ v: 2, type: 'hello' }), 'PAIRING_UNSUPPORTED_VERSION'],
     [Uint8Array.of(0x00, 0x01), 'PAIRING_PROTOCOL'],
   ]
   for (const [bytes, code] of cases) {

@@ -17,9 +17,9 @@ t.test('every message round-trips', async (t) => {
   for (const message of samples) t.same(decodeMessage(encodeMessage(message)), message, message.type)
 })
 
-t.test('unknown version → PAIRING_VERSION; malformed → PAIRING_PROTOCOL', async (t) => {
+t.test('unknown version → PAIRING_UNSUPPORTED_VERSION; malformed → PAIRING_PROTOCOL', async (t) => {
   t.throws(() => decodeMessage(encodeCbor({ v: 2, type: 'share', share: randomBytes(32) })), {
-    code: 'PAIRING_VERSION',
+    code: 'PAIRING_UNSUPPORTED_VERSION',
   })
   t.throws(() => decodeMessage(encodeCbor({ v: 1, type: 'share', share: randomBytes(31) })), {
     code: 'PAIRING_PROTOCOL',
@@ -53,7 +53,9 @@ t.test(
             decodeMessage(bytes)
             return true
           } catch (err) {
-            return ['PAIRING_PROTOCOL', 'PAIRING_VERSION'].includes((err as { code?: string }).code ?? '')
+            return ['PAIRING_PROTOCOL', 'PAIRING_UNSUPPORTED_VERSION'].includes(
+              (err as { code?: string }).code ?? '',
+            )
           }
         },
       ),
