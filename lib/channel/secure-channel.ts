@@ -170,6 +170,7 @@ export class SecureChannel implements ChannelInfo {
   #listen(): void {
     const source = this.#source
     source.on('data', (chunk: Buffer) => {
+      if (this.#done) return
       this.#core.receive(chunk, performance.now())
       this.#pump()
     })
@@ -271,7 +272,7 @@ export class SecureChannel implements ChannelInfo {
       destroy: (err, callback) => {
         if (err !== null) this.#fail(err instanceof PairctlError ? err : ChannelError.io(err))
         else if (!this.#done) this.#finish(undefined)
-        callback(null)
+        callback(err)
       },
     })
   }
@@ -312,7 +313,9 @@ export class SecureChannel implements ChannelInfo {
   }
 
   #closeOutput(): void {
-    if (this.#core.phase !== 'open') {
+    // A failed core reports its error through its event; closing during the handshake abandons it.
+    if (this.#core.phase === 'failed') return
+    if (this.#core.phase === 'handshake') {
       this.destroy()
       return
     }

@@ -3,9 +3,12 @@ import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import t from 'tap'
+import { FRAME_TYPE } from '../../lib/channel/constants.js'
 import { type OpenChannelOptions, openChannel, type SecureChannel } from '../../lib/channel/index.js'
+import { Transport } from '../../lib/channel/transport.js'
 import { Ed25519KeyPair, equalBytes, randomBytes, utf8 } from '../../lib/crypto/index.js'
 import { deviceIdFromPublicKey } from '../../lib/identity/device-id.js'
+import { SecureHandshake } from '../../lib/noise/secure-handshake.js'
 import { deriveStaticKey } from '../../lib/noise/static-key.js'
 import { duplexPair, tcpPair } from './helpers/sockets.js'
 
@@ -218,6 +221,55 @@ t.test('abort signal, oversized sends and mixed APIs are typed errors', async (t
   a.close()
   await Promise.all([a.closed, b.closed])
 })
+
+/** A hand-driven peer over a raw socket: finishes XX as initiator, then seals whatever frames a test wants. */
+async function rawInitiator(socket: Socket): Promise<Transport> {
+  const handshake = new SecureHandshake({ role: 'initiator', identity: alice })
+  let buffered = Buffer.alloc(0)
+  const arrived = new Promise<void>((resolve) =>
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk])
+      if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) resolve()
+    }),
+  )
+  const frame = (message: Uint8Array) => {
+    const prefix = Buffer.alloc(2)
+    prefix.writeUInt16BE(message.length)
+    return Buffer.concat([prefix, message])
+  }
+  socket.write(frame(handshake.writeMessage()))
+  await arrived
+  handshake.readMessage(buffered.subarray(2, 2 + buffered.readUInt16BE(0)))
+  socket.write(frame(handshake.writeMessage()))
+  return new Transport(handshake.result().transport)
+}
+
+t.test(
+  'a peer that sends after its close frame, or a tampered frame, ends the channel with a typed error',
+  async (t) => {
+    for (const tamper of [false, true]) {
+      const [client, server] = await tcpPair()
+      const opening = openChannel(server, { role: 'responder', identity: bob })
+      const transport = await rawInitiator(client)
+      const channel = await opening
+      const iterator = channel.messages()[Symbol.asyncIterator]()
+      const data = Buffer.concat(transport.seal(FRAME_TYPE.data, [utf8('one')], 3))
+      if (tamper) data[5]! ^= 1
+      const close = Buffer.concat(transport.seal(FRAME_TYPE.close, [], 0))
+      const late = Buffer.concat(transport.seal(FRAME_TYPE.data, [utf8('late')], 4))
+      client.write(tamper ? data : Buffer.concat([data, close, late]))
+      client.resume()
+      const expected = tamper ? 'NOISE_DECRYPT_FAILED' : 'CHANNEL_PROTOCOL_ERROR'
+      t.equal(
+        await codeOf(iterator.next()),
+        expected,
+        'the iterator throws it; undelivered messages are dropped',
+      )
+      t.equal(await codeOf(channel.closed), expected)
+      client.destroy()
+    }
+  },
+)
 
 t.test('no unhandled rejections', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 20))
