@@ -1,4 +1,5 @@
 import type { Command } from '../command.js'
+import { bootstrapCommand } from './bootstrap.js'
 import { devicesCommand } from './devices.js'
 import { idCommand } from './id.js'
 import { generateCommand, joinCommand, pairCommand } from './pair.js'
@@ -19,4 +20,5 @@ export const COMMANDS: Command<any>[] = [
   statusCommand,
   devicesCommand,
   unpairCommand,
+  bootstrapCommand,
 ]

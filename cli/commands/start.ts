@@ -10,6 +10,7 @@ import type { Context } from '../context.js'
 import { connectDaemon } from '../daemon-client.js'
 import { ExitCode } from '../exit-codes.js'
 import { type NetworkArgs, networkFlags, networkOptions, nodeOptions } from '../network-options.js'
+import { untilAborted } from '../signals.js'
 import { packageVersion } from '../version.js'
 
 /** File the detached daemon writes its output to, in the instance directory. */
@@ -58,7 +59,7 @@ async function runForeground(args: StartArgs, ctx: Context): Promise<typeof Exit
           `  control socket ${daemon.socketPath}`,
         ].join('\n'),
     )
-    await Promise.race([daemon.stopRequested, aborted(ctx.signal)])
+    await Promise.race([daemon.stopRequested, untilAborted(ctx.signal)])
     ctx.out.emit({ type: 'stopping' }, () => 'stopping…')
     await daemon.close()
   } finally {
@@ -104,11 +105,4 @@ async function waitForSocket(ctx: Context, exitCode: () => number | null, logPat
 async function startFailed(logPath: string, what: string): Promise<ControlError> {
   const tail = (await readFile(logPath, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n')
   return new ControlError('CONTROL_START_FAILED', `the daemon ${what}; last lines of ${logPath}:\n${tail}`)
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), { once: true })
-  })
 }

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises'
 import type { Argv } from 'yargs'
 import type { DeviceInfo } from '../../lib/control/protocol.js'
 import { lockInstance } from '../../lib/identity/index.js'
@@ -23,7 +24,7 @@ export const unpairCommand: Command<UnpairArgs> = {
     const removed =
       client === null
         ? await removeLocally(ctx, args.device)
-        : (await client.request('devices.remove', args)).removed
+        : (await client.request('devices.remove', { device: args.device })).removed
     await client?.close()
     ctx.out.emit({ removed }, () => `unpaired ${formatDevice(removed)}`)
     return ExitCode.OK
@@ -32,6 +33,7 @@ export const unpairCommand: Command<UnpairArgs> = {
 
 /** Without a daemon: under the instance lock, so no embedded pairing writes the store meanwhile. */
 async function removeLocally(ctx: Context, text: string): Promise<DeviceInfo> {
+  await mkdir(ctx.dir, { recursive: true, mode: 0o700 })
   const lock = await lockInstance(ctx.dir)
   try {
     const store = await PairedDeviceStore.open(ctx.dir)

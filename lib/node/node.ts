@@ -12,7 +12,9 @@ import {
 } from '../identity/index.js'
 import { type PairedDevice, PairedDeviceStore } from '../pairing/store.js'
 import { deviceInfo, findDevice } from './devices.js'
-import { OFFLINE_ENGINE, type PairingEngine } from './engine.js'
+import { openDht } from './dht.js'
+import type { PairingEngine } from './engine.js'
+import { startNetwork } from './network.js'
 import { NodeError, type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './options.js'
 import { type PairingRequest, PairingRun } from './pairing-run.js'
 import { Resources } from './resources.js'
@@ -107,8 +109,8 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
     return run
   }
 
-  private async paired(run: PairingRun, device: PairedDevice): Promise<void> {
-    await this.store.add(device)
+  /** `lib/pairing` has already stored the device when its result resolves. */
+  private paired(run: PairingRun, device: PairedDevice): void {
     const info = deviceInfo(device)
     run.succeed(info)
     this.publish('device-added', info)
@@ -182,8 +184,12 @@ export async function createNode(options: NodeOptions = {}): Promise<PairctlNode
       resources.defer('instance lock', () => lock.release())
     }
     const store = await PairedDeviceStore.open(dir)
-    const name = resolved.deviceInfo?.name ?? hostname()
-    return new PairctlNode(identity, dir, instance, name, resolved, store, OFFLINE_ENGINE, resources)
+    const deviceInfo = {
+      name: resolved.deviceInfo?.name ?? hostname(),
+      type: resolved.deviceInfo?.type ?? 'desktop',
+    }
+    const engine = await startNetwork({ options: resolved, identity, store, deviceInfo, resources, openDht })
+    return new PairctlNode(identity, dir, instance, deviceInfo.name, resolved, store, engine, resources)
   } catch (err) {
     await resources.closeAll()
     throw err

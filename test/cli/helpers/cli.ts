@@ -56,3 +56,80 @@ export async function tempHome(t: { teardown(fn: () => Promise<void>): void }): 
   t.teardown(() => rm(home, { recursive: true, force: true }))
   return home
 }
+
+/** A `pairctl` process left running: its JSON lines as they come, and its exit. */
+export interface RunningCli {
+  child: ReturnType<typeof spawn>
+  /** Resolves with the first JSON line satisfying `match`; rejects if the process ends first. */
+  waitFor(
+    match: (record: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>
+  /** Every JSON line so far. */
+  records: Record<string, unknown>[]
+  exited: Promise<CliResult>
+}
+
+/** Starts `pairctl ...args` and returns at once; the process is killed at teardown of `t` if still running. */
+export function startCli(
+  t: { teardown(fn: () => void): void },
+  home: string,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): RunningCli {
+  const child = spawn(process.execPath, [...CLI_ARGS, ...args], {
+    env: { ...process.env, PAIRCTL_HOME: home, DEBUG: '', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.teardown(() => child.kill('SIGKILL'))
+  const records: Record<string, unknown>[] = []
+  const waiters = new Set<() => void>()
+  let stdout = ''
+  let stderr = ''
+  let buffer = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    buffer += chunk.toString()
+    const lines = buffer.split('\n')
+    buffer = lines.pop()!
+    for (const line of lines) if (line.trim() !== '') records.push(JSON.parse(line))
+    for (const wake of waiters) wake()
+  })
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<CliResult>((resolve) =>
+    child.on('close', (code) => {
+      resolve({ code, stdout, stderr })
+      for (const wake of waiters) wake()
+    }),
+  )
+  let done = false
+  exited.then(() => (done = true))
+  const waitFor = (match: (record: Record<string, unknown>) => boolean, timeoutMs = 20_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(
+        () => finish(new Error(`timed out; got ${JSON.stringify(records)} ${stderr}`)),
+        timeoutMs,
+      )
+      const check = () => {
+        const found = records.find(match)
+        if (found !== undefined) finish(null, found)
+        else if (done) finish(new Error(`process ended: ${JSON.stringify(records)} ${stderr}`))
+      }
+      const finish = (err: Error | null, record?: Record<string, unknown>) => {
+        clearTimeout(timer)
+        waiters.delete(check)
+        if (err === null) resolve(record!)
+        else reject(err)
+      }
+      waiters.add(check)
+      check()
+    })
+  return { child, waitFor, records, exited }
+}
+
+/** Starts `pairctl bootstrap` on loopback; resolves with its `HOST:PORT` once it listens. */
+export async function startBootstrap(t: { teardown(fn: () => void): void }, home: string): Promise<string> {
+  const node = startCli(t, home, ['bootstrap', '--host', '127.0.0.1', '--port', '0', '--json'])
+  const listening = await node.waitFor((record) => record.type === 'listening')
+  return `127.0.0.1:${listening.port}`
+}

@@ -1,0 +1,61 @@
+import createDebug from 'debug'
+import type { Argv } from 'yargs'
+import { DhtNode } from '../../lib/dht/node.js'
+import { StunServer } from '../../lib/stun/index.js'
+import type { Command } from '../command.js'
+import { ExitCode } from '../exit-codes.js'
+import { hostPort } from '../format.js'
+import { untilAborted } from '../signals.js'
+
+const debug = createDebug('pairctl:bootstrap')
+
+interface BootstrapArgs {
+  port: number
+  host: string
+  bootstrap?: string[]
+}
+
+/**
+ * `pairctl bootstrap`: a long-lived public DHT node (no identity, no pairing) that also answers STUN
+ * Binding requests on the same UDP port (`spec/dht.md` §3.4), so a node learns its external address
+ * from the node it bootstraps through.
+ */
+export const bootstrapCommand: Command<BootstrapArgs> = {
+  command: 'bootstrap',
+  describe: 'Run a public DHT bootstrap node that also answers STUN on the same UDP port',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('port', { type: 'number', demandOption: true, describe: 'UDP port (0: any free port)' })
+      .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to bind' })
+      .option('bootstrap', {
+        type: 'string',
+        array: true,
+        describe: 'Other bootstrap nodes HOST:PORT to join',
+      })
+      .example('$0 bootstrap --port 49737', 'serve the DHT and STUN on UDP 49737'),
+  async run(args, ctx) {
+    const node = await DhtNode.create({
+      host: args.host,
+      port: args.port,
+      bootstrap: args.bootstrap ?? [],
+      mode: 'server',
+    })
+    try {
+      const { host, port } = node.address()
+      const stun = new StunServer({ primary: { host, port } })
+      node.onForeignDatagram((data, from, reply) => {
+        const answer = stun.handle(data, from)
+        if (answer !== null) reply(answer)
+      })
+      ctx.out.emit(
+        { type: 'listening', host, port },
+        () => `bootstrap node: DHT and STUN on udp ${hostPort(host, port)}`,
+      )
+      await untilAborted(ctx.signal)
+      debug('stats at exit: %o, stun %o', node.stats(), stun.counters)
+    } finally {
+      await node.close()
+    }
+    return ExitCode.OK
+  },
+}

@@ -1,0 +1,173 @@
+import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
+import { type Address, AddressManager, type InterfaceList } from '../addresses/index.js'
+import type { AddressInfo } from '../control/protocol.js'
+import { hasCode } from '../errors.js'
+import type { Identity } from '../identity/index.js'
+import {
+  type DeviceInfo,
+  generatePairing,
+  joinPairing,
+  type PairedDevice,
+  type PairedDeviceStore,
+  type PairingDht,
+  PairingError,
+  type PairingSession,
+} from '../pairing/index.js'
+import type { NetworkStatus, PairingEngine } from './engine.js'
+import { listenTcp, type PairingListener } from './listener.js'
+import { NodeError, type ResolvedNodeOptions } from './options.js'
+import type { PairingRequest, PairingRun } from './pairing-run.js'
+import { mapPorts } from './portmap.js'
+import { toProgress } from './progress.js'
+import type { Resources } from './resources.js'
+
+/** The DHT as the node uses it: pairing's subset plus what `status` reports. */
+export interface NetworkDht extends PairingDht {
+  /** The bound UDP address. */
+  address(): { host: string; port: number }
+  /** Nodes in the routing table. */
+  routingTableSize(): number
+  /** This node's address as DHT peers see it (voted), if known. */
+  externalAddress(): { host: string; port: number } | null
+  close(): Promise<void>
+}
+
+/** Opens the node's DHT (`lib/dht` `DhtNode`, adapted to {@link NetworkDht}). */
+export type DhtOpener = (options: { host: string; port: number; bootstrap: string[] }) => Promise<NetworkDht>
+
+/** What a network engine needs from its node. */
+export interface NetworkParts {
+  options: ResolvedNodeOptions
+  identity: Identity
+  store: PairedDeviceStore
+  deviceInfo: DeviceInfo
+  resources: Resources
+  openDht: DhtOpener
+}
+
+/**
+ * Brings up the network side of a node (`spec/control.md` §1): the DHT on UDP, the TCP pairing
+ * listener on the same port number when free, the address book, and, if asked, router port mappings.
+ * Each part is registered with `resources` as soon as it exists, so `close()` releases it.
+ */
+export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> {
+  const { options, resources } = parts
+  const dht = await parts.openDht({ host: options.host, port: options.port, bootstrap: options.bootstrap })
+  resources.defer('dht', () => dht.close())
+  const listener = await listenTcp(options.host, dht.address().port)
+  resources.defer('pairing listener', () => listener.close())
+  const ports = { tcp: listener.port, udp: dht.address().port }
+  const addresses = new AddressManager({ ports, networkInterfaces: interfacesOf(options.host) }).start()
+  resources.defer('address book', () => addresses.stop())
+  if (options.portMapping) resources.defer('port mappings', mapPorts(addresses, ports))
+  return new NetworkEngine(parts, dht, listener, addresses)
+}
+
+/** Interfaces to take addresses from: all of them for a wildcard bind, else just the bound address. */
+function interfacesOf(host: string): () => InterfaceList {
+  if (host === '0.0.0.0' || host === '::') return networkInterfaces
+  const common = { address: host, internal: false, netmask: '', mac: '', cidr: null }
+  const info: NetworkInterfaceInfo = host.includes(':')
+    ? { ...common, family: 'IPv6', scopeid: 0 }
+    : { ...common, family: 'IPv4' }
+  return () => ({ bound: [info] })
+}
+
+class NetworkEngine implements PairingEngine {
+  constructor(
+    private readonly parts: NetworkParts,
+    private readonly dht: NetworkDht,
+    private readonly listener: PairingListener,
+    private readonly addresses: AddressManager,
+  ) {}
+
+  async generate(run: PairingRun, request: PairingRequest): Promise<PairedDevice> {
+    const session = await this.advertise(run, request).catch((err) => {
+      throw hasCode(err, 'DHT_NOT_STORED') ? noPeers(this.parts.options.bootstrap, err) : err
+    })
+    return follow(run, session)
+  }
+
+  private advertise(run: PairingRun, request: PairingRequest): Promise<PairingSession> {
+    return generatePairing({
+      ...this.common(run, request),
+      listener: this.listener.server,
+      addresses: this.addresses.advertisable().filter((address) => address.protocol === 'tcp'),
+      words: request.words,
+      ttlMs: request.timeoutMs,
+    })
+  }
+
+  async join(run: PairingRun, code: string, request: PairingRequest): Promise<PairedDevice> {
+    const deadline =
+      request.timeoutMs === undefined
+        ? null
+        : setTimeout(() => run.cancel(timedOut(request)), request.timeoutMs)
+    try {
+      return await follow(run, await joinPairing({ ...this.common(run, request), code }))
+    } catch (err) {
+      throw run.signal.reason instanceof PairingError ? run.signal.reason : err
+    } finally {
+      if (deadline !== null) clearTimeout(deadline)
+    }
+  }
+
+  status(): NetworkStatus {
+    const { host, port } = this.dht.address()
+    return {
+      listen: [
+        { host, port, protocol: 'udp', source: 'socket' },
+        { host, port: this.listener.port, protocol: 'tcp', source: 'socket' },
+      ],
+      external: [...this.addresses.list().map(addressInfo), ...this.observed()],
+      natType: 'unknown',
+      routingTableSize: this.dht.routingTableSize(),
+    }
+  }
+
+  private common(run: PairingRun, request: PairingRequest) {
+    const { identity, store, deviceInfo } = this.parts
+    return { identity, dht: this.dht, deviceInfo, store, confirm: request.confirm, signal: run.signal }
+  }
+
+  /** The UDP address DHT peers report seeing us at, when they agree on one. */
+  private observed(): AddressInfo[] {
+    const seen = this.dht.externalAddress()
+    return seen === null ? [] : [{ ...seen, protocol: 'udp', source: 'dht-observed' }]
+  }
+}
+
+/** Relays a session's events to the run as progress steps; resolves with its result. */
+async function follow(run: PairingRun, session: PairingSession): Promise<PairedDevice> {
+  for await (const event of session.events) {
+    const progress = toProgress(event)
+    if (progress !== null) run.report(progress)
+  }
+  return session.result
+}
+
+function addressInfo(address: Address): AddressInfo {
+  return {
+    host: address.host,
+    port: address.port,
+    protocol: address.protocol,
+    source: address.sources.join('+'),
+  }
+}
+
+/** Nobody stored the advert: the DHT has no other node, which a bootstrap address fixes. */
+function noPeers(bootstrap: string[], cause: unknown): NodeError {
+  const hint =
+    bootstrap.length === 0
+      ? 'this node knows no other DHT node: give one with --bootstrap HOST:PORT (e.g. a "pairctl bootstrap" node)'
+      : `the bootstrap node(s) ${bootstrap.join(', ')} did not answer: check they run and are reachable`
+  return new NodeError('NODE_NO_PEERS', `could not advertise the code: ${hint}`, { cause })
+}
+
+function timedOut(request: PairingRequest): PairingError {
+  const seconds = Math.round((request.timeoutMs ?? 0) / 1000)
+  return new PairingError(
+    'PAIRING_TIMEOUT',
+    `no pairing completed within ${seconds} s; check the code and that the other device is still waiting`,
+  )
+}
