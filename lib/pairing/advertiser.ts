@@ -113,6 +113,7 @@ class AdvertiserRun implements PairingSession {
     this.#dispatcher.register(this.#params.keyPair.publicKey, this.#onIncoming)
     this.#timer = setTimeout(this.#onExpiry, Math.max(0, this.#params.expiresAt - Date.now()))
     this.#options.signal?.addEventListener('abort', this.cancel)
+    if (this.#options.signal?.aborted) this.cancel()
   }
 
   /** Cancels the session. */
@@ -156,7 +157,6 @@ class AdvertiserRun implements PairingSession {
 
   readonly #onHandshakeEvent = (event: HandshakeEvent): void => {
     if (event.type === 'verifying' || event.type === 'sas') this.events.push(event)
-    if (event.type === 'paired') return
     const action = this.#core.handshakeEvent(event, Date.now())
     if (event.type === 'failed' && event.attempt && action === 'retry')
       this.events.push({ type: 'attempt-failed', remaining: this.#core.remainingAttempts })
@@ -164,7 +164,6 @@ class AdvertiserRun implements PairingSession {
   }
 
   readonly #paired = (peer: PeerInfo): void => {
-    this.#core.handshakeEvent({ type: 'paired', peer }, Date.now())
     const device: PairedDevice = { ...peer, pairedAt: Date.now(), addresses: [] }
     this.#finish(async () => {
       await this.#options.store?.add(device)

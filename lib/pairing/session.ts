@@ -78,6 +78,7 @@ export class AdvertiserSession {
    * for the next joiner (`retry`); after confirmation, any failure ends it.
    */
   handshakeEvent(event: HandshakeEvent, now: number): SessionAction {
+    if (this.isOver) return 'end'
     if (event.type === 'sas') this.#move('confirming')
     if (event.type === 'paired') this.#move('paired')
     if (event.type !== 'failed') return this.isOver ? 'end' : 'none'
@@ -105,7 +106,6 @@ export class AdvertiserSession {
   }
 
   #onFailure(error: PairingError, attempt: boolean, now: number): SessionAction {
-    if (this.isOver) return 'end'
     if (attempt) this.#failures++
     if (attempt && this.remainingAttempts <= 0) this.#end('failed', PairingError.codeBurned())
     else if (this.#state === 'confirming' || !isRetryable(error)) this.#end('failed', error)
