@@ -14,7 +14,7 @@ import {
   DEFAULT_KEEPALIVE_MS,
   MAX_MESSAGE_LENGTH,
 } from './constants.js'
-import { ChannelCore, type ChannelEvent, type ChannelInfo } from './core.js'
+import { ChannelCore, type ChannelCoreOptions, type ChannelEvent, type ChannelInfo } from './core.js'
 import { ChannelError } from './errors.js'
 
 /** Messages buffered for a slow reader before the connection is paused (message API). */
@@ -29,7 +29,7 @@ export interface OpenChannelOptions {
   identity: Ed25519KeyPair
   /** `XX` (default) for first contact and pairing, `IK` for reconnects to a known peer. */
   pattern?: Extract<ChannelPattern, 'XX' | 'IK'>
-  /** IK initiator: the responder's Noise static public key, learned at pairing (`spec/noise.md` §2.5). */
+  /** IK initiator: the responder's Noise static public key, learned at pairing (`spec/noise.md` §2.1). */
   remoteStaticKey?: Uint8Array
   /** Purpose bytes mixed into the prologue, e.g. utf8('pairing'); both sides must agree. */
   prologue?: Uint8Array
@@ -54,11 +54,28 @@ export interface OpenChannelOptions {
  * NoiseError / ChannelError (the duplex is then destroyed). `spec/noise.md` §2-§7.
  */
 export function openChannel(duplex: Duplex, options: OpenChannelOptions): Promise<SecureChannel> {
+  let core: ChannelCore
+  try {
+    if (options.signal?.aborted) throw ChannelError.aborted(options.signal.reason)
+    core = new ChannelCore(coreOptions(options), performance.now())
+  } catch (err) {
+    duplex.destroy()
+    return Promise.reject(err)
+  }
   return new Promise((resolve, reject) => {
-    const channel: SecureChannel = new SecureChannel(duplex, options, (err) =>
+    const channel: SecureChannel = new SecureChannel(duplex, core, options.signal, (err) =>
       err === undefined ? resolve(channel) : reject(err),
     )
   })
+}
+
+function coreOptions(options: OpenChannelOptions): ChannelCoreOptions {
+  return {
+    ...options,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+  }
 }
 
 /**
@@ -88,18 +105,23 @@ export class SecureChannel implements ChannelInfo {
   #done = false
 
   /** @internal Use {@link openChannel}. */
-  constructor(duplex: Duplex, options: OpenChannelOptions, onOpen: (err?: Error) => void) {
+  constructor(
+    duplex: Duplex,
+    core: ChannelCore,
+    signal: AbortSignal | undefined,
+    onOpen: (err?: Error) => void,
+  ) {
     this.closed = new Promise((resolve, reject) => {
       this.#resolveClosed = resolve
       this.#rejectClosed = reject
     })
     this.closed.catch(() => {})
     this.#source = duplex
+    this.#core = core
     this.#onOpen = onOpen
-    this.#signal = options.signal
-    this.#core = this.#createCore(options)
-    if (this.#done) return
-    // Our close frame must still go out after the peer's FIN (spec/noise.md §5.3).
+    this.#signal = signal
+    signal?.addEventListener('abort', this.#onAbort)
+    // Our close frame must still go out after the peer's FIN (spec/noise.md §5).
     duplex.allowHalfOpen = true
     this.#listen()
     this.#pump()
@@ -140,29 +162,6 @@ export class SecureChannel implements ChannelInfo {
   destroy(err?: Error): void {
     if (err === undefined) this.#finish(undefined)
     else this.#fail(err instanceof PairctlError ? err : ChannelError.io(err))
-  }
-
-  #createCore(options: OpenChannelOptions): ChannelCore {
-    const { signal } = options
-    if (signal?.aborted) {
-      this.#fail(ChannelError.aborted(signal.reason))
-      return undefined as unknown as ChannelCore
-    }
-    signal?.addEventListener('abort', this.#onAbort)
-    try {
-      return new ChannelCore(
-        {
-          ...options,
-          handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-          idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-          keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
-        },
-        performance.now(),
-      )
-    } catch (err) {
-      this.#fail(err instanceof PairctlError ? err : ChannelError.misuse(String(err)))
-      return undefined as unknown as ChannelCore
-    }
   }
 
   readonly #onAbort = (): void => this.#fail(ChannelError.aborted(this.#signal?.reason))
@@ -354,7 +353,7 @@ export class SecureChannel implements ChannelInfo {
     if (this.#done) return
     const typed = error instanceof PairctlError ? error : ChannelError.io(error)
     this.#error = typed
-    this.#core?.fail(typed)
+    this.#core.fail(typed)
     this.#finish(typed)
   }
 

@@ -186,10 +186,10 @@ t.test('an idle peer without keepalives hits the idle timeout', async (t) => {
 t.test('keepalives hold a quiet channel open past the idle timeout', async (t) => {
   const [a, b] = await open(
     await tcpPair(),
-    { idleTimeoutMs: 200, keepaliveMs: 50 },
-    { idleTimeoutMs: 200, keepaliveMs: 50 },
+    { idleTimeoutMs: 1200, keepaliveMs: 100 },
+    { idleTimeoutMs: 1200, keepaliveMs: 100 },
   )
-  await new Promise((resolve) => setTimeout(resolve, 500))
+  await new Promise((resolve) => setTimeout(resolve, 1500))
   await a.send(utf8('still here'))
   const iterator = b.messages()[Symbol.asyncIterator]()
   t.same((await iterator.next()).value, utf8('still here'))
