@@ -38,6 +38,8 @@ interface PairingHandle {
  */
 export async function runPairing(ask: PairingAsk, args: NetworkArgs, ctx: Context): Promise<number> {
   if (ask.code !== undefined) ask.code = parseCode(ask.code).text
+  if (ask.confirm && !process.stdin.isTTY)
+    throw CliError.usage('--confirm needs a terminal to answer on; run without --confirm')
   const client = await connectDaemon(ctx)
   debug('%s via %s', ask.kind, client === null ? 'an embedded node' : 'the daemon')
   const handle = client === null ? await embedded(ask, args, ctx) : await viaDaemon(client, ask)

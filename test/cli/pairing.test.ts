@@ -160,3 +160,14 @@ t.test('bad codes are usage errors before any network use', async (t) => {
   t.equal(result.code, 2, result.stdout)
   t.match(jsonLines(result.stdout).at(-1), { type: 'error', code: /PAIRING_(UNKNOWN_WORD|BAD_CODE)/ })
 })
+
+t.test('--confirm without a terminal is a usage error', async (t) => {
+  const home = await tempHome(t)
+  const result = await runCli(home, ['generate', '--confirm', '--json'])
+  t.equal(result.code, 2)
+  t.match(jsonLines(result.stdout).at(-1), {
+    type: 'error',
+    code: 'CLI_USAGE',
+    message: /--confirm needs a terminal/,
+  })
+})

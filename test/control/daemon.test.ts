@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { ControlClient } from '../../lib/control/client.js'
+import { PairingEventData, type PairingProgress } from '../../lib/control/protocol.js'
+import { createNode, startDaemon } from '../../lib/node/index.js'
+
+t.test(
+  'a daemon pairs on request, asks for SAS confirmation over the socket, then lists the device',
+  async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'pairctl-daemon-'))
+    const seed = await createNode({ dir: join(dir, 'seed'), host: '127.0.0.1' })
+    const bootstrap = [`127.0.0.1:${seed.status('test').listen[0]!.port}`]
+    const options = (name: string) => ({
+      dir: join(dir, name),
+      host: '127.0.0.1',
+      bootstrap,
+      deviceInfo: { name, type: 'test' },
+    })
+    const alice = await createNode(options('alice'))
+    const bob = await createNode(options('bob'))
+    const daemon = await startDaemon(alice, '0.0.0-test')
+    const client = await ControlClient.connect(daemon.socketPath, 'alice')
+    t.teardown(async () => {
+      await client.close()
+      await daemon.close()
+      await Promise.all([alice.close(), bob.close()])
+      await seed.close()
+      await rm(dir, { recursive: true, force: true })
+    })
+    const events = client.events()
+    const { sessionId } = await client.request('pairing.generate', { confirm: true })
+    await t.rejects(client.request('pairing.confirm', { sessionId, accept: true }), {
+      code: 'CONTROL_UNKNOWN_SESSION',
+    })
+    const steps: PairingProgress[] = []
+    let bobSas = ''
+    for await (const { event, data } of events) {
+      const parsed = PairingEventData.safeParse(data)
+      if (event !== 'pairing' || !parsed.success || parsed.data.sessionId !== sessionId) continue
+      const step = parsed.data.progress
+      steps.push(step)
+      if (step.type === 'code') {
+        bob.join(step.code, {
+          confirm: async (sas) => {
+            bobSas = sas
+            return true
+          },
+        })
+      }
+      if (step.type === 'sas') await client.request('pairing.confirm', { sessionId, accept: true })
+      if (step.type === 'paired' || step.type === 'failed') break
+    }
+    t.match(steps.at(-1), { type: 'paired', device: { deviceId: bob.deviceId, name: 'bob' } })
+    t.equal(steps.find((step) => step.type === 'sas')?.sas, bobSas, 'both sides showed the same SAS')
+    t.same(
+      (await client.request('devices.list', {})).devices.map((d) => d.deviceId),
+      [bob.deviceId],
+    )
+    const status = await client.request('status', {})
+    t.match(status, { deviceId: alice.deviceId, paired: [{ deviceId: bob.deviceId, online: null }] })
+    t.ok(status.dht.routingTableSize >= 1)
+  },
+)
