@@ -70,55 +70,78 @@ function raceRound(
   secure: Securer,
   signal: AbortSignal,
 ): Promise<Connected> {
-  return new Promise((resolve, reject) => {
-    const attempts: AbortController[] = []
-    let pending = 0
-    let done = false
-    let stagger: NodeJS.Timeout | undefined
-    let lastError: unknown
-    const stopOthers = (keep?: AbortController) => {
-      clearTimeout(stagger)
-      signal.removeEventListener('abort', onAbort)
-      for (const attempt of attempts) if (attempt !== keep) attempt.abort()
+  return new Promise((resolve, reject) =>
+    new Race(addresses, connect, secure, signal, { resolve, reject }).start(),
+  )
+}
+
+/** One happy-eyeballs round: staggered attempts, first success wins, the rest are aborted. */
+class Race {
+  readonly #attempts: AbortController[] = []
+  #pending = 0
+  #done = false
+  #stagger: NodeJS.Timeout | undefined
+
+  constructor(
+    readonly addresses: readonly AdvertAddress[],
+    readonly connect: Connector,
+    readonly secure: Securer,
+    readonly signal: AbortSignal,
+    readonly settle: { resolve(connected: Connected): void; reject(err: unknown): void },
+  ) {}
+
+  start(): void {
+    this.signal.addEventListener('abort', this.#onAbort, { once: true })
+    this.#startNext()
+  }
+
+  readonly #startNext = (): void => {
+    clearTimeout(this.#stagger)
+    if (this.#done || this.#attempts.length >= this.addresses.length) return
+    const address = this.addresses[this.#attempts.length]!
+    const controller = new AbortController()
+    this.#attempts.push(controller)
+    this.#pending++
+    attempt(address, controller, this.connect, this.secure).then(
+      (channel) => this.#win(channel, address, controller),
+      (err) => this.#lose(err),
+    )
+    this.#stagger = setTimeout(this.#startNext, CONNECT_STAGGER_MS)
+  }
+
+  #win(channel: PairingChannel, address: AdvertAddress, controller: AbortController): void {
+    this.#pending--
+    if (this.#done) {
+      channel.destroy()
+      return
     }
-    const onAbort = () => {
-      done = true
-      stopOthers()
-      reject(PairingError.cancelled())
+    this.#stop(controller)
+    this.settle.resolve({ channel, address })
+  }
+
+  /** A failed attempt starts the next address at once; the round fails when none is left. */
+  #lose(err: unknown): void {
+    this.#pending--
+    if (this.#done) return
+    if (this.#attempts.length < this.addresses.length) this.#startNext()
+    else if (this.#pending === 0) {
+      this.#stop()
+      this.settle.reject(err)
     }
-    const startNext = () => {
-      clearTimeout(stagger)
-      if (done || attempts.length >= addresses.length) return
-      const address = addresses[attempts.length]!
-      const controller = new AbortController()
-      attempts.push(controller)
-      pending++
-      attempt(address, controller, connect, secure).then(
-        (channel) => win(channel, address, controller),
-        (err) => lose(err),
-      )
-      stagger = setTimeout(startNext, CONNECT_STAGGER_MS)
-    }
-    const win = (channel: PairingChannel, address: AdvertAddress, controller: AbortController) => {
-      pending--
-      if (done) return channel.destroy()
-      done = true
-      stopOthers(controller)
-      resolve({ channel, address })
-    }
-    const lose = (err: unknown) => {
-      pending--
-      lastError = err
-      if (done) return
-      if (attempts.length < addresses.length) return startNext()
-      if (pending > 0) return
-      done = true
-      stopOthers()
-      reject(lastError)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    startNext()
-  })
+  }
+
+  readonly #onAbort = (): void => {
+    this.#stop()
+    this.settle.reject(PairingError.cancelled())
+  }
+
+  /** Ends the round, aborting every attempt but the winner's. */
+  #stop(keep?: AbortController): void {
+    this.#done = true
+    clearTimeout(this.#stagger)
+    this.signal.removeEventListener('abort', this.#onAbort)
+    for (const controller of this.#attempts) if (controller !== keep) controller.abort()
+  }
 }
 
 /** One address: TCP connect then Noise, within {@link CONNECT_TIMEOUT_MS}. */
