@@ -56,7 +56,10 @@ t.test('a refused first address moves on to the next one', async (t) => {
     new AbortController().signal,
   )
   t.equal(address.port, 2)
-  t.same(log, ['start 1', 'start 2'])
+  t.same(
+    log.filter((line) => line.startsWith('start')),
+    ['start 1', 'start 2'],
+  )
 })
 
 t.test('nothing reachable: two rounds, then PAIRING_UNREACHABLE', async (t) => {
