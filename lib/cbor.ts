@@ -77,9 +77,14 @@ function canonical(value: unknown): unknown {
     }
     return out
   }
-  if (typeof value === 'number' && !Number.isInteger(value))
-    throw new TypeError('floats are not in the pairctl CBOR subset')
+  if (typeof value === 'number') return canonicalInteger(value)
   return value
+}
+
+/** cbor-x writes Numbers above 32 bits as float64; as BigInt they get the shortest (8-byte) integer form. */
+function canonicalInteger(value: number): number | bigint {
+  if (!Number.isSafeInteger(value)) throw new TypeError('only safe integers are in the pairctl CBOR subset')
+  return Math.abs(value) > 0xffffffff ? BigInt(value) : value
 }
 
 function compareKeys(a: string, b: string): number {
@@ -88,12 +93,23 @@ function compareKeys(a: string, b: string): number {
   return la !== lb ? la - lb : Buffer.compare(Buffer.from(a), Buffer.from(b))
 }
 
-/** Rejects what the subset excludes (tags, floats, Maps with non-text keys) and turns Buffers into Uint8Arrays. */
+function safeInteger(value: bigint): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new DecodeError('integer outside ±(2^53-1)')
+  }
+  return Number(value)
+}
+
+/**
+ * Rejects what the subset excludes (tags, floats, Maps with non-text keys, integers beyond ±(2^53-1)),
+ * turns 64-bit integers into Numbers and Buffers into Uint8Arrays.
+ */
 function normalize(value: unknown, depth = 0): unknown {
   if (depth > 16) throw new DecodeError('CBOR nested too deeply')
   if (value instanceof Uint8Array) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
   if (Array.isArray(value)) return value.map((item) => normalize(item, depth + 1))
   if (typeof value === 'number' && !Number.isInteger(value)) throw new DecodeError('floats are not allowed')
+  if (typeof value === 'bigint') return safeInteger(value)
   if (value === undefined) throw new DecodeError('undefined is not allowed')
   if (value !== null && typeof value === 'object') {
     if (Object.getPrototypeOf(value) !== Object.prototype)

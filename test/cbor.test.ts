@@ -43,3 +43,16 @@ t.test('random bytes never throw anything but DecodeError', async (t) => {
   }
   t.ok(decoded < 2000, 'most random inputs are rejected')
 })
+
+t.test(
+  'integers beyond 32 bits use the 8-byte integer form, never float64, and decode as Numbers',
+  async (t) => {
+    const ms = 1_795_828_008_915
+    t.equal(toHex(encodeCbor({ t: ms })), 'a161741b000001a21fb0c7d3')
+    t.equal(toHex(encodeCbor({ t: -ms })), 'a161743b000001a21fb0c7d2')
+    t.same(decodeCbor(z.object({ t: z.number() }), encodeCbor({ t: ms })), { t: ms })
+    t.same(decodeCbor(z.object({ t: z.number() }), encodeCbor({ t: 0xffffffff })), { t: 0xffffffff })
+    t.throws(() => decodeCbor(z.unknown(), fromHex('1bffffffffffffffff')), DecodeError, 'beyond 2^53')
+    t.throws(() => encodeCbor({ t: 2 ** 60 }), TypeError)
+  },
+)
