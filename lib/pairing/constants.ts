@@ -69,3 +69,5 @@ export const MAX_NAME_LENGTH = 64
 export const MAX_ADVERT_BYTES = 700
 /** Ended sessions a dispatcher remembers, to tell late joiners why (burned, cancelled...). */
 export const RETIRED_SESSIONS = 256
+/** Incoming connections a dispatcher lets run their handshake and `hello` at once; more are dropped. */
+export const MAX_PENDING_CONNECTIONS = 64

@@ -1,7 +1,7 @@
 import type { Server, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { toHex } from '../crypto/index.js'
-import { RETIRED_SESSIONS, STEP_TIMEOUT_MS } from './constants.js'
+import { MAX_PENDING_CONNECTIONS, RETIRED_SESSIONS, STEP_TIMEOUT_MS } from './constants.js'
 import { PairingError, type WireErrorCode } from './errors.js'
 import { decodeMessage, encodeMessage } from './messages.js'
 import type { ChannelOpener, PairingChannel, PairingIdentity } from './types.js'
@@ -45,6 +45,7 @@ export class PairingDispatcher {
   readonly #retired = new BoundedMap<string, WireErrorCode>(RETIRED_SESSIONS)
   readonly #identity: PairingIdentity
   readonly #open: ChannelOpener
+  #pending = 0
 
   constructor(identity: PairingIdentity, open: ChannelOpener) {
     this.#identity = identity
@@ -83,7 +84,15 @@ export class PairingDispatcher {
 
   /** Takes one accepted connection (for callers that accept sockets themselves). */
   handleSocket(socket: Duplex, address = 'unknown'): void {
-    this.#accept(socket, address).catch(() => socket.destroy())
+    // Unauthenticated connections cost a handshake each: bound how many are in flight.
+    if (this.#pending >= MAX_PENDING_CONNECTIONS) {
+      socket.destroy()
+      return
+    }
+    this.#pending++
+    this.#accept(socket, address)
+      .catch(() => socket.destroy())
+      .finally(() => this.#pending--)
   }
 
   readonly #onConnection = (socket: Socket): void => {
