@@ -72,6 +72,8 @@ export interface DhtCoreOptions {
   routingTable?: unknown
   grouping?: Grouping
   limits?: Partial<DhtLimits>
+  /** Source of transaction ids and refresh targets; a seeded one makes simulations reproducible. */
+  random?: (length: number) => Uint8Array
   now: number
 }
 
@@ -147,7 +149,8 @@ export class DhtCore implements QueryHost {
   readonly #outbox: Transmit[] = []
   readonly #events: DhtEvent[] = []
   readonly #queries: QueryRunner
-  #nextT = randomBytes(4).reduce((acc, byte) => acc * 256 + byte, 0)
+  readonly #random: (length: number) => Uint8Array
+  #nextT: number
   #gcAt: number
   #refreshAt: number
 
@@ -160,7 +163,9 @@ export class DhtCore implements QueryHost {
     this.#address = options.mode === 'server' ? (options.address ?? null) : null
     if (options.mode === 'server' && this.#address === null)
       throw new TypeError('server mode needs an address')
-    this.#id = this.#address === null ? randomBytes(32) : nodeIdOf(this.#address)
+    this.#random = options.random ?? randomBytes
+    this.#nextT = this.#random(4).reduce((acc, byte) => acc * 256 + byte, 0)
+    this.#id = this.#address === null ? this.#random(32) : nodeIdOf(this.#address)
     this.#table = new RoutingTable(this.#id, K, this.limits.nodesPerGroup)
     this.#store = new RecordStore(this.limits)
     this.#tokens = new TokenIssuer(options.now, this.limits.tokenRotateMs)
@@ -527,7 +532,7 @@ export class DhtCore implements QueryHost {
 
   /** Looks up ids in the farthest under-full buckets (at most `max` per call). */
   #refreshBuckets(now: number, max: number): void {
-    for (const target of this.#table.refreshTargets(REFRESH_DEPTH, max, randomBytes(32)))
+    for (const target of this.#table.refreshTargets(REFRESH_DEPTH, max, this.#random(32)))
       this.#queries.findNode(target, now, true)
   }
 

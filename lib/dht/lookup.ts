@@ -76,8 +76,12 @@ export class Lookup {
 
   /** `key` timed out for good. */
   failed(key: string): void {
+    if (this.#byKey.get(key)?.state !== State.FAILED) this.failures++
     this.#settle(key, State.FAILED)
   }
+
+  /** Candidates that timed out: when the result is short of k, dead nodes crowded out live ones. */
+  failures = 0
 
   /** True once the `k` closest live candidates have all replied (or nothing is left to ask). */
   done(): boolean {

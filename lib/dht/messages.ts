@@ -48,7 +48,7 @@ export type WireRecord = z.output<typeof WireRecordSchema>
  * Every datagram is one CBOR map (`spec/dht.md` §3.2). Fields by use: `y` type, `v` version, `t`
  * transaction id, `c` command, `to` the receiver's endpoint as the sender saw it, `id` the sender's
  * node id (servers only), `tg` FIND_NODE target, `ns`/`k` record namespace and key, `pk` publisher
- * filter, `o` GET offset, `tk` write token, `r` one record (PUT), `rs` records (GET reply),
+ * filter, `o` GET records offset, `sk` closest nodes to skip, `tk` write token, `r` one record (PUT), `rs` records (GET reply),
  * `m` more records follow, `n` closer nodes (compact endpoints), `e` error code, `z` padding.
  */
 export const MessageSchema = z.object({
@@ -63,6 +63,7 @@ export const MessageSchema = z.object({
   k: bytes(ID_BYTES).optional(),
   pk: bytes(PUBLIC_KEY_BYTES).optional(),
   o: uint(255).optional(),
+  sk: uint(255).optional(),
   tk: bytes(TOKEN_BYTES).optional(),
   r: WireRecordSchema.optional(),
   rs: z.array(WireRecordSchema).max(64).optional(),
@@ -74,7 +75,7 @@ export const MessageSchema = z.object({
 export type Message = z.output<typeof MessageSchema>
 
 /** Fields of a request besides the envelope (`y`, `v`, `t`, `c`, `to`, `id`). */
-export type RequestBody = Pick<Message, 'tg' | 'ns' | 'k' | 'pk' | 'o' | 'tk' | 'r'>
+export type RequestBody = Pick<Message, 'tg' | 'ns' | 'k' | 'pk' | 'o' | 'sk' | 'tk' | 'r'>
 /** Fields of a response besides the envelope. */
 export type ResponseBody = Pick<Message, 'n' | 'tk' | 'rs' | 'm'> & { e?: WireErrorCode }
 

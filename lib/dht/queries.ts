@@ -43,6 +43,8 @@ interface Query {
   body: RequestBody
   onReply: (entry: TableEntry, response: Message, now: number) => void
   onDone: (query: Query, now: number) => void
+  /** Second-page requests in flight (§6.3); -1 before any was sent. */
+  extra: number
 }
 
 interface Publication {
@@ -190,6 +192,7 @@ export class QueryRunner {
       body,
       onReply: () => {},
       onDone: hooks.onDone,
+      extra: -1,
     }
     const onReply = hooks.onReply
     if (onReply !== undefined) query.onReply = (entry, response, at) => onReply(query, entry, response, at)
@@ -204,9 +207,39 @@ export class QueryRunner {
     for (let batch = query.lookup.next(); batch.length > 0; batch = query.lookup.next()) {
       for (const entry of batch) if (!this.#ask(query, entry, now)) query.lookup.failed(entry.key)
     }
-    if (!query.lookup.done()) return
+    if (!query.lookup.done() || query.extra > 0 || this.#extend(query, now)) return
     this.#queries.delete(query.id)
     query.onDone(query, now)
+  }
+
+  /**
+   * Responders return their k closest, dead ones included, so after churn the live nodes ranked just
+   * beyond k may be named by nobody. A converged lookup short of k with failures asks its two closest
+   * repliers once for their next k (`sk`) before finishing. True when it sent something.
+   */
+  #extend(query: Query, now: number): boolean {
+    const closest = query.lookup.closest()
+    if (query.extra === 0 || closest.length >= K || query.lookup.failures === 0) return false
+    query.extra = 0
+    for (const entry of closest.slice(0, 2)) {
+      const settle = (closer: TableEntry[], at: number) => {
+        query.extra--
+        for (const candidate of closer) query.lookup.add(candidate)
+        this.#pump(query, at)
+      }
+      const sent = this.#host.request(
+        entry,
+        query.command,
+        { ...query.body, sk: K },
+        {
+          onReply: (response, _server, at) => settle(this.#host.closerEntries(response.n), at),
+          onFail: (at) => settle([], at),
+        },
+        now,
+      )
+      if (sent) query.extra++
+    }
+    return query.extra > 0
   }
 
   #ask(query: Query, entry: TableEntry, now: number): boolean {

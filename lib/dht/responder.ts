@@ -28,7 +28,7 @@ export function respond(
     case Command.PING:
       return {}
     case Command.FIND_NODE:
-      return { n: closerNodes(context.table, request.tg!, from) }
+      return { n: closerNodes(context.table, request.tg!, from, request.sk) }
     case Command.GET:
       return answerGet(context, request, from, now)
     case Command.PUT:
@@ -38,10 +38,13 @@ export function respond(
   }
 }
 
-/** The k closest table entries to `target`, without the requester itself, as compact endpoints. */
-function closerNodes(table: RoutingTable, target: Uint8Array, requester: Address): Uint8Array[] {
+/**
+ * The k closest table entries to `target` after the `skip` closest (the second page a lookup asks
+ * for when nodes died, §6.3), without the requester itself, as compact endpoints.
+ */
+function closerNodes(table: RoutingTable, target: Uint8Array, requester: Address, skip = 0): Uint8Array[] {
   const out: Uint8Array[] = []
-  for (const entry of table.closest(target, K + 1)) {
+  for (const entry of table.closest(target, K + 1 + skip).slice(skip)) {
     if (out.length === K) break
     if (entry.port !== requester.port || entry.host !== requester.host) out.push(entry.wire)
   }
@@ -51,7 +54,7 @@ function closerNodes(table: RoutingTable, target: Uint8Array, requester: Address
 function answerGet(context: ResponderContext, request: Message, from: Address, now: number): ResponseBody {
   const records = context.store.get(request.ns!, request.k!, now, request.pk).slice(request.o ?? 0)
   return {
-    n: closerNodes(context.table, storageTarget(request.ns!, request.k!), from),
+    n: closerNodes(context.table, storageTarget(request.ns!, request.k!), from, request.sk),
     tk: context.tokens.issue(encodeAddress(from)),
     ...(records.length > 0 ? { rs: records } : {}),
   }

@@ -72,7 +72,16 @@ export class MemoryNetwork {
     }
     this.#byAddress.set(addressKey(address), node)
     this.nodes.push(node)
-    node.core = new DhtCore({ family: 4, mode: 'server', address, bootstrap, now: this.now, ...options })
+    const random = (length: number) => Uint8Array.from({ length }, () => Math.floor(this.#random() * 256))
+    node.core = new DhtCore({
+      family: 4,
+      mode: 'server',
+      address,
+      bootstrap,
+      now: this.now,
+      random,
+      ...options,
+    })
     this.flush(node)
     return node
   }
