@@ -48,6 +48,11 @@ export class TokenIssuer {
   }
 }
 
+/** `HMAC-SHA256(secret, "pairctl/dht/token/v1" 0x00 || endpoint)[0..16]` (§7.3): the token of one secret. */
+export function tokenFor(secret: Uint8Array, address: Uint8Array): Uint8Array {
+  return mac(secret, address)
+}
+
 function mac(secret: Uint8Array, address: Uint8Array): Uint8Array {
   return hmacSha256(secret, TOKEN_DOMAIN, address).subarray(0, TOKEN_BYTES)
 }
