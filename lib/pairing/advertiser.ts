@@ -14,7 +14,7 @@ import { AdvertiserSession } from './session.js'
 import type { PairedDevice } from './store.js'
 import type { CommonPairingOptions, PairingDht, PairingSession } from './types.js'
 
-/** Options of {@link generatePairing} (`spec/pairing.md` §8.2). */
+/** Options of {@link generatePairing} (`spec/pairing.md` §8). */
 export interface GeneratePairingOptions extends CommonPairingOptions {
   dht: PairingDht
   /** A listening TCP server (shared by concurrent pairings), or a dispatcher fed by the caller. */

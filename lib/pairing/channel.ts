@@ -5,7 +5,7 @@ import type { ChannelOpener } from './types.js'
 
 /**
  * The default {@link ChannelOpener}: `lib/channel` Noise XX with the pairing prologue, so a pairing
- * connection can never be confused with another protocol's (`spec/pairing.md` §5).
+ * connection can never be confused with another protocol's (`spec/pairing.md` §4).
  */
 export const openPairingChannel: ChannelOpener = (duplex, { role, identity, signal }) =>
   openChannel(duplex, {

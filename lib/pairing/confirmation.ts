@@ -22,13 +22,13 @@ export function cpaceChannelId(advertKey: Uint8Array): Uint8Array {
   return lvCat(utf8(CPACE_CI_LABEL), advertKey)
 }
 
-/** The key-confirmation tag `role` sends: HMAC-SHA256(ISK, label of the role) (`spec/pairing.md` §6.3). */
+/** The key-confirmation tag `role` sends: HMAC-SHA256(ISK, label of the role) (`spec/pairing.md` §6.2). */
 export function confirmationTag(isk: Uint8Array, role: PairingRole): Uint8Array {
   return hmacSha256(isk, utf8(role === 'joiner' ? CONFIRM_LABEL_JOINER : CONFIRM_LABEL_ADVERTISER))
 }
 
 /**
- * The 6-digit SAS (`spec/pairing.md` §6.4): the first 8 bytes of HMAC-SHA256(ISK, "pairctl/pairing/v1/sas")
+ * The 6-digit SAS (`spec/pairing.md` §6.3): the first 8 bytes of HMAC-SHA256(ISK, "pairctl/pairing/v1/sas")
  * as a big-endian integer modulo 10^6 (bias below 2^-44), zero-padded.
  */
 export function shortAuthString(isk: Uint8Array): string {

@@ -6,7 +6,7 @@ import { PairingError } from './errors.js'
 import type { PairingChannel } from './types.js'
 
 /**
- * The joiner's connection step (`spec/pairing.md` §7.3): every advertised address, staggered
+ * The joiner's connection step (`spec/pairing.md` §4): every advertised address, staggered
  * happy-eyeballs style, the first to complete the Noise handshake wins and the others are dropped.
  * @module
  */

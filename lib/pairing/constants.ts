@@ -18,7 +18,7 @@ export const ADVERT_DOMAIN = 'pairctl/advert/v1'
 export const PAIRING_PROLOGUE = 'pairctl/pairing/v1'
 /** First field of the CPace channel identifier CI (`spec/pairing.md` §6.1). */
 export const CPACE_CI_LABEL = 'pairctl/pairing/v1'
-/** HMAC labels of the key-confirmation tags and the SAS (`spec/pairing.md` §6.3, §6.4). */
+/** HMAC labels of the key-confirmation tags and the SAS (`spec/pairing.md` §6.2, §6.3). */
 export const CONFIRM_LABEL_JOINER = 'pairctl/pairing/v1/confirm/joiner'
 export const CONFIRM_LABEL_ADVERTISER = 'pairctl/pairing/v1/confirm/advertiser'
 export const SAS_LABEL = 'pairctl/pairing/v1/sas'

@@ -35,7 +35,7 @@ class BoundedMap<K, V> extends Map<K, V> {
 
 /**
  * Routes incoming pairing connections on one listener to the sessions advertised through it
- * (`spec/pairing.md` §8.1): runs the Noise responder handshake, reads `hello`, and hands the channel to
+ * (`spec/pairing.md` §4): runs the Noise responder handshake, reads `hello`, and hands the channel to
  * the session whose advertisement key `hello` names. Unknown keys get `PAIRING_NOT_FOUND`.
  * Several concurrent pairings share one listener this way.
  */

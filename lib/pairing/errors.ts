@@ -24,7 +24,7 @@ export const PAIRING_ERROR_CODES = [
 /** A pairing error code. */
 export type PairingErrorCode = (typeof PAIRING_ERROR_CODES)[number]
 
-/** Codes a peer may send in an `error` message (`spec/pairing.md` §5.6). */
+/** Codes a peer may send in an `error` message (`spec/pairing.md` §5.5). */
 export const WIRE_ERROR_CODES = [
   'PAIRING_WRONG_CODE',
   'PAIRING_CODE_BURNED',

@@ -200,7 +200,7 @@ export class PairingHandshake {
     this.#enter('await-confirm', now)
   }
 
-  /** Joiner: Yb arrives; the joiner confirms first, so an advertiser impostor learns nothing it can test offline. */
+  /** Joiner: Yb arrives; the joiner confirms first, so every tested guess is visible to the advertiser (§12). */
   #onShare(message: MessageOf<'share'>, now: number): void {
     this.#isk = this.#deriveIsk(this.#share!, message.share, message.share)
     this.#events.push({ type: 'verifying' })

@@ -12,7 +12,7 @@ import { lookupAdverts } from './rendezvous.js'
 import type { PairedDevice } from './store.js'
 import type { CommonPairingOptions, PairingDht, PairingSession } from './types.js'
 
-/** Options of {@link joinPairing} (`spec/pairing.md` §8.3). */
+/** Options of {@link joinPairing} (`spec/pairing.md` §8). */
 export interface JoinPairingOptions extends CommonPairingOptions {
   dht: PairingDht
   /** The code as the user typed it. */

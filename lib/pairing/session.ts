@@ -21,7 +21,7 @@ export type AdvertiserState =
 /** What {@link AdvertiserSession.handshakeEvent} asks the I/O layer to do. */
 export type SessionAction = 'none' | 'retry' | 'end'
 
-/** The transitions of the session (`spec/pairing.md` §7.2, table 2). */
+/** The transitions of the session (`spec/pairing.md` §7.2). */
 const TRANSITIONS: Readonly<Record<AdvertiserState, readonly AdvertiserState[]>> = {
   advertising: ['handshaking', 'expired', 'cancelled', 'failed'],
   handshaking: ['confirming', 'advertising', 'failed', 'expired', 'cancelled'],

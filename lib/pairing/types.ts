@@ -59,7 +59,7 @@ export type ChannelOpener = (
   options: { role: 'initiator' | 'responder'; identity: PairingIdentity; signal?: AbortSignal },
 ) => Promise<PairingChannel>
 
-/** Progress of a pairing, in order; the last is `paired` or `failed` (`spec/pairing.md` §8.2). */
+/** Progress of a pairing, in order; the last is `paired` or `failed` (`spec/pairing.md` §8). */
 export type PairingEvent =
   | { type: 'code'; code: string; expiresAt: number }
   | { type: 'advertised'; addresses: AdvertAddress[] }
@@ -89,7 +89,7 @@ export interface PairingSession {
 export interface CommonPairingOptions {
   identity: PairingIdentity
   deviceInfo: DeviceInfo
-  /** Shows the SAS; pairing completes only if it resolves true (`spec/pairing.md` §6.4). */
+  /** Shows the SAS; pairing completes only if it resolves true (`spec/pairing.md` §6.3). */
   confirm?: (sas: string) => Promise<boolean>
   signal?: AbortSignal
   /** Where the paired device is stored before `result` resolves. */
