@@ -208,6 +208,11 @@ export class PairingHandshake {
     this.#enter('await-confirm', now)
   }
 
+  /**
+   * A tag that does not verify is a spent guess on the advertiser (it counts against `maxAttempts`);
+   * on the joiner it means an impostor or a relay, and the code is not to be reused either way.
+   * Only a verified Ta makes the advertiser reveal Tb (`spec/pairing.md` §6.2).
+   */
   #onConfirm(message: MessageOf<'confirm'>, now: number): void {
     const peerRole = this.#options.role === 'joiner' ? 'advertiser' : 'joiner'
     if (!equalBytes(message.mac, confirmationTag(this.#isk!, peerRole))) {
