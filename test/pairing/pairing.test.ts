@@ -2,14 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { Ed25519KeyPair } from '../../lib/crypto/index.js'
 import { deviceIdFromPublicKey } from '../../lib/identity/index.js'
 import {
+  encodeAdvert,
   generatePairing,
   joinPairing,
   PairedDeviceStore,
   type PairingEvent,
   type PairingSession,
   parseCode,
+  rendezvousKey,
 } from '../../lib/pairing/index.js'
 import { identity, listen, MemoryDht } from './helpers/fakes.js'
 
@@ -298,3 +301,41 @@ t.test('store: devices stored on both sides only once paired', async (t) => {
   t.equal((await PairedDeviceStore.open(dirA)).list().length, 1)
   t.equal((await PairedDeviceStore.open(dirB)).list()[0]?.name, 'alice-laptop')
 })
+
+t.test(
+  'a taken rendezvous key makes the advertiser redraw its rendezvous words, keeping the secret',
+  async (t) => {
+    const dht = new MemoryDht()
+    const { server, port } = await listen(t)
+    const taken = parseCode('abandon abandon abandon abandon abandon')
+    const squatter = Ed25519KeyPair.generate()
+    const key = rendezvousKey(taken)
+    const addresses = [{ host: '127.0.0.1', port: 9, transport: 'tcp' as const }]
+    await dht.publish('pairing', key, encodeAdvert(key, squatter, addresses, Date.now() + 60_000), {
+      keyPair: squatter,
+      ttlMs: 60_000,
+    })
+    // Zeros for the advert key seed and the first code (all "abandon"), then 0x01 bytes for the redraw.
+    let used = 0
+    const random = (n: number) => {
+      const out = new Uint8Array(n).fill(used >= 42 ? 1 : 0)
+      used += n
+      return out
+    }
+    const options = {
+      identity: identity(),
+      dht,
+      listener: server,
+      addresses: [{ host: '127.0.0.1', port }],
+      deviceInfo: { name: 'a', type: 'y' },
+    }
+    const session = await generatePairing({ ...options, random })
+    t.teardown(() => session.cancel())
+    const code = parseCode(session.code)
+    t.same(code.secret, ['abandon', 'abandon', 'abandon'], 'secret words kept')
+    t.notSame(code.rendezvous, taken.rendezvous, 'rendezvous words redrawn')
+    t.equal(dht.live().length, 2, 'the squatter and the new advert')
+    const zeros = (n: number) => new Uint8Array(n)
+    await t.rejects(generatePairing({ ...options, random: zeros }), { code: 'PAIRING_RENDEZVOUS_TAKEN' })
+  },
+)
