@@ -1,3 +1,4 @@
+import { chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import createDebug from 'debug'
 import { CONTROL_PROTOCOL_VERSION, CONTROL_SOCKET_FILE } from '../control/constants.js'
@@ -23,6 +24,8 @@ export interface Daemon {
  */
 export async function startDaemon(node: PairctlNode, version: string): Promise<Daemon> {
   const socketPath = join(node.dir, CONTROL_SOCKET_FILE)
+  // The directory is the socket's first fence (§7): owner-only even if someone loosened it.
+  await chmod(node.dir, 0o700)
   let requestStop = () => {}
   const stopRequested = new Promise<void>((resolve) => (requestStop = resolve))
   const sessions = new PairingSessions(node)

@@ -1,6 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { networkInterfaces } from 'node:os'
+import createDebug from 'debug'
 import type { AddressInfo } from '../control/protocol.js'
+
+const debug = createDebug('pairctl:node')
 
 /** A TCP listener for pairing connections and the sockets it accepted (closed with it). */
 export interface PairingListener {
@@ -17,6 +20,10 @@ export async function listenTcp(host: string, preferredPort: number): Promise<Pa
   const server = createServer()
   const sockets = new Set<Socket>()
   server.on('connection', (socket) => {
+    // A reset connection must never become an unhandled 'error' that kills the process.
+    socket.on('error', (err) => debug('pairing connection from %s: %s', socket.remoteAddress, err.message))
+    // Only this listener: no pairing is waiting for the connection, so nobody would ever read it.
+    if (server.listenerCount('connection') === 1) return void socket.destroy()
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
   })

@@ -120,3 +120,28 @@ t.test('a node alone (no bootstrap, no peers) fails to advertise with a clear er
   )
   t.match(failure, { code: 'NODE_NO_PEERS', message: /--bootstrap HOST:PORT/ })
 })
+
+/** Sockets, servers and timers alive now (file-system requests in flight are other tests' business). */
+const handles = () =>
+  process
+    .getActiveResourcesInfo()
+    .filter((type) => !type.startsWith('FSReq'))
+    .sort()
+
+t.test('close releases every socket and timer the nodes opened', async (t) => {
+  const before = handles()
+  const dir = await tempDir(t)
+  const seed = await createNode({ dir: join(dir, 'seed'), host: '127.0.0.1' })
+  const bootstrap = [`127.0.0.1:${seed.status('test').listen[0]!.port}`]
+  const alice = await createNode({ dir: join(dir, 'alice'), host: '127.0.0.1', bootstrap })
+  const bob = await createNode({ dir: join(dir, 'bob'), host: '127.0.0.1', bootstrap })
+  const generating = alice.generate()
+  await Promise.all([generating.result, bob.join(await codeOf(generating)).result])
+  const pending = alice.generate()
+  await codeOf(pending)
+  t.ok(handles().length > before.length, 'the nodes hold sockets while open')
+  await Promise.all([alice.close(), bob.close()])
+  await seed.close()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(handles(), before)
+})
