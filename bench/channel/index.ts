@@ -2,8 +2,8 @@
  * `bench/channel`: the pairctl secure channel against raw TCP, node:tls (TLS 1.3, ChaCha20-Poly1305 and
  * AES-256-GCM) and @hyperswarm/secret-stream — bulk throughput one way over loopback with sender and
  * receiver in separate processes, and handshakes per second (connect + handshake + 1 byte each way)
- * against node:tls, sequential and 8 at a time. TLS uses a self-signed Ed25519 certificate made with the
- * system's `openssl` at run time.
+ * against node:tls, sequential and 8 at a time. TLS uses a self-signed Ed25519 certificate (see
+ * {@link makeCertificate}).
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -43,19 +43,23 @@ function send(child: ChildProcess, job: Job): void {
   child.send(job)
 }
 
-/** A throwaway self-signed Ed25519 certificate for 127.0.0.1 / localhost. */
+/**
+ * A throwaway self-signed Ed25519 certificate for localhost, made with the system's `openssl`; without
+ * one, the test-only pair committed beside this file (a benchmark secret, never used elsewhere).
+ */
 function makeCertificate(): Tls {
   const dir = mkdtempSync(join(tmpdir(), 'pairctl-bench-'))
+  const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')]
   try {
-    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')]
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ed25519', '-nodes', '-keyout', key, '-out', cert, '-days', '1'].concat([
-        '-subj',
-        '/CN=localhost',
-      ]),
-      { stdio: 'ignore' },
-    )
+    const args = ['req', '-x509', '-newkey', 'ed25519', '-nodes', '-keyout', key, '-out', cert, '-days', '1']
+    execFileSync('openssl', [...args, '-subj', '/CN=localhost'], { stdio: 'ignore' })
+  } catch {
+    return {
+      key: readFileSync(join(here, 'fallback-key.pem'), 'utf8'),
+      cert: readFileSync(join(here, 'fallback-cert.pem'), 'utf8'),
+    }
+  }
+  try {
     return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') }
   } finally {
     rmSync(dir, { recursive: true, force: true })
