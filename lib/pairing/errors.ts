@@ -113,6 +113,15 @@ export class PairingError extends PairctlError {
     })
   }
 
+  /** The DHT lookup itself failed (no reachable DHT node, socket error). */
+  static dhtFailed(cause: unknown): PairingError {
+    const detail = cause instanceof Error ? cause.message : String(cause)
+    return new PairingError('PAIRING_UNREACHABLE', `could not search the DHT: ${detail}`, {
+      remote: true,
+      cause,
+    })
+  }
+
   /** A step did not finish in time. */
   static timeout(step: string): PairingError {
     return new PairingError('PAIRING_TIMEOUT', `timed out ${step}`, { remote: true })

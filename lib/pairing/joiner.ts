@@ -3,7 +3,6 @@ import type { Advert } from './advert.js'
 import { openPairingChannel } from './channel.js'
 import { type PairingCode, parseCode, type RandomSource } from './code.js'
 import { type Connector, connectFirst, formatAddress, tcpConnect } from './connect.js'
-import { RESOLVE_TIMEOUT_MS } from './constants.js'
 import { asPairingError, driveHandshake } from './driver.js'
 import { PairingError } from './errors.js'
 import { EventLog } from './events.js'
@@ -78,8 +77,13 @@ class JoinerRun implements PairingSession {
 
   async #resolve(): Promise<Advert[]> {
     this.events.push({ type: 'searching' })
-    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(RESOLVE_TIMEOUT_MS)])
-    const { adverts, withdrawn } = await lookupAdverts(this.#options.dht, this.#code, signal)
+    const { adverts, withdrawn } = await lookupAdverts(
+      this.#options.dht,
+      this.#code,
+      this.#abort.signal,
+    ).catch((err: unknown) => {
+      throw err instanceof PairingError ? err : PairingError.dhtFailed(err)
+    })
     if (this.#abort.signal.aborted) throw PairingError.cancelled()
     if (adverts.length === 0) throw withdrawn ? PairingError.withdrawn() : PairingError.notFound()
     return adverts

@@ -2,7 +2,7 @@ import type { Ed25519KeyPair } from '../crypto/index.js'
 import { toHex } from '../crypto/index.js'
 import { type Advert, type AdvertAddress, decodeAdvert, encodeAdvert } from './advert.js'
 import { type PairingCode, type RandomSource, redrawRendezvous, rendezvousKey } from './code.js'
-import { DHT_NAMESPACE, MAX_ADVERTS_TRIED, RENDEZVOUS_DRAWS } from './constants.js'
+import { DHT_NAMESPACE, MAX_ADVERTS_TRIED, RENDEZVOUS_DRAWS, RESOLVE_TIMEOUT_MS } from './constants.js'
 import { PairingError } from './errors.js'
 import type { PairingDht } from './types.js'
 
@@ -14,7 +14,8 @@ import type { PairingDht } from './types.js'
 
 /**
  * The valid, unexpired advertisements under the code's rendezvous key, one per publisher key, at most
- * {@link MAX_ADVERTS_TRIED}, latest expiry first. Invalid records are skipped.
+ * {@link MAX_ADVERTS_TRIED}, latest expiry first. Invalid records are skipped. The lookup stops after
+ * {@link RESOLVE_TIMEOUT_MS} with what it found so far; `signal` cancels it (`PAIRING_CANCELLED`).
  */
 export async function lookupAdverts(
   dht: PairingDht,
@@ -23,14 +24,24 @@ export async function lookupAdverts(
 ): Promise<Lookup> {
   const key = rendezvousKey(code)
   const found = new Map<string, Advert>()
-  let withdrawn = false
-  for await (const record of dht.get(DHT_NAMESPACE, key, signal ? { signal } : {})) {
-    withdrawn ||= record.deleted
-    const advert = record.deleted ? null : decodeAdvert(key, record.value, record.publicKey, Date.now())
-    if (advert !== null) found.set(toHex(advert.key), advert)
+  const lookup = { withdrawn: false }
+  const timeout = AbortSignal.timeout(RESOLVE_TIMEOUT_MS)
+  try {
+    for await (const record of dht.get(DHT_NAMESPACE, key, { signal: anySignal(timeout, signal) })) {
+      lookup.withdrawn ||= record.deleted
+      const advert = record.deleted ? null : decodeAdvert(key, record.value, record.publicKey, Date.now())
+      if (advert !== null) found.set(toHex(advert.key), advert)
+    }
+  } catch (err) {
+    if (signal?.aborted) throw PairingError.cancelled()
+    if (!timeout.aborted) throw err
   }
   const adverts = [...found.values()].sort((a, b) => b.expiresAt - a.expiresAt).slice(0, MAX_ADVERTS_TRIED)
-  return { adverts, withdrawn }
+  return { adverts, withdrawn: lookup.withdrawn }
+}
+
+function anySignal(timeout: AbortSignal, signal: AbortSignal | undefined): AbortSignal {
+  return signal === undefined ? timeout : AbortSignal.any([timeout, signal])
 }
 
 /** What a lookup found: live advertisements, and whether a withdrawal (tombstone) was seen. */

@@ -339,3 +339,40 @@ t.test(
     await t.rejects(generatePairing({ ...options, random: zeros }), { code: 'PAIRING_RENDEZVOUS_TAKEN' })
   },
 )
+
+t.test('joiner: a failing DHT is PAIRING_UNREACHABLE; a hanging lookup can be cancelled', async (t) => {
+  const broken = {
+    // biome-ignore lint/correctness/useYield: a lookup that fails before yielding anything
+    async *get(): AsyncIterable<never> {
+      throw new Error('no DHT node answered')
+    },
+    publish: () => Promise.reject(new Error('unused')),
+  }
+  const failing = joinPairing({
+    identity: identity(),
+    dht: broken,
+    code: 'abandon ability able about absent',
+    deviceInfo: { name: 'b', type: 'y' },
+  })
+  await t.rejects(failing.result, { code: 'PAIRING_UNREACHABLE', message: /no DHT node answered/ })
+  const hanging = {
+    get: (_ns: string, _key: Uint8Array, options?: { signal?: AbortSignal }) => ({
+      [Symbol.asyncIterator]: () => ({
+        next: () =>
+          new Promise<IteratorResult<never>>((_resolve, reject) =>
+            options?.signal?.addEventListener('abort', () => reject(new Error('aborted'))),
+          ),
+      }),
+    }),
+    publish: () => Promise.reject(new Error('unused')),
+  }
+  const waiting = joinPairing({
+    identity: identity(),
+    dht: hanging,
+    code: 'abandon ability able about absent',
+    deviceInfo: { name: 'b', type: 'y' },
+  })
+  setTimeout(() => waiting.cancel(), 20)
+  await t.rejects(waiting.result, { code: 'PAIRING_CANCELLED' })
+  t.same((await collect(waiting)).slice(-1), ['failed'])
+})
