@@ -102,6 +102,15 @@ function recallOf(swarm: Swarm, from: number, target: Uint8Array, found: Uint8Ar
   return truth.filter((id) => got.has(Buffer.from(id).toString('hex'))).length / truth.length
 }
 
+/** Heap in use once timers of closed nodes have fired and garbage is collected. */
+async function settledHeap(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    await pause(300)
+    gc()
+  }
+  return process.memoryUsage().heapUsed
+}
+
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }

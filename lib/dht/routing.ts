@@ -62,6 +62,8 @@ export function entryOf(address: Address, grouping: Grouping, wire = encodeAddre
 
 interface NodeRef {
   id: Uint8Array
+  /** A copy: a view would keep the whole received datagram alive as long as the table entry. */
+  wire: Uint8Array
   host: string
   port: number
   key: string
@@ -81,11 +83,12 @@ export function entryFromWire(wire: Uint8Array, grouping: Grouping): TableEntry 
   if (ref === undefined || (wire.length === 6 && ref.group !== groupOf(ref, grouping))) {
     const address = decodeAddress(wire)
     if (address === null) return null
-    const { id, key, group } = entryOf(address, grouping, wire)
-    ref = { id, host: address.host, port: address.port, key, group }
+    const copy = Uint8Array.from(wire)
+    const { id, key, group } = entryOf(address, grouping, copy)
+    ref = { id, wire: copy, host: address.host, port: address.port, key, group }
     refs.set(cacheKey, ref)
   }
-  return { ...ref, vectorClock: 0, wire, fails: 0, seenAt: 0 }
+  return { ...ref, vectorClock: 0, fails: 0, seenAt: 0 }
 }
 
 function wireNumber(wire: Uint8Array): number {

@@ -52,7 +52,12 @@ export class RecordStore {
     const stale = index >= 0 ? staleness(entries[index]!.record, record) : WireError.OK
     if (stale !== WireError.OK || (index >= 0 && entries[index]!.record.s === record.s)) return stale
     if (!verifyRecord(namespace, key, record)) return WireError.BAD_RECORD
-    const stored = { record, deadline: Math.min(record.x, now + policy.maxTtlMs), bytes: 0, source }
+    const stored = {
+      record: copyRecord(record),
+      deadline: Math.min(record.x, now + policy.maxTtlMs),
+      bytes: 0,
+      source,
+    }
     stored.bytes = record.v.length + RECORD_OVERHEAD_BYTES
     return this.#insert(target, entries, index, stored, now)
   }
@@ -107,6 +112,17 @@ export class RecordStore {
     const count = (this.#perSource.get(stored.source) ?? 1) - 1
     if (count === 0) this.#perSource.delete(stored.source)
     else this.#perSource.set(stored.source, count)
+  }
+}
+
+/** Stored records own their bytes: views would pin whole received datagrams in memory. */
+function copyRecord(record: WireRecord): WireRecord {
+  return {
+    p: Uint8Array.from(record.p),
+    s: record.s,
+    x: record.x,
+    v: Uint8Array.from(record.v),
+    g: Uint8Array.from(record.g),
   }
 }
 
