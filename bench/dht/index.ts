@@ -34,12 +34,11 @@ async function measureSwarm(
   size: number,
   lookups: number,
 ): Promise<SwarmFigures> {
-  gc()
-  const heapBefore = process.memoryUsage().heapUsed
+  // A small swarm first, so module initialisation and shared caches are not charged to the nodes.
+  await (await make(10)).close()
+  const heapBefore = await settledHeap()
   const swarm = await make(size)
-  await pause(1_000)
-  gc()
-  const heapPerNodeKb = (process.memoryUsage().heapUsed - heapBefore) / size / 1024
+  const heapPerNodeKb = ((await settledHeap()) - heapBefore) / size / 1024
   try {
     await runLookups(swarm, 5)
     wire.largest = 0
