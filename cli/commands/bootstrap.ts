@@ -1,7 +1,5 @@
 import createDebug from 'debug'
 import type { Argv } from 'yargs'
-import { DhtNode } from '../../lib/dht/node.js'
-import { StunServer } from '../../lib/stun/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { hostPort } from '../format.js'
@@ -34,6 +32,10 @@ export const bootstrapCommand: Command<BootstrapArgs> = {
       })
       .example('$0 bootstrap --port 49737', 'serve the DHT and STUN on UDP 49737'),
   async run(args, ctx) {
+    const [{ DhtNode }, { StunServer }] = await Promise.all([
+      import('../../lib/dht/node.js'),
+      import('../../lib/stun/index.js'),
+    ])
     const node = await DhtNode.create({
       host: args.host,
       port: args.port,

@@ -2,7 +2,6 @@ import type { Argv } from 'yargs'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { type NetworkArgs, networkOptions } from '../network-options.js'
-import { runPairing } from '../pairing.js'
 
 interface PairArgs extends NetworkArgs {
   timeout?: number
@@ -27,6 +26,9 @@ function pairOptions(yargs: Argv) {
     })
 }
 
+/** Loaded on use: the network stack is most of the CLI's start-up time, and `--help` needs none of it. */
+const loadPairing = () => import('../pairing.js')
+
 const timeoutMs = (args: PairArgs) =>
   args.timeout === undefined ? undefined : Math.round(args.timeout * 1000)
 
@@ -38,8 +40,8 @@ export const generateCommand: Command<GenerateArgs> = {
     pairOptions(yargs)
       .option('words', { type: 'number', describe: 'Words in the code (more words: more secure)' })
       .example('$0 --instance alice generate', 'prints a code such as "acid-bulk-cove-dune-echo"'),
-  run: (args, ctx) =>
-    runPairing(
+  run: async (args, ctx) =>
+    (await loadPairing()).runPairing(
       { kind: 'generate', words: args.words, timeoutMs: timeoutMs(args), confirm: args.confirm },
       args,
       ctx,
@@ -54,8 +56,8 @@ export const joinCommand: Command<JoinArgs> = {
     pairOptions(yargs)
       .positional('code', { type: 'string', array: true, demandOption: true, describe: 'The code, as words' })
       .example('$0 --instance bob join acid bulk cove dune echo', 'dashes or spaces both work'),
-  run: (args, ctx) =>
-    runPairing(
+  run: async (args, ctx) =>
+    (await loadPairing()).runPairing(
       { kind: 'join', code: args.code.join(' '), timeoutMs: timeoutMs(args), confirm: args.confirm },
       args,
       ctx,

@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Argv } from 'yargs'
 import { ControlError } from '../../lib/control/errors.js'
-import { createNode, startDaemon } from '../../lib/node/index.js'
 import type { Command } from '../command.js'
 import type { Context } from '../context.js'
 import { connectDaemon } from '../daemon-client.js'
@@ -45,6 +44,7 @@ export const startCommand: Command<StartArgs> = {
 }
 
 async function runForeground(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK> {
+  const { createNode, startDaemon } = await import('../../lib/node/index.js')
   const node = await createNode({ ...nodeOptions(args, ctx), signal: ctx.signal })
   try {
     const daemon = await startDaemon(node, packageVersion())
