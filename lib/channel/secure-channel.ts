@@ -217,18 +217,14 @@ export class SecureChannel implements ChannelInfo {
   }
 
   #dispatch(event: ChannelEvent): void {
-    if (event.type === 'error') {
-      this.#fail(event.error)
-      return
-    }
-    if (event.type === 'handshake') {
-      this.#opened(event.info)
-      return
-    }
-    if (this.#inner !== undefined) {
-      this.#deliver(this.#inner, event)
-      return
-    }
+    if (event.type === 'error') this.#fail(event.error)
+    else if (event.type === 'handshake') this.#opened(event.info)
+    else if (this.#inner !== undefined) this.#deliver(this.#inner, event)
+    else this.#hold(event)
+  }
+
+  /** Keeps what arrives before the application chose an API, pausing the stream meanwhile. */
+  #hold(event: ChannelEvent): void {
     this.#pending.push(event)
     this.#source.pause()
     // Nobody chose an API yet, so nobody will end our side: close it as the message API would.
