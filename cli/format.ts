@@ -10,7 +10,7 @@ export function formatStatus(status: Status, running: boolean): string {
   if (running) {
     lines.push(
       `Listening   ${formatAddresses(status.listen)}`,
-      `External    ${formatAddresses(status.external)}`,
+      `Advertised  ${formatAddresses(status.external)}`,
       `NAT type    ${status.natType}`,
       `DHT         ${status.dht.routingTableSize} nodes in the routing table${bootstrapNote(status)}`,
     )

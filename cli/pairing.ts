@@ -9,7 +9,7 @@ import { connectDaemon } from './daemon-client.js'
 import { CliError } from './errors.js'
 import { ExitCode } from './exit-codes.js'
 import { formatProgress } from './format.js'
-import { type NetworkArgs, nodeOptions } from './network-options.js'
+import { type NetworkArgs, networkFlags, nodeOptions } from './network-options.js'
 import { askYesNo } from './prompt.js'
 
 const debug = createDebug('pairctl:cli')
@@ -42,6 +42,8 @@ export async function runPairing(ask: PairingAsk, args: NetworkArgs, ctx: Contex
     throw CliError.usage('--confirm needs a terminal to answer on; run without --confirm')
   const client = await connectDaemon(ctx)
   debug('%s via %s', ask.kind, client === null ? 'an embedded node' : 'the daemon')
+  if (client !== null && networkFlags(args).length > 0)
+    ctx.out.say('note: the daemon of this instance is used; network flags only apply to "pairctl start"')
   const handle = client === null ? await embedded(ask, args, ctx) : await viaDaemon(client, ask)
   const onAbort = () => void handle.cancel()
   ctx.signal.addEventListener('abort', onAbort, { once: true })

@@ -18,7 +18,10 @@ interface JoinArgs extends PairArgs {
 
 function pairOptions(yargs: Argv) {
   return networkOptions(yargs)
-    .option('timeout', { type: 'number', describe: 'Give up after this many seconds' })
+    .option('timeout', {
+      type: 'number',
+      describe: 'Seconds: how long the code stays valid (generate, max 900) / to keep trying (join)',
+    })
     .option('confirm', {
       type: 'boolean',
       default: false,

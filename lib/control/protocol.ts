@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { MAX_WORDS, MIN_WORDS } from '../pairing/constants.js'
 
 /**
  * Message and method schemas of the control API (`spec/control.md` §3-5). Both ends validate every
@@ -120,7 +121,10 @@ export const METHODS = {
     result: z.object({ removed: DeviceInfo }),
   },
   'pairing.generate': {
-    params: z.strictObject({ words: z.number().int().min(2).max(12).optional(), ...pairingOptions }),
+    params: z.strictObject({
+      words: z.number().int().min(MIN_WORDS).max(MAX_WORDS).optional(),
+      ...pairingOptions,
+    }),
     result: z.object({ sessionId: z.string() }),
   },
   'pairing.join': {
