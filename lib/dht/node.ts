@@ -10,7 +10,7 @@ import { DhtCore, type DhtCounters } from './core.js'
 import { DhtError } from './errors.js'
 import type { DhtEvent } from './events.js'
 import { assertPublishable, type DhtRecord } from './record.js'
-import type { Contact, SavedTable } from './routing.js'
+import { type Contact, loadTable, type SavedTable } from './routing.js'
 
 /** Options of {@link DhtNode.create} (`spec/dht.md` §11). */
 export interface DhtNodeOptions {
@@ -86,6 +86,8 @@ export class DhtNode {
   static async create(options: DhtNodeOptions = {}): Promise<DhtNode> {
     const host = canonicalHost(options.host ?? '0.0.0.0')
     const host6 = options.host6 === undefined ? (host === '0.0.0.0' ? '::' : null) : options.host6
+    // Validate before binding: a bad saved table must not leave a socket open.
+    if (options.routingTable !== undefined) loadTable(options.routingTable)
     const bootstrap = await resolveBootstrap(options.bootstrap ?? [])
     const first = await bindSocket(host, options.port ?? 0)
     const sockets: (dgram.Socket | null)[] = [first]

@@ -263,3 +263,63 @@ t.test('the fast encoder equals lib/cbor on random messages', async (t) => {
   )
   t.pass('500 random messages encoded identically')
 })
+
+t.test('a client sends no id and is never probed or added by servers', async (t) => {
+  const client = makeCore({ mode: 'client', address: undefined, bootstrap: [SERVER] })
+  const [join] = drain(client)
+  t.equal(join!.message.id, undefined, 'requests carry no id')
+  const server = makeCore()
+  server.receive(join!.bytes, peer(50), NOW)
+  const out = drain(server)
+  t.equal(out.length, 1, 'only the reply, no probe')
+  t.equal(server.contacts().length, 0)
+})
+
+t.test(
+  'ping-before-evict: a full bucket replaces its stalest node only if that node is silent',
+  async (t) => {
+    const core = makeCore()
+    const farBit = (core.id[0]! & 0x80) ^ 0x80
+    const far = Array.from({ length: 400 }, (_, i) => peer(i + 1000)).filter(
+      (p) => (nodeIdOf(p)[0]! & 0x80) === farBit,
+    )
+    fillTable(core, far.slice(0, 20))
+    t.equal(core.contacts().length, 20, 'the far bucket is full (it never splits)')
+    const newcomer = far[20]!
+    const later = NOW + 61_000
+    const reply = (to: { message: { t: number; c: number } }, from: typeof newcomer, body: object) =>
+      core.receive(
+        encodeResponse(
+          { t: to.message.t, c: to.message.c, to: encodeAddress(SERVER), id: nodeIdOf(from) },
+          body,
+          1200,
+        )!,
+        from,
+        later,
+      )
+    // A lookup asks a far node, which names the newcomer; the newcomer answers too.
+    core.findNode(nodeIdOf(newcomer), later)
+    const first = drain(core).find((out) => out.message.y === 0)!
+    const asked = far.find((p) => p.port === first.to.port && p.host === first.to.host)!
+    reply(first, asked, { n: [encodeAddress(newcomer)] })
+    const toNewcomer = drain(core).find(
+      (out) => out.to.host === newcomer.host && out.to.port === newcomer.port,
+    )!
+    reply(toNewcomer, newcomer, {})
+    const stale = drain(core).find((out) => out.message.c === Command.PING)
+    t.ok(stale, 'the stalest node (quiet for over 60 s) is pinged')
+    t.equal(core.contacts().length, 20)
+    core.handleTimeout(later + 10_000)
+    const ids = core.contacts().map((contact) => Buffer.from(contact.id).toString('hex'))
+    t.equal(ids.length, 20)
+    t.ok(
+      ids.includes(Buffer.from(nodeIdOf(newcomer)).toString('hex')),
+      'the silent node was replaced by the newcomer',
+    )
+    t.notOk(
+      ids.some(
+        (id) => id === Buffer.from(nodeIdOf({ host: stale!.to.host, port: stale!.to.port })).toString('hex'),
+      ),
+    )
+  },
+)

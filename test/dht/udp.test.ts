@@ -148,3 +148,25 @@ t.test('foreign datagrams reach the handler; malformed ones are counted, never t
   while (node.stats().malformed < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
   t.equal(node.stats().malformed, 3)
 })
+
+t.test('a saved routing table bootstraps a restarted node without a bootstrap list', async (t) => {
+  const first = await DhtNode.create({ host: '127.0.0.1' })
+  const bootstrap = [`127.0.0.1:${first.address().port}`]
+  const others = await Promise.all([1, 2, 3].map(() => DhtNode.create({ host: '127.0.0.1', bootstrap })))
+  const node = await DhtNode.create({ host: '127.0.0.1', bootstrap })
+  t.teardown(() => Promise.all([first, ...others].map((n) => n.close())))
+  await Promise.all([node, ...others].map((n) => n.ready()))
+  const saved = JSON.parse(JSON.stringify(node.exportRoutingTable()))
+  await node.close()
+  t.ok(saved.nodes.length >= 1)
+  const restarted = await DhtNode.create({ host: '127.0.0.1', routingTable: saved })
+  t.teardown(() => restarted.close())
+  await restarted.ready()
+  t.ok((await collect(restarted.findNode(randomBytes(32)))).length >= 3, 'it found the network again')
+  await t.rejects(
+    DhtNode.create({ host: '127.0.0.1', routingTable: { version: 1, nodes: ['x'] } as never }),
+    {
+      code: 'DHT_BAD_TABLE',
+    },
+  )
+})
