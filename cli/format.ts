@@ -12,7 +12,7 @@ export function formatStatus(status: Status, running: boolean): string {
       `Listening   ${formatAddresses(status.listen)}`,
       `Advertised  ${formatAddresses(status.external)}`,
       `NAT type    ${status.natType}`,
-      `DHT         ${status.dht.routingTableSize} nodes in the routing table${bootstrapNote(status)}`,
+      `DHT         ${plural(status.dht.routingTableSize, 'node')} in the routing table${bootstrapNote(status)}`,
     )
   }
   lines.push(`Paired      ${status.paired.length === 0 ? 'no devices' : `${status.paired.length} device(s)`}`)
@@ -74,4 +74,8 @@ function formatCode(code: string, expiresAt: string): string {
   const line = '─'.repeat(code.length + 4)
   const expires = new Date(expiresAt).toLocaleTimeString()
   return `\nPairing code (valid until ${expires}):\n\n  ┌${line}┐\n  │  ${code}  │\n  └${line}┘\n\nOn the other device run:  pairctl join ${code}\n`
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
 }

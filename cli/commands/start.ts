@@ -45,7 +45,7 @@ export const startCommand: Command<StartArgs> = {
 
 async function runForeground(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK> {
   const { createNode, startDaemon } = await import('../../lib/node/index.js')
-  const node = await createNode({ ...nodeOptions(args, ctx), signal: ctx.signal })
+  const node = await createNode(nodeOptions(args, ctx))
   try {
     const daemon = await startDaemon(node, packageVersion())
     const status = node.status(packageVersion())

@@ -170,7 +170,8 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
 /**
  * Starts a node for one instance (`spec/control.md` §1): loads or creates its identity, takes the
  * instance lock (`IDENTITY_INSTANCE_LOCKED` if another process owns it), opens the paired-device store,
- * and brings up the network parts. On any failure everything acquired so far is released.
+ * and brings up the network parts. On any failure everything acquired so far is released. Aborting
+ * `options.signal` fails a creation in progress with `NODE_CLOSED` and closes a created node.
  */
 export async function createNode(options: NodeOptions = {}): Promise<PairctlNode> {
   const resolved = resolveNodeOptions(options)
@@ -189,11 +190,21 @@ export async function createNode(options: NodeOptions = {}): Promise<PairctlNode
       type: resolved.deviceInfo?.type ?? 'desktop',
     }
     const engine = await startNetwork({ options: resolved, identity, store, deviceInfo, resources, openDht })
-    return new PairctlNode(identity, dir, instance, deviceInfo.name, resolved, store, engine, resources)
+    if (resolved.signal?.aborted) throw NodeError.closed()
+    const node = new PairctlNode(identity, dir, instance, deviceInfo.name, resolved, store, engine, resources)
+    closeOnAbort(node, resolved.signal, resources)
+    return node
   } catch (err) {
     await resources.closeAll()
     throw err
   }
+}
+
+function closeOnAbort(node: PairctlNode, signal: AbortSignal | undefined, resources: Resources): void {
+  if (signal === undefined) return
+  const onAbort = () => void node.close()
+  signal.addEventListener('abort', onAbort, { once: true })
+  resources.defer('abort signal', () => signal.removeEventListener('abort', onAbort))
 }
 
 /** Cancels `run` when any of `signals` aborts; returns the function that stops watching. */

@@ -41,3 +41,16 @@ t.test('unpair of an unknown device fails; events end on close', async (t) => {
   t.same(await next, { value: undefined, done: true })
   await t.rejects(node.unpair('bob'), { code: 'NODE_CLOSED' })
 })
+
+t.test('aborting the signal closes the node and frees the instance', async (t) => {
+  const dir = await tempDir(t)
+  const controller = new AbortController()
+  const node = await createNode({ dir, host: '127.0.0.1', signal: controller.signal })
+  controller.abort()
+  t.ok(node.closed, 'closing started on abort')
+  await node.close()
+  await t.rejects(node.unpair('x'), { code: 'NODE_CLOSED' })
+  await t.rejects(createNode({ dir, host: '127.0.0.1', signal: controller.signal }), { code: 'NODE_CLOSED' })
+  const again = await createNode({ dir, host: '127.0.0.1' })
+  await again.close()
+})
