@@ -110,6 +110,7 @@ export class RoutingTable {
 
   constructor(localId: Uint8Array, k: number, nodesPerGroup: number) {
     this.#buckets = new KBucket<TableEntry>({
+      distance: prefixDistance,
       localNodeId: localId,
       numberOfNodesPerKBucket: k,
       numberOfNodesToPing: 1,
@@ -211,6 +212,17 @@ function flipBit(id: Uint8Array, bit: number, random: Uint8Array): Uint8Array {
   out.set(id.subarray(0, byte))
   out[byte] = (id[byte]! & keep) | (~id[byte]! & flip) | (random[byte]! & ~(keep | flip) & 0xff)
   return out
+}
+
+/**
+ * XOR distance of the first 6 bytes as a number: exact in a double (k-bucket's default folds all 32
+ * bytes into a float, slower and no more precise). Ties beyond 48 bits need ~2^48 nodes to matter,
+ * and lookups order candidates by the full distance anyway.
+ */
+function prefixDistance(a: Uint8Array, b: Uint8Array): number {
+  let distance = 0
+  for (let i = 0; i < 6; i++) distance = distance * 256 + (a[i]! ^ b[i]!)
+  return distance
 }
 
 /** A routing table as the node layer saves it: endpoints only, since ids derive from them (§6.4). */
