@@ -49,3 +49,13 @@ t.test('--version prints the package version and --help lists the commands', asy
   t.match(help.stdout, /pairctl id/)
   t.match(help.stdout, /Exit codes:/)
 })
+
+t.test('the seed spelling "pair generate|join" is accepted; "pair" alone is a usage error', async (t) => {
+  const home = await tempHome(t)
+  const help = await runCli(home, ['pair', 'join', '--help'])
+  t.equal(help.code, 0)
+  t.match(help.stdout, /Pair with the device showing this code/)
+  const bare = await runCli(home, ['pair'])
+  t.equal(bare.code, 2)
+  t.match(bare.stderr, /pair generate, or pair join/)
+})
