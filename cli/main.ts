@@ -20,7 +20,11 @@ Debug logs: DEBUG=pairctl:* pairctl …   Files: $PAIRCTL_HOME (default ~/.local
  */
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController()
-  const onSignal = () => controller.abort(CliError.interrupted())
+  // First Ctrl-C: cancel cleanly (adverts withdrawn); a second one while that hangs: leave at once.
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(ExitCode.INTERRUPTED)
+    controller.abort(CliError.interrupted())
+  }
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
   const result = { code: ExitCode.OK as number }
   try {
