@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Argv } from 'yargs'
 import { ControlError } from '../../lib/control/errors.js'
+import { isRunning } from '../../lib/identity/index.js'
 import type { Command } from '../command.js'
 import { withDaemon } from '../daemon-client.js'
 import { ExitCode } from '../exit-codes.js'
@@ -32,14 +33,5 @@ async function waitForExit(pid: number, signal: AbortSignal): Promise<void> {
         `the daemon (pid ${pid}) did not exit; kill it with: kill ${pid}`,
       )
     await sleep(50, undefined, { signal })
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

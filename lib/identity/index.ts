@@ -5,4 +5,4 @@
 export { deviceIdFromPublicKey, IdentityError, parseDeviceId } from './device-id.js'
 export { DEFAULT_INSTANCE, instanceDir, pairctlHome } from './home.js'
 export { IDENTITY_FILE, Identity, loadOrCreateIdentity } from './identity.js'
-export { type InstanceLock, LOCK_FILE, lockInstance } from './lock.js'
+export { type InstanceLock, isRunning, LOCK_FILE, lockInstance } from './lock.js'

@@ -51,7 +51,8 @@ async function readOwner(path: string): Promise<number | null> {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : null
 }
 
-function isRunning(pid: number): boolean {
+/** True while process `pid` exists (signal 0 succeeds, or fails only for lack of permission). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
