@@ -344,8 +344,9 @@ export class DhtCore implements QueryHost {
     const id = this.#address === null ? undefined : this.#id
     this.#send(encodeRequest({ t, c: command, to: to.wire, id }, body), to, now)
     const rto = this.#rtt.rto(to.key)
-    const failAt =
-      now + Math.min(this.limits.maxRtoMs * this.limits.failAfterRtos, rto * this.limits.failAfterRtos)
+    // A request fails after `failAfterRtos` RTOs but never later than maxRtoMs: a dead node must not
+    // hold a lookup for seconds because the network-wide estimate was inflated by a slow moment.
+    const failAt = now + Math.min(this.limits.maxRtoMs, rto * this.limits.failAfterRtos)
     this.#transactions.set(t, {
       t,
       to,

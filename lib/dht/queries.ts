@@ -214,12 +214,12 @@ export class QueryRunner {
 
   /**
    * Responders return their k closest, dead ones included, so after churn the live nodes ranked just
-   * beyond k may be named by nobody. A converged lookup short of k with failures asks its two closest
+   * beyond them may be named by nobody. A converged lookup that met dead nodes asks its two closest
    * repliers once for their next k (`sk`) before finishing. True when it sent something.
    */
   #extend(query: Query, now: number): boolean {
     const closest = query.lookup.closest()
-    if (query.extra === 0 || closest.length >= K || query.lookup.failures === 0) return false
+    if (query.extra === 0 || query.lookup.failures === 0) return false
     query.extra = 0
     for (const entry of closest.slice(0, 2)) {
       const settle = (closer: TableEntry[], at: number) => {
