@@ -1,23 +1,33 @@
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import createDebug from 'debug'
 import { DhtNode } from '../dht/node.js'
+import type { SavedTable } from '../dht/routing.js'
+import { hasCode } from '../errors.js'
 import type { DhtOpener, NetworkDht } from './network.js'
 
+const debug = createDebug('pairctl:node:dht')
+
+/** The routing table saved in the instance directory between runs (`spec/control.md` §1). */
+export const ROUTING_TABLE_FILE = 'routing-table.json'
+
 /**
- * Opens the node's `lib/dht` node (`spec/dht.md` §11) and waits for its join lookup, so that the first
- * pairing already finds peers. A node without bootstrap entries is the first node of its own network.
+ * Opens the node's `lib/dht` node (`spec/dht.md` §11) with the routing table saved by the previous run,
+ * and waits for its join lookup, so that the first pairing already finds peers. A node without bootstrap
+ * entries or a saved table is the first node of its own network. The table is saved again on close.
  */
-export const openDht: DhtOpener = async ({ host, port, bootstrap }) => {
-  const node = await DhtNode.create({ host, port, bootstrap })
+export const openDht: DhtOpener = async ({ host, port, bootstrap, tablePath }) => {
+  const node = await createDhtNode({ host, port, bootstrap }, tablePath)
   try {
     await node.ready()
   } catch (err) {
     await node.close()
     throw err
   }
-  return adapt(node)
+  return adapt(node, tablePath)
 }
 
 /** The DHT node as {@link NetworkDht}; `raw` keeps the node for STUN sharing its port (bootstrap mode). */
-export function adapt(node: DhtNode): NetworkDht & { raw: DhtNode } {
+export function adapt(node: DhtNode, tablePath?: string): NetworkDht & { raw: DhtNode } {
   return {
     raw: node,
     get: (namespace, key, options) => node.get(namespace, key, options),
@@ -25,6 +35,54 @@ export function adapt(node: DhtNode): NetworkDht & { raw: DhtNode } {
     address: () => node.address(),
     routingTableSize: () => node.stats().tableSize,
     externalAddress: () => node.externalAddress(),
-    close: () => node.close(),
+    close: async () => {
+      if (tablePath !== undefined)
+        await saveTable(tablePath, node).catch((err) => debug('saving table: %O', err))
+      await node.close()
+    },
   }
+}
+
+type CreateOptions = { host: string; port: number; bootstrap: string[] }
+
+/** A saved table that does not load (corrupt, or from an incompatible version) is set aside, not fatal. */
+async function createDhtNode(options: CreateOptions, tablePath: string | undefined): Promise<DhtNode> {
+  const routingTable = tablePath === undefined ? undefined : await readTable(tablePath)
+  if (routingTable === undefined) return DhtNode.create(options)
+  try {
+    return await DhtNode.create({ ...options, routingTable })
+  } catch (err) {
+    if (!hasCode(err, 'DHT_BAD_TABLE')) throw err
+    await setAside(tablePath!, err)
+    return DhtNode.create(options)
+  }
+}
+
+/** The saved table as stored; `DhtNode.create` validates it (`DHT_BAD_TABLE`). */
+async function readTable(path: string): Promise<SavedTable | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    return undefined
+  }
+  try {
+    return JSON.parse(text) as SavedTable
+  } catch (err) {
+    await setAside(path, err)
+    return undefined
+  }
+}
+
+/** Keeps a table that did not load as `<file>.corrupt-<time>` for inspection; the node starts without it. */
+async function setAside(path: string, reason: unknown): Promise<void> {
+  debug('saved routing table %s not used: %O', path, reason)
+  await rename(path, `${path}.corrupt-${Date.now()}`).catch(() => undefined)
+}
+
+/** Written to a temporary file and renamed, so a crash never leaves half a table. */
+async function saveTable(path: string, node: DhtNode): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}`
+  await writeFile(temporary, `${JSON.stringify(node.exportRoutingTable())}\n`, { mode: 0o600 })
+  await rename(temporary, path)
 }

@@ -1,4 +1,5 @@
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
+import { join } from 'node:path'
 import { type Address, AddressManager, type InterfaceList } from '../addresses/index.js'
 import type { AddressInfo } from '../control/protocol.js'
 import { hasCode } from '../errors.js'
@@ -13,6 +14,7 @@ import {
   PairingError,
   type PairingSession,
 } from '../pairing/index.js'
+import { ROUTING_TABLE_FILE } from './dht.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
 import { listenTcp, type PairingListener } from './listener.js'
 import { NodeError, type ResolvedNodeOptions } from './options.js'
@@ -33,11 +35,19 @@ export interface NetworkDht extends PairingDht {
 }
 
 /** Opens the node's DHT (`lib/dht` `DhtNode`, adapted to {@link NetworkDht}). */
-export type DhtOpener = (options: { host: string; port: number; bootstrap: string[] }) => Promise<NetworkDht>
+export type DhtOpener = (options: {
+  host: string
+  port: number
+  bootstrap: string[]
+  /** Where the routing table is kept between runs; none: not persisted. */
+  tablePath?: string
+}) => Promise<NetworkDht>
 
 /** What a network engine needs from its node. */
 export interface NetworkParts {
   options: ResolvedNodeOptions
+  /** The instance directory. */
+  dir: string
   identity: Identity
   store: PairedDeviceStore
   deviceInfo: DeviceInfo
@@ -52,7 +62,12 @@ export interface NetworkParts {
  */
 export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> {
   const { options, resources } = parts
-  const dht = await parts.openDht({ host: options.host, port: options.port, bootstrap: options.bootstrap })
+  const dht = await parts.openDht({
+    host: options.host,
+    port: options.port,
+    bootstrap: options.bootstrap,
+    tablePath: join(parts.dir, ROUTING_TABLE_FILE),
+  })
   resources.defer('dht', () => dht.close())
   const listener = await listenTcp(options.host, dht.address().port)
   resources.defer('pairing listener', () => listener.close())

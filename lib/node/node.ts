@@ -189,7 +189,15 @@ export async function createNode(options: NodeOptions = {}): Promise<PairctlNode
       name: resolved.deviceInfo?.name ?? hostname(),
       type: resolved.deviceInfo?.type ?? 'desktop',
     }
-    const engine = await startNetwork({ options: resolved, identity, store, deviceInfo, resources, openDht })
+    const engine = await startNetwork({
+      options: resolved,
+      dir,
+      identity,
+      store,
+      deviceInfo,
+      resources,
+      openDht,
+    })
     if (resolved.signal?.aborted) throw NodeError.closed()
     const node = new PairctlNode(identity, dir, instance, deviceInfo.name, resolved, store, engine, resources)
     closeOnAbort(node, resolved.signal, resources)

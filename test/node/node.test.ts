@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -53,4 +53,31 @@ t.test('aborting the signal closes the node and frees the instance', async (t) =
   await t.rejects(createNode({ dir, host: '127.0.0.1', signal: controller.signal }), { code: 'NODE_CLOSED' })
   const again = await createNode({ dir, host: '127.0.0.1' })
   await again.close()
+})
+
+t.test('the routing table is saved on close and rejoins without a bootstrap list', async (t) => {
+  const first = await createNode({ dir: await tempDir(t), host: '127.0.0.1' })
+  t.teardown(() => first.close())
+  const bootstrap = [`127.0.0.1:${first.status('test').listen[0]!.port}`]
+  const dir = await tempDir(t)
+  const second = await createNode({ dir, host: '127.0.0.1', bootstrap })
+  await second.close()
+  const saved = JSON.parse(await readFile(join(dir, 'routing-table.json'), 'utf8')) as { nodes: string[] }
+  t.same(saved.nodes, bootstrap, 'the table names the node it learned')
+  const restarted = await createNode({ dir, host: '127.0.0.1' })
+  t.teardown(() => restarted.close())
+  t.equal(restarted.status('test').dht.routingTableSize, 1, 'rejoined from the saved table alone')
+})
+
+t.test('a corrupt saved routing table is set aside and the node still starts', async (t) => {
+  const dir = await tempDir(t)
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, 'routing-table.json'), '{"version":1,"nodes":[')
+  const node = await createNode({ dir, host: '127.0.0.1' })
+  const files = await readdir(dir)
+  t.ok(
+    files.some((name) => name.startsWith('routing-table.json.corrupt-')),
+    'kept aside for inspection',
+  )
+  await node.close()
 })
