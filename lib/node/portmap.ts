@@ -1,13 +1,14 @@
 import createDebug from 'debug'
-import type { AddressManager } from '../addresses/index.js'
-import { PortMapper } from '../portmap/index.js'
+import type { AddressCandidate, AddressManager } from '../addresses/index.js'
+import { type Mapping, PortMapper } from '../portmap/index.js'
 
 const debug = createDebug('pairctl:node')
 
 /**
  * Asks the router for TCP and UDP mappings of the node's ports in the background and feeds what it
- * grants to the address book (source `upnp` / `natpmp` / `pcp`). Failures are logged, never fatal: most
- * routers refuse or lack all three protocols. Returns the function that deletes the mappings.
+ * grants to the address book (source `upnp` / `natpmp` / `pcp`), keeping it current as leases are
+ * renewed (new expiry, possibly a new external port) or lost (withdrawn). Failures are logged, never
+ * fatal: most routers refuse or lack all three protocols. Returns the function that deletes the mappings.
  */
 export function mapPorts(
   addresses: AddressManager,
@@ -25,6 +26,12 @@ export function mapPorts(
 }
 
 async function mapAll(mapper: PortMapper, addresses: AddressManager, ports: { tcp: number; udp: number }) {
+  const granted = new Map<string, AddressCandidate>()
+  mapper.on('renewed', (mapping) => track(addresses, granted, mapping))
+  mapper.on('lost', (mapping, err) => {
+    debug('lost mapping of %s %d: %s', mapping.protocol, mapping.internalPort, err.message)
+    untrack(addresses, granted, mapping)
+  })
   for (const protocol of ['tcp', 'udp'] as const) {
     const mapping = await mapper.map({ protocol, internalPort: ports[protocol] })
     debug(
@@ -35,12 +42,35 @@ async function mapAll(mapper: PortMapper, addresses: AddressManager, ports: { tc
       mapping.externalPort,
       mapping.method,
     )
-    addresses.add({
-      host: mapping.externalHost,
-      port: mapping.externalPort,
-      protocol,
-      source: mapping.method,
-      expiresAt: Number.isFinite(mapping.expiresAt) ? mapping.expiresAt : undefined,
-    })
+    track(addresses, granted, mapping)
+  }
+}
+
+/** Puts a mapping's external address in the book, replacing what the same internal port had before. */
+function track(addresses: AddressManager, granted: Map<string, AddressCandidate>, mapping: Mapping): void {
+  untrack(addresses, granted, mapping)
+  const candidate = candidateOf(mapping)
+  granted.set(keyOf(mapping), candidate)
+  addresses.add(candidate)
+}
+
+function untrack(addresses: AddressManager, granted: Map<string, AddressCandidate>, mapping: Mapping): void {
+  const previous = granted.get(keyOf(mapping))
+  if (previous === undefined) return
+  granted.delete(keyOf(mapping))
+  addresses.remove(previous)
+}
+
+function keyOf(mapping: Mapping): string {
+  return `${mapping.protocol}/${mapping.internalPort}`
+}
+
+function candidateOf(mapping: Mapping): AddressCandidate {
+  return {
+    host: mapping.externalHost,
+    port: mapping.externalPort,
+    protocol: mapping.protocol,
+    source: mapping.method,
+    expiresAt: Number.isFinite(mapping.expiresAt) ? mapping.expiresAt : undefined,
   }
 }
