@@ -1,5 +1,6 @@
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Address, AddressManager, type InterfaceList } from '../addresses/index.js'
 import type { AddressInfo } from '../control/protocol.js'
 import { hasCode } from '../errors.js'
@@ -22,6 +23,12 @@ import type { PairingRequest, PairingRun } from './pairing-run.js'
 import { mapPorts } from './portmap.js'
 import { toProgress } from './progress.js'
 import type { Resources } from './resources.js'
+
+/**
+ * How long a first advert waits for the router's port mapping: long enough for PCP, NAT-PMP or UPnP to
+ * answer on a LAN, short enough that a router without any of them (about 4 s to find out) costs little.
+ */
+const PORT_MAPPING_WAIT_MS = 5000
 
 /** The DHT as the node uses it: pairing's subset plus what `status` reports. */
 export interface NetworkDht extends PairingDht {
@@ -74,8 +81,9 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const ports = { tcp: listener.port, udp: dht.address().port }
   const addresses = new AddressManager({ ports, networkInterfaces: interfacesOf(options.host) }).start()
   resources.defer('address book', () => addresses.stop())
-  if (options.portMapping) resources.defer('port mappings', mapPorts(addresses, ports))
-  return new NetworkEngine(parts, dht, listener, addresses)
+  const mapping = options.portMapping ? mapPorts(addresses, ports) : null
+  if (mapping !== null) resources.defer('port mappings', () => mapping.close())
+  return new NetworkEngine(parts, dht, listener, addresses, mapping?.settled ?? Promise.resolve())
 }
 
 /** Interfaces to take addresses from: all of them for a wildcard bind, else just the bound address. */
@@ -94,6 +102,8 @@ class NetworkEngine implements PairingEngine {
     private readonly dht: NetworkDht,
     private readonly listener: PairingListener,
     private readonly addresses: AddressManager,
+    /** Settles once port mapping has an answer; adverts wait for it (bounded) to carry the mapped address. */
+    private readonly mapped: Promise<void>,
   ) {}
 
   async generate(run: PairingRun, request: PairingRequest): Promise<PairedDevice> {
@@ -103,7 +113,8 @@ class NetworkEngine implements PairingEngine {
     return follow(run, session)
   }
 
-  private advertise(run: PairingRun, request: PairingRequest): Promise<PairingSession> {
+  private async advertise(run: PairingRun, request: PairingRequest): Promise<PairingSession> {
+    await Promise.race([this.mapped, sleep(PORT_MAPPING_WAIT_MS, undefined, { ref: false })])
     return generatePairing({
       ...this.common(run, request),
       listener: this.listener.server,

@@ -4,24 +4,32 @@ import { type Mapping, PortMapper } from '../portmap/index.js'
 
 const debug = createDebug('pairctl:node')
 
+/** Port mapping running in the background for a node. */
+export interface PortMapping {
+  /** Settles (never rejects) once the first mappings were granted or every method failed. */
+  settled: Promise<void>
+  /** Deletes the mappings. */
+  close(): Promise<void>
+}
+
 /**
  * Asks the router for TCP and UDP mappings of the node's ports in the background and feeds what it
  * grants to the address book (source `upnp` / `natpmp` / `pcp`), keeping it current as leases are
  * renewed (new expiry, possibly a new external port) or lost (withdrawn). Failures are logged, never
- * fatal: most routers refuse or lack all three protocols. Returns the function that deletes the mappings.
+ * fatal: most routers refuse or lack all three protocols.
  */
-export function mapPorts(
-  addresses: AddressManager,
-  ports: { tcp: number; udp: number },
-): () => Promise<void> {
+export function mapPorts(addresses: AddressManager, ports: { tcp: number; udp: number }): PortMapping {
   const closing = new AbortController()
   const mapper = PortMapper.create({ signal: closing.signal })
-  void mapper
+  const settled = mapper
     .then((m) => mapAll(m, addresses, ports))
     .catch((err) => debug('port mapping failed: %s', err.message))
-  return async () => {
-    closing.abort()
-    await mapper.then((m) => m.close()).catch(() => undefined)
+  return {
+    settled,
+    async close() {
+      closing.abort()
+      await mapper.then((m) => m.close()).catch(() => undefined)
+    },
   }
 }
 

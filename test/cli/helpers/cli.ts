@@ -70,14 +70,20 @@ export interface RunningCli {
   exited: Promise<CliResult>
 }
 
-/** Starts `pairctl ...args` and returns at once; the process is killed at teardown of `t` if still running. */
+/**
+ * Starts `pairctl ...args` and returns at once; the process is killed at teardown of `t` if still running.
+ * With `netns`, it runs inside that network namespace (the NAT lab).
+ */
 export function startCli(
   t: { teardown(fn: () => void): void },
   home: string,
   args: string[],
   extraEnv: Record<string, string> = {},
+  netns?: string,
 ): RunningCli {
-  const child = spawn(process.execPath, [...CLI_ARGS, ...args], {
+  const command = [process.execPath, ...CLI_ARGS, ...args]
+  const wrapped = netns === undefined ? command : ['ip', 'netns', 'exec', netns, ...command]
+  const child = spawn(wrapped[0]!, wrapped.slice(1), {
     env: { ...process.env, PAIRCTL_HOME: home, DEBUG: '', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

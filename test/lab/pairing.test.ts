@@ -1,0 +1,62 @@
+/**
+ * Pairing across two NATs in the namespace lab (spec/pairing.md, spec/portmap.md §8): a bootstrap node
+ * in pub, alice behind rtrA (which offers UPnP / NAT-PMP / PCP), bob behind rtrB (which offers none).
+ * alice maps her port, advertises the mapped public address, and bob, from another private network,
+ * finds the advert in the DHT and pairs through the mapping. Needs root; run with `npm run test:lab`.
+ */
+import t from 'tap'
+import { jsonLines, startCli, tempHome } from '../cli/helpers/cli.js'
+import { Lab, labUnavailable } from './helpers/lab.js'
+
+const unavailable = labUnavailable()
+if (unavailable) {
+  t.fail(unavailable)
+} else {
+  const lab = new Lab('pctl-pr')
+  t.teardown(() => lab.down())
+  lab.up()
+
+  t.test('alice behind a mapping NAT and bob behind another NAT pair with a code', async (t) => {
+    const home = await tempHome(t)
+    const bootstrap = startCli(
+      t,
+      home,
+      ['bootstrap', '--host', '203.0.113.1', '--port', '4000', '--json'],
+      {},
+      lab.ns('pub'),
+    )
+    await bootstrap.waitFor((record) => record.type === 'listening')
+    const network = ['--bootstrap', '203.0.113.1:4000', '--json']
+    const alice = startCli(
+      t,
+      home,
+      ['--instance', 'alice', 'generate', '--name', 'alice', '--port-mapping', ...network],
+      {},
+      lab.ns('hostA'),
+    )
+    const { code } = await alice.waitFor((record) => record.type === 'code', 30_000)
+    const advertised = await alice.waitFor((record) => record.type === 'advertised', 30_000)
+    const mapped = (advertised.addresses as string[]).find((address) => address.startsWith('203.0.113.2:'))
+    t.ok(mapped, `the advert carries rtrA's mapped address: ${JSON.stringify(advertised.addresses)}`)
+
+    const bob = startCli(
+      t,
+      home,
+      ['--instance', 'bob', 'join', String(code), '--name', 'bob', ...network],
+      {},
+      lab.ns('hostB'),
+    )
+    const bobResult = await bob.exited
+    t.equal(bobResult.code, 0, bobResult.stdout + bobResult.stderr)
+    const bobSteps = jsonLines(bobResult.stdout)
+    t.match(
+      bobSteps.find((r) => r.type === 'peer-connected'),
+      { address: mapped },
+      'bob reached alice through the mapping',
+    )
+    t.match(bobSteps.at(-1), { type: 'paired', device: { name: 'alice' } })
+    const aliceResult = await alice.exited
+    t.equal(aliceResult.code, 0, aliceResult.stderr)
+    t.match(jsonLines(aliceResult.stdout).at(-1), { type: 'paired', device: { name: 'bob' } })
+  })
+}
