@@ -25,6 +25,7 @@ t.test('polls the injected interface list and emits changes', async (t) => {
     networkInterfaces: () => interfaces,
     pollIntervalMs: 10,
   })
+  keepAlive(t)
   const events: AddressEvent[] = []
   manager.on('change', (e) => events.push(e))
   manager.start()
