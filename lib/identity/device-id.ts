@@ -16,7 +16,7 @@ export class IdentityError extends PairctlError {}
 /**
  * The device ID of an Ed25519 identity public key (`spec/identity.md` §2): base32 of the first 16 bytes
  * of SHA-256("pairctl/device-id/v1" || publicKey), split into two halves of 13 characters each followed by
- * a Luhn mod 32 check character, shown in groups of 4 (`XXXX-XXXX-…`, 7 groups).
+ * a Luhn mod 32 check character, shown in 7 groups of 4 (`TIY7-RLZA-…`).
  */
 export function deviceIdFromPublicKey(publicKey: Uint8Array): string {
   if (publicKey.length !== 32)

@@ -30,7 +30,7 @@ import {
 /**
  * Comprehension-required attributes the server accepts in a request. Credentials are ignored (the
  * server does not authenticate Binding); RESPONSE-PORT, PADDING and RFC 3489 RESPONSE-ADDRESS are
- * not implemented and get 420.
+ * unsupported (answered with 420 Unknown Attribute, RFC 8489 §14.8).
  */
 const UNDERSTOOD: ReadonlySet<number> = new Set([
   Attr.changeRequest,
