@@ -18,6 +18,7 @@ import {
 import { ROUTING_TABLE_FILE } from './dht.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
 import { listenTcp, type PairingListener } from './listener.js'
+import { type NatProbe, probeNat } from './nat.js'
 import { NodeError, type ResolvedNodeOptions } from './options.js'
 import type { PairingRequest, PairingRun } from './pairing-run.js'
 import { mapPorts } from './portmap.js'
@@ -83,7 +84,9 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   resources.defer('address book', () => addresses.stop())
   const mapping = options.portMapping ? mapPorts(addresses, ports) : null
   if (mapping !== null) resources.defer('port mappings', () => mapping.close())
-  return new NetworkEngine(parts, dht, listener, addresses, mapping?.settled ?? Promise.resolve())
+  const nat = probeNat(options.bootstrap, options.host)
+  resources.defer('NAT probe', () => nat.stop())
+  return new NetworkEngine(parts, dht, listener, addresses, mapping?.settled ?? Promise.resolve(), nat)
 }
 
 /** Interfaces to take addresses from: all of them for a wildcard bind, else just the bound address. */
@@ -104,6 +107,7 @@ class NetworkEngine implements PairingEngine {
     private readonly addresses: AddressManager,
     /** Settles once port mapping has an answer; adverts wait for it (bounded) to carry the mapped address. */
     private readonly mapped: Promise<void>,
+    private readonly nat: NatProbe,
   ) {}
 
   async generate(run: PairingRun, request: PairingRequest): Promise<PairedDevice> {
@@ -146,7 +150,7 @@ class NetworkEngine implements PairingEngine {
         { host, port: this.listener.port, protocol: 'tcp', source: 'socket' },
       ],
       external: [...this.addresses.list().map(addressInfo), ...this.observed()],
-      natType: 'unknown',
+      natType: this.nat.natType,
       routingTableSize: this.dht.routingTableSize(),
     }
   }

@@ -34,7 +34,7 @@ t.test('through daemons: pairing, status and devices come from the daemons', asy
   const status = jsonLines((await runCli(home, ['status', '--instance', 'alice', '--json'])).stdout)[0]!
   t.match(status, { running: true, pid: pids[0], paired: [{ name: 'bob', online: null }] })
   t.ok((status.listen as unknown[]).length > 0, 'the daemon reports its listen addresses')
-  t.equal(status.natType, 'unknown')
+  t.equal(status.natType, 'none', 'classified by STUN against the bootstrap node: no NAT on loopback')
   t.same(await devicesOf(home, 'bob'), [await deviceIdOf(home, 'alice')])
   const unpair = await runCli(home, ['unpair', 'bob', '--instance', 'alice', '--json'])
   t.match(jsonLines(unpair.stdout)[0], { removed: { name: 'bob' } })
