@@ -5,41 +5,13 @@ import t from 'tap'
 import { deviceIdFromPublicKey } from '../../lib/identity/index.js'
 import {
   decodeMessage,
-  generatePairing,
   joinPairing,
   openPairingChannel,
   PairedDeviceStore,
   type PairingChannel,
-  parseCode,
   tcpConnect,
 } from '../../lib/pairing/index.js'
-import { identity, listen, MemoryDht } from './helpers/fakes.js'
-
-type Teardown = { teardown(fn: () => unknown): void }
-
-async function advertise(t: Teardown, extra: Record<string, unknown> = {}) {
-  const dht = new MemoryDht()
-  const { server, port } = await listen(t)
-  const advertiser = await generatePairing({
-    identity: identity(),
-    dht,
-    listener: server,
-    addresses: [{ host: '127.0.0.1', port }],
-    deviceInfo: { name: 'alice', type: 'desktop' },
-    ...extra,
-  })
-  t.teardown(() => advertiser.cancel())
-  return { dht, port, advertiser }
-}
-
-function wrongSecret(code: string): string {
-  const words = parseCode(code)
-  return [
-    ...words.rendezvous,
-    ...words.secret.slice(0, -1),
-    words.secret.at(-1) === 'zoo' ? 'zone' : 'zoo',
-  ].join(' ')
-}
+import { startAdvertiser as advertise, identity, listen, wrongSecret } from './helpers/fakes.js'
 
 /** Relays messages from one channel to the other, recording their types. */
 async function relay(from: PairingChannel, to: PairingChannel, seen: string[]): Promise<void> {
@@ -131,7 +103,7 @@ t.test('a second joiner while one is pairing is refused with PAIRING_BUSY', asyn
   await t.rejects(second.result, { code: 'PAIRING_BUSY' })
   accept(true)
   t.equal((await advertiser.result).name, 'b1')
-  t.equal((await first.result).name, 'alice')
+  t.equal((await first.result).name, 'alice-laptop')
 })
 
 t.test('a restart mid-pairing leaves both stores as they were and loadable', async (t) => {

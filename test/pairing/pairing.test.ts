@@ -14,34 +14,12 @@ import {
   parseCode,
   rendezvousKey,
 } from '../../lib/pairing/index.js'
-import { identity, listen, MemoryDht } from './helpers/fakes.js'
+import { identity, listen, MemoryDht, startAdvertiser as setup, wrongSecret } from './helpers/fakes.js'
 
 async function collect(session: PairingSession): Promise<PairingEvent['type'][]> {
   const types: PairingEvent['type'][] = []
   for await (const event of session.events) types.push(event.type)
   return types
-}
-
-async function setup(t: { teardown(fn: () => unknown): void }, extra: Record<string, unknown> = {}) {
-  const dht = new MemoryDht()
-  const { server, port } = await listen(t)
-  const alice = identity()
-  const advertiser = await generatePairing({
-    identity: alice,
-    dht,
-    listener: server,
-    addresses: [{ host: '127.0.0.1', port }],
-    deviceInfo: { name: 'alice-laptop', type: 'desktop' },
-    ...extra,
-  })
-  t.teardown(() => advertiser.cancel())
-  return { dht, server, port, alice, advertiser }
-}
-
-function wrongSecret(code: string): string {
-  const words = parseCode(code)
-  const last = words.secret.at(-1) === 'zoo' ? 'zone' : 'zoo'
-  return [...words.rendezvous, ...words.secret.slice(0, -1), last].join(' ')
 }
 
 t.test('success over TCP + Noise: both sides get each other, events in order', async (t) => {

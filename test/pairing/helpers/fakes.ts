@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:net'
 import { type Ed25519KeyPair, toHex } from '../../../lib/crypto/index.js'
 import { Identity } from '../../../lib/identity/index.js'
-import type { PairingDht, PairingDhtRecord } from '../../../lib/pairing/index.js'
+import {
+  generatePairing,
+  type PairingDht,
+  type PairingDhtRecord,
+  parseCode,
+} from '../../../lib/pairing/index.js'
 
 /**
  * An in-memory DHT with the `PairingDht` shape: one shared table, records per (key, publisher),
@@ -72,4 +77,34 @@ export async function listen(t: {
 /** A fresh identity. */
 export function identity(): Identity {
   return Identity.generate()
+}
+
+/**
+ * Starts an advertiser ("alice-laptop") on a loopback listener and an in-memory DHT; `extra` overrides
+ * any option of `generatePairing`. Cancelled at teardown of `t`.
+ */
+export async function startAdvertiser(
+  t: { teardown(fn: () => unknown): void },
+  extra: Record<string, unknown> = {},
+) {
+  const dht = new MemoryDht()
+  const { server, port } = await listen(t)
+  const alice = identity()
+  const advertiser = await generatePairing({
+    identity: alice,
+    dht,
+    listener: server,
+    addresses: [{ host: '127.0.0.1', port }],
+    deviceInfo: { name: 'alice-laptop', type: 'desktop' },
+    ...extra,
+  })
+  t.teardown(() => advertiser.cancel())
+  return { dht, server, port, alice, advertiser }
+}
+
+/** `code` with its last secret word changed: the right rendezvous, the wrong secret. */
+export function wrongSecret(code: string): string {
+  const words = parseCode(code)
+  const last = words.secret.at(-1) === 'zoo' ? 'zone' : 'zoo'
+  return [...words.rendezvous, ...words.secret.slice(0, -1), last].join(' ')
 }
