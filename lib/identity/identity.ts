@@ -1,7 +1,8 @@
 import { mkdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { Ed25519KeyPair, randomBytes, X25519KeyPair } from '../crypto/index.js'
+import { Ed25519KeyPair, randomBytes, type X25519KeyPair } from '../crypto/index.js'
+import { deriveStaticKey } from '../noise/static-key.js'
 import { deviceIdFromPublicKey, IdentityError } from './device-id.js'
 import { writeExclusive } from './files.js'
 
@@ -17,23 +18,21 @@ const base64Key = z
 const IdentityFile = z.object({
   version: z.literal(1),
   ed25519Seed: base64Key,
-  x25519PrivateKey: base64Key,
   createdAt: z.string(),
 })
 
 /**
  * A device identity (`spec/identity.md` §1): the long-term Ed25519 key pair whose public key is the
- * device's name, and the long-term X25519 key pair used as the Noise static key (bound to the Ed25519
- * key by a signature in every handshake, so a peer who pinned the identity can run Noise IK).
+ * device's name, and the Noise static key derived from its seed (`spec/noise.md` §2.5; bound to the
+ * Ed25519 key by a signature in every handshake, so a peer who pinned the identity can run Noise IK).
  */
 export class Identity {
   readonly deviceId: string
+  readonly noiseKeyPair: X25519KeyPair
 
-  constructor(
-    readonly keyPair: Ed25519KeyPair,
-    readonly noiseKeyPair: X25519KeyPair,
-  ) {
+  constructor(readonly keyPair: Ed25519KeyPair) {
     this.deviceId = deviceIdFromPublicKey(keyPair.publicKey)
+    this.noiseKeyPair = deriveStaticKey(keyPair)
   }
 
   /** The Ed25519 identity public key (32 bytes). */
@@ -43,7 +42,7 @@ export class Identity {
 
   /** A fresh identity from the CSPRNG (tests and ephemeral nodes). */
   static generate(): Identity {
-    return new Identity(Ed25519KeyPair.generate(), X25519KeyPair.generate())
+    return new Identity(Ed25519KeyPair.generate())
   }
 }
 
@@ -61,7 +60,7 @@ export async function loadOrCreateIdentity(dir: string): Promise<Identity> {
 }
 
 async function createIdentityFile(path: string): Promise<Identity | null> {
-  const identity = new Identity(Ed25519KeyPair.fromSeed(randomBytes(32)), X25519KeyPair.generate())
+  const identity = new Identity(Ed25519KeyPair.fromSeed(randomBytes(32)))
   const created = await writeExclusive(path, `${JSON.stringify(serialize(identity), null, 2)}\n`)
   return created ? identity : null
 }
@@ -84,17 +83,13 @@ async function loadIdentityFile(path: string): Promise<Identity> {
       { cause: err },
     )
   }
-  return new Identity(
-    Ed25519KeyPair.fromSeed(parsed.ed25519Seed),
-    X25519KeyPair.fromPrivateKey(parsed.x25519PrivateKey),
-  )
+  return new Identity(Ed25519KeyPair.fromSeed(parsed.ed25519Seed))
 }
 
 function serialize(identity: Identity): z.input<typeof IdentityFile> {
   return {
     version: 1,
     ed25519Seed: Buffer.from(identity.keyPair.seed).toString('base64'),
-    x25519PrivateKey: Buffer.from(identity.noiseKeyPair.privateKey).toString('base64'),
     createdAt: new Date().toISOString(),
   }
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { fromHex } from '../../lib/crypto/index.js'
+import { fromHex, hmacSha256, utf8 } from '../../lib/crypto/index.js'
 import {
   deviceIdFromPublicKey,
   IDENTITY_FILE,
@@ -54,6 +54,11 @@ t.test('identity is created once with mode 0600 and loaded afterwards', async (t
   const second = await loadOrCreateIdentity(dir)
   t.equal(second.deviceId, first.deviceId)
   t.same(second.noiseKeyPair.publicKey, first.noiseKeyPair.publicKey)
+  t.same(
+    first.noiseKeyPair.privateKey,
+    hmacSha256(first.keyPair.seed, utf8('pairctl/noise-static-key/v1')),
+    'the Noise static key is the one spec/noise.md §2.5 derives from the seed',
+  )
   t.equal((await stat(join(dir, IDENTITY_FILE))).mode & 0o777, 0o600)
   t.same(await readdir(dir), [IDENTITY_FILE], 'no temporary files left behind')
 })
