@@ -88,8 +88,6 @@ export interface DhtLimits {
   rateLimiterEntries: number
   /** Nodes of one address group per bucket and per lookup shortlist. */
   nodesPerGroup: number
-  /** Per-node RTT estimates kept. */
-  rttEntries: number
   /** Pending ping-before-insert/evict probes. */
   pendingProbes: number
   /** Requests of our own in flight at once; beyond this a new request fails at once. */
@@ -124,7 +122,6 @@ export const DEFAULT_LIMITS: Readonly<DhtLimits> = {
   requestBurst: 200,
   rateLimiterEntries: 1024,
   nodesPerGroup: 2,
-  rttEntries: 256,
   pendingProbes: 64,
   maxTransactions: 1024,
   shortlist: 3 * K,

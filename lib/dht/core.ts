@@ -174,7 +174,7 @@ export class DhtCore implements QueryHost {
       this.limits.requestBurst,
       this.limits.rateLimiterEntries,
     )
-    this.#rtt = new RttEstimator(this.limits.rttEntries, this.limits.minRtoMs, this.limits.maxRtoMs)
+    this.#rtt = new RttEstimator(this.limits.minRtoMs, this.limits.maxRtoMs)
     this.#probes = new BoundedMap(this.limits.pendingProbes)
     this.#queries = new QueryRunner(this)
     this.#gcAt = options.now + this.limits.gcMs
@@ -343,7 +343,7 @@ export class DhtCore implements QueryHost {
     const t = this.#allocateT()
     const id = this.#address === null ? undefined : this.#id
     this.#send(encodeRequest({ t, c: command, to: to.wire, id }, body), to, now)
-    const rto = this.#rtt.rto(to.key)
+    const rto = this.#rtt.rto(this.#table.get(to.id))
     // A request fails after `failAfterRtos` RTOs but never later than maxRtoMs: a dead node must not
     // hold a lookup for seconds because the network-wide estimate was inflated by a slow moment.
     const failAt = now + Math.min(this.limits.maxRtoMs, rto * this.limits.failAfterRtos)
@@ -402,10 +402,10 @@ export class DhtCore implements QueryHost {
       return
     }
     this.#transactions.delete(response.t)
-    this.#rtt.sample(transaction.to.key, now - transaction.sentAt)
     const seen = decodeAddress(response.to)
     if (seen !== null) this.#vote(from, seen)
     if (server) this.#insert(transaction.to, now)
+    this.#rtt.sample(this.#table.get(transaction.to.id), now - transaction.sentAt)
     transaction.onReply(response, server, now)
   }
 
@@ -508,8 +508,8 @@ export class DhtCore implements QueryHost {
   #fail(transaction: Transaction, now: number): void {
     this.#transactions.delete(transaction.t)
     this.counters.timeouts++
-    this.#rtt.backoff(transaction.to.key)
     const known = this.#table.get(transaction.to.id)
+    this.#rtt.backoff(known)
     if (known !== null && ++known.fails >= MAX_NODE_FAILURES) this.#table.remove(known.id)
     transaction.onFail(now)
   }
