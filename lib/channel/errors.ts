@@ -30,14 +30,14 @@ export class ChannelError extends PairctlError {
 
   /** The connection ended during the handshake, or the channel is already closed. */
   static closed(detail: string, remote: boolean): ChannelError {
+    if (remote) return withoutStack(() => new ChannelError('CHANNEL_CLOSED', detail, { remote }))
     return new ChannelError('CHANNEL_CLOSED', detail, { remote })
   }
 
   /** The byte stream ended without an authenticated close frame (possible truncation attack). */
   static truncated(): ChannelError {
-    return new ChannelError('CHANNEL_TRUNCATED', 'connection ended without an authenticated close', {
-      remote: true,
-    })
+    const message = 'connection ended without an authenticated close'
+    return withoutStack(() => new ChannelError('CHANNEL_TRUNCATED', message, { remote: true }))
   }
 
   /** A message over MAX_MESSAGE_LENGTH given to send(). */
@@ -58,5 +58,20 @@ export class ChannelError extends PairctlError {
   /** Local misuse: mixing the message and stream APIs. */
   static misuse(detail: string): ChannelError {
     return new ChannelError('CHANNEL_MISUSE', detail)
+  }
+}
+
+/**
+ * Builds a teardown error caused by the peer (it hung up) without a stack trace: every dropped connection
+ * makes one, its stack would only show the event loop delivering the FIN, and the streams the error is
+ * destroyed with format `err.stack` at once (~0.2 ms a connection under source maps).
+ */
+function withoutStack(make: () => ChannelError): ChannelError {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return make()
+  } finally {
+    Error.stackTraceLimit = limit
   }
 }

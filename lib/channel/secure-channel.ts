@@ -180,6 +180,7 @@ export class SecureChannel implements ChannelInfo {
     })
     source.on('error', (err) => this.#fail(ChannelError.io(err)))
     source.on('close', () => {
+      if (this.#done) return
       if (this.#core.sentClose && this.#core.receivedClose) this.#finish(undefined)
       else this.#fail(ChannelError.closed('connection closed before both sides closed the channel', true))
     })

@@ -4,7 +4,7 @@ import {
   createDecipheriv,
   type DecipherChaCha20Poly1305,
 } from 'node:crypto'
-import { MAX_NONCE, noiseNonce } from '../crypto/index.js'
+import { MAX_NONCE } from '../crypto/index.js'
 import { KEYLEN, TAGLEN } from './constants.js'
 import { NoiseError } from './errors.js'
 
@@ -39,6 +39,7 @@ export interface Opener {
  */
 export class CipherState {
   #k: Buffer | undefined
+  readonly #iv = Buffer.alloc(12)
   /** The next nonce (Noise §5.1 `n`). */
   n = 0
 
@@ -86,21 +87,23 @@ export class CipherState {
 
   /** Starts EncryptWithAd in pieces under nonce `n` and advances `n`. Requires a key. */
   beginEncrypt(ad: Uint8Array): Sealer {
-    const cipher = this.#cipher(noiseNonce(this.#takeNonce()), ad)
-    return { update: (piece) => cipher.update(piece), final: () => finalTag(cipher) }
+    return new StreamingSeal(this.#cipher(this.#nonce(this.#takeNonce()), ad))
   }
 
   /** Starts DecryptWithAd in pieces under nonce `n`; `final(tag)` verifies and only then advances `n`. */
   beginDecrypt(ad: Uint8Array): Opener {
     this.#checkNonce()
-    const decipher = this.#decipher(noiseNonce(this.n), ad)
-    return {
-      update: (piece) => decipher.update(piece),
-      final: (tag) => {
-        verifyTag(decipher, tag)
-        this.n++
-      },
-    }
+    return new StreamingOpen(this.#decipher(this.#nonce(this.n), ad), this)
+  }
+
+  /**
+   * The nonce of `n` (Noise §12.3: 32 zero bits, then `n` as 64-bit little-endian) in this state's one IV
+   * buffer: createCipheriv copies the IV, so one buffer serves every message without an allocation each.
+   */
+  #nonce(n: number): Buffer {
+    this.#iv.writeUInt32LE(n >>> 0, 4)
+    this.#iv.writeUInt32LE(Math.floor(n / 0x100000000), 8)
+    return this.#iv
   }
 
   #takeNonce(): number {
@@ -126,16 +129,45 @@ export class CipherState {
   }
 }
 
-function finalTag(cipher: CipherChaCha20Poly1305): Buffer {
-  cipher.final()
-  return cipher.getAuthTag()
+/** A {@link Sealer} over one node:crypto cipher (a class, not closures: the transport makes one per frame). */
+class StreamingSeal implements Sealer {
+  readonly #cipher: CipherChaCha20Poly1305
+
+  constructor(cipher: CipherChaCha20Poly1305) {
+    this.#cipher = cipher
+  }
+
+  update(plaintext: Uint8Array): Buffer {
+    return this.#cipher.update(plaintext)
+  }
+
+  final(): Buffer {
+    this.#cipher.final()
+    return this.#cipher.getAuthTag()
+  }
 }
 
-function verifyTag(decipher: DecipherChaCha20Poly1305, tag: Uint8Array): void {
-  try {
-    decipher.setAuthTag(tag)
-    decipher.final()
-  } catch (cause) {
-    throw NoiseError.decryptFailed(cause)
+/** An {@link Opener} over one node:crypto decipher; a verified tag advances the owning state's nonce. */
+class StreamingOpen implements Opener {
+  readonly #decipher: DecipherChaCha20Poly1305
+  readonly #state: CipherState
+
+  constructor(decipher: DecipherChaCha20Poly1305, state: CipherState) {
+    this.#decipher = decipher
+    this.#state = state
+  }
+
+  update(ciphertext: Uint8Array): Buffer {
+    return this.#decipher.update(ciphertext)
+  }
+
+  final(tag: Uint8Array): void {
+    try {
+      this.#decipher.setAuthTag(tag)
+      this.#decipher.final()
+    } catch (cause) {
+      throw NoiseError.decryptFailed(cause)
+    }
+    this.#state.n++
   }
 }

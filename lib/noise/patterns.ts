@@ -68,6 +68,18 @@ const NOTATION: Record<string, string> = {
  * `psk0` opens the first message, `pskN` closes the N-th). Throws `NOISE_MISUSE` for unknown names.
  */
 export function handshakePattern(name: string): HandshakePattern {
+  let pattern = parsed.get(name)
+  if (pattern === undefined) {
+    pattern = parsePattern(name)
+    parsed.set(name, pattern)
+  }
+  return pattern
+}
+
+/** Patterns already parsed: every handshake of a channel asks for its pattern by name. */
+const parsed = new Map<string, HandshakePattern>()
+
+function parsePattern(name: string): HandshakePattern {
   const [base = '', ...modifiers] = name.split(/(?=psk)|\+/).filter((part) => part !== '')
   const notation = NOTATION[base]
   if (notation === undefined) throw NoiseError.misuse(`unknown Noise handshake pattern ${name}`)
