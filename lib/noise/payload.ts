@@ -1,14 +1,21 @@
 import { z } from 'zod'
 import { decodeCbor, encodeCbor } from '../cbor.js'
 import { concatBytes, type Ed25519KeyPair, ed25519Verify, toHex, utf8 } from '../crypto/index.js'
+import { deviceIdFromPublicKey } from '../identity/device-id.js'
 import { MAX_APPLICATION_PAYLOAD, STATIC_SIGNATURE_DOMAIN } from './constants.js'
 import { NoiseError } from './errors.js'
 
-/** Verified (identity, static key, signature) triples remembered, so reconnecting peers skip Ed25519 verify. */
+/**
+ * Verified (identity, static key, signature) triples remembered with the identity's device ID, so reconnecting
+ * peers skip Ed25519 verify and the device ID encoding.
+ */
 const VERIFIED_CACHE_SIZE = 1024
-const verified = new Set<string>()
-/** This device's signature per identity: Ed25519 is deterministic and the static key long-term, so sign once. */
-const signatures = new WeakMap<Ed25519KeyPair, { staticKey: string; sig: Uint8Array }>()
+const verified = new Map<string, string>()
+/**
+ * This device's binding per identity: its signature over the static key and the payload without application
+ * bytes. Ed25519 is deterministic and the static key long-term, so both are made once.
+ */
+const ownBindings = new WeakMap<Ed25519KeyPair, { staticKey: string; sig: Uint8Array; payload: Uint8Array }>()
 
 const bytes = (min: number, max: number) =>
   z
@@ -25,6 +32,8 @@ export const handshakePayloadSchema = z.object({
 /** What a verified identity payload yields. */
 export interface VerifiedIdentity {
   identityKey: Uint8Array
+  /** {@link deviceIdFromPublicKey} of `identityKey`. */
+  deviceId: string
   application: Uint8Array | undefined
 }
 
@@ -41,11 +50,20 @@ export function encodeHandshakePayload(
 ): Uint8Array {
   if (application !== undefined && application.length > MAX_APPLICATION_PAYLOAD)
     throw NoiseError.tooLarge('application payload', application.length, MAX_APPLICATION_PAYLOAD)
-  return encodeCbor({
-    identity: identity.publicKey,
-    sig: staticSignature(identity, staticPublicKey),
-    app: application,
-  })
+  const binding = ownBinding(identity, staticPublicKey)
+  if (application === undefined) return binding.payload
+  return encodeCbor({ identity: identity.publicKey, sig: binding.sig, app: application })
+}
+
+function ownBinding(identity: Ed25519KeyPair, staticPublicKey: Uint8Array) {
+  const staticKey = toHex(staticPublicKey)
+  let binding = ownBindings.get(identity)
+  if (binding?.staticKey !== staticKey) {
+    const sig = identity.sign(staticSignatureMessage(staticPublicKey))
+    binding = { staticKey, sig, payload: encodeCbor({ identity: identity.publicKey, sig }) }
+    ownBindings.set(identity, binding)
+  }
+  return binding
 }
 
 /**
@@ -59,26 +77,24 @@ export function verifyHandshakePayload(payload: Uint8Array, remoteStaticKey: Uin
   } catch (cause) {
     throw NoiseError.badPayload('not a pairctl identity payload', cause)
   }
-  if (!verifyCached(decoded.identity, remoteStaticKey, decoded.sig))
+  const deviceId = verifyCached(decoded.identity, remoteStaticKey, decoded.sig)
+  if (deviceId === undefined)
     throw NoiseError.badIdentity('the identity signature does not cover the Noise static key')
-  return { identityKey: decoded.identity, application: decoded.app }
+  return { identityKey: decoded.identity, deviceId, application: decoded.app }
 }
 
-function staticSignature(identity: Ed25519KeyPair, staticPublicKey: Uint8Array): Uint8Array {
-  const staticKey = toHex(staticPublicKey)
-  const cached = signatures.get(identity)
-  if (cached?.staticKey === staticKey) return cached.sig
-  const sig = identity.sign(staticSignatureMessage(staticPublicKey))
-  signatures.set(identity, { staticKey, sig })
-  return sig
-}
-
-/** ed25519Verify, remembering successes only: the same bytes verify the same way every time. */
-function verifyCached(identityKey: Uint8Array, staticPublicKey: Uint8Array, sig: Uint8Array): boolean {
+/** ed25519Verify, remembering successes only (the same bytes verify the same way every time): the device ID. */
+function verifyCached(
+  identityKey: Uint8Array,
+  staticPublicKey: Uint8Array,
+  sig: Uint8Array,
+): string | undefined {
   const id = toHex(identityKey) + toHex(staticPublicKey) + toHex(sig)
-  if (verified.has(id)) return true
-  if (!ed25519Verify(identityKey, staticSignatureMessage(staticPublicKey), sig)) return false
-  if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.values().next().value as string)
-  verified.add(id)
-  return true
+  const known = verified.get(id)
+  if (known !== undefined) return known
+  if (!ed25519Verify(identityKey, staticSignatureMessage(staticPublicKey), sig)) return undefined
+  if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string)
+  const deviceId = deviceIdFromPublicKey(identityKey)
+  verified.set(id, deviceId)
+  return deviceId
 }

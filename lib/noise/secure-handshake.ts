@@ -1,11 +1,10 @@
 import { concatBytes, type Ed25519KeyPair, equalBytes, utf8 } from '../crypto/index.js'
-import { deviceIdFromPublicKey } from '../identity/device-id.js'
 import { PROLOGUE_LABEL } from './constants.js'
 import type { DhKeyPair } from './ephemeral.js'
 import { NoiseError } from './errors.js'
 import { HandshakeState, type TransportKeys } from './handshake-state.js'
 import type { HandshakePattern } from './patterns.js'
-import { encodeHandshakePayload, verifyHandshakePayload } from './payload.js'
+import { encodeHandshakePayload, type VerifiedIdentity, verifyHandshakePayload } from './payload.js'
 import { deriveStaticKey } from './static-key.js'
 
 /** The patterns a pairctl channel runs (`spec/noise.md` §2.1): XX for first contact, IK for reconnects. */
@@ -57,7 +56,7 @@ export class SecureHandshake {
   readonly state: HandshakeState
   readonly #options: SecureHandshakeOptions
   readonly #identityMessage: { local: number; remote: number }
-  #remote: { identityKey: Uint8Array; application: Uint8Array | undefined } | undefined
+  #remote: VerifiedIdentity | undefined
 
   constructor(options: SecureHandshakeOptions) {
     const initiator = options.role === 'initiator'
@@ -111,7 +110,7 @@ export class SecureHandshake {
     return {
       handshakeHash: this.state.getHandshakeHash(),
       remoteIdentityKey: this.#remote.identityKey,
-      remoteDeviceId: deviceIdFromPublicKey(this.#remote.identityKey),
+      remoteDeviceId: this.#remote.deviceId,
       remoteStaticKey: this.state.rs!,
       remotePayload: this.#remote.application,
       transport: this.state.split(),
