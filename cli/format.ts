@@ -1,4 +1,11 @@
-import type { AddressInfo, DeviceInfo, PairingProgress, Status } from '../lib/control/protocol.js'
+import type {
+  AddressInfo,
+  DeviceInfo,
+  MessageInfo,
+  PairingProgress,
+  PeerStatus,
+  Status,
+} from '../lib/control/protocol.js'
 
 /** `pairctl status` for people (`spec/control.md` §8). `online` null reads as "unknown", never "offline". */
 export function formatStatus(status: Status, running: boolean): string {
@@ -16,7 +23,7 @@ export function formatStatus(status: Status, running: boolean): string {
     )
   }
   lines.push(`Paired      ${status.paired.length === 0 ? 'no devices' : `${status.paired.length} device(s)`}`)
-  for (const peer of status.paired) lines.push(`  ${formatDevice(peer)}  online: ${onlineWord(peer.online)}`)
+  for (const peer of status.paired) lines.push(`  ${formatPeer(peer)}`)
   return lines.join('\n')
 }
 
@@ -29,9 +36,20 @@ function bootstrapNote(status: Status): string {
   return status.dht.bootstrap.length === 0 ? '' : `; bootstrap ${status.dht.bootstrap.join(', ')}`
 }
 
-function onlineWord(online: boolean | null): string {
-  if (online === null) return 'unknown (presence is not tracked yet)'
-  return online ? 'yes' : 'no'
+/** A paired device with its online state: null reads "unknown" (no daemon tracks it), never "offline". */
+export function formatPeer(peer: PeerStatus): string {
+  return `${formatDevice(peer)}  online: ${onlineWord(peer)}`
+}
+
+function onlineWord(peer: PeerStatus): string {
+  if (peer.online === null) return 'unknown (start the daemon to track it: pairctl start)'
+  if (peer.online) return 'yes'
+  return peer.lastSeen === null ? 'no (not seen since the daemon started)' : `no (last seen ${peer.lastSeen})`
+}
+
+/** A received message on one line. */
+export function formatMessage(message: MessageInfo): string {
+  return `[${message.receivedAt}] "${message.name}" ${message.deviceId}: ${message.text}`
 }
 
 /** `HOST:PORT`, bracketing IPv6. */

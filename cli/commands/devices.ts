@@ -1,28 +1,33 @@
 import type { Argv } from 'yargs'
-import type { DeviceInfo } from '../../lib/control/protocol.js'
+import type { DeviceInfo, PeerStatus } from '../../lib/control/protocol.js'
 import { deviceInfo } from '../../lib/node/devices.js'
 import { PairedDeviceStore } from '../../lib/pairing/store.js'
 import type { Command } from '../command.js'
 import { connectDaemon } from '../daemon-client.js'
 import { ExitCode } from '../exit-codes.js'
-import { formatDevice } from '../format.js'
+import { formatDevice, formatPeer } from '../format.js'
 
-/** `pairctl devices`: the paired devices, from the daemon when it runs, else from the instance's store. */
+/**
+ * `pairctl devices`: the paired devices, from the daemon when it runs (with their online state, as in
+ * `status`), else from the instance's store.
+ */
 export const devicesCommand: Command<object> = {
   command: 'devices',
   describe: 'List paired devices',
   builder: (yargs: Argv) => yargs,
   async run(_args, ctx) {
     const client = await connectDaemon(ctx)
-    const devices: DeviceInfo[] =
+    const devices: (DeviceInfo | PeerStatus)[] =
       client === null
         ? (await PairedDeviceStore.open(ctx.dir)).list().map(deviceInfo)
-        : (await client.request('devices.list', {})).devices
+        : (await client.request('status', {})).paired
     await client?.close()
     ctx.out.emit({ devices }, () =>
       devices.length === 0
         ? 'no paired devices yet (pair one with: pairctl generate)'
-        : devices.map(formatDevice).join('\n'),
+        : devices
+            .map((device) => ('online' in device ? formatPeer(device) : formatDevice(device)))
+            .join('\n'),
     )
     return ExitCode.OK
   },

@@ -2,7 +2,9 @@ import type { Command } from '../command.js'
 import { bootstrapCommand } from './bootstrap.js'
 import { devicesCommand } from './devices.js'
 import { idCommand } from './id.js'
+import { listenCommand } from './listen.js'
 import { generateCommand, joinCommand, pairCommand } from './pair.js'
+import { sendCommand } from './send.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
 import { stopCommand } from './stop.js'
@@ -20,5 +22,7 @@ export const COMMANDS: Command<any>[] = [
   statusCommand,
   devicesCommand,
   unpairCommand,
+  sendCommand,
+  listenCommand,
   bootstrapCommand,
 ]

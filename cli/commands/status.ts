@@ -37,6 +37,6 @@ async function offlineStatus(ctx: Context): Promise<Status> {
     external: [],
     natType: 'unknown',
     dht: { routingTableSize: 0, bootstrap: [] },
-    paired: store.list().map((device) => ({ ...deviceInfo(device), online: null })),
+    paired: store.list().map((device) => ({ ...deviceInfo(device), online: null, lastSeen: null })),
   }
 }

@@ -66,8 +66,26 @@ export const DeviceInfo = z.object({
 })
 export type DeviceInfo = z.output<typeof DeviceInfo>
 
-/** A paired device in `status`: `online` is null while presence is not tracked (unknown, not false). */
-export const PeerStatus = DeviceInfo.extend({ online: z.boolean().nullable() })
+/**
+ * A paired device in `status` and in `device-online` / `device-offline` events (`spec/control.md` §4.1):
+ * `online` is true while an authenticated link to it is open, null when no daemon tracks it (unknown, not
+ * false); `lastSeen` (ISO 8601) is now while online, else when its last link closed, or null.
+ */
+export const PeerStatus = DeviceInfo.extend({
+  online: z.boolean().nullable(),
+  lastSeen: z.string().nullable(),
+})
+export type PeerStatus = z.output<typeof PeerStatus>
+
+/** A text message received from a paired device (event `message`, `spec/presence.md` §5). */
+export const MessageInfo = z.object({
+  deviceId: z.string(),
+  name: z.string(),
+  text: z.string(),
+  /** ISO 8601, the receiver's clock. */
+  receivedAt: z.string(),
+})
+export type MessageInfo = z.output<typeof MessageInfo>
 
 /** Result of `status`. */
 export const Status = z.object({
@@ -130,6 +148,10 @@ export const METHODS = {
   'pairing.join': {
     params: z.strictObject({ code: z.string().min(1).max(512), ...pairingOptions }),
     result: z.object({ sessionId: z.string() }),
+  },
+  'messages.send': {
+    params: z.strictObject({ device: z.string().max(128), text: z.string().min(1).max(16_384) }),
+    result: z.object({ to: DeviceInfo }),
   },
   'pairing.confirm': { params: sessionRef.extend({ accept: z.boolean() }), result: empty },
   'pairing.cancel': { params: sessionRef, result: empty },

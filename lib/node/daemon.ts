@@ -65,6 +65,7 @@ function handlers(
     'devices.remove': async ({ device }) => ({ removed: await node.unpair(device) }),
     'pairing.generate': async (params) => ({ sessionId: sessions.generate(params) }),
     'pairing.join': async ({ code, ...params }) => ({ sessionId: sessions.join(code, params) }),
+    'messages.send': async ({ device, text }) => ({ to: await node.send(device, text) }),
     'pairing.confirm': async ({ sessionId, accept }) => {
       sessions.confirm(sessionId, accept)
       return {}
@@ -85,8 +86,13 @@ function forwardEvents(node: PairctlNode, server: ControlServer): () => void {
   const onPairing = (data: unknown) => server.broadcast('pairing', data)
   const onAdded = (device: unknown) => server.broadcast('devices.added', device)
   const onRemoved = (device: unknown) => server.broadcast('devices.removed', device)
+  const onOnline = (peer: unknown) => server.broadcast('devices.online', peer)
+  const onOffline = (peer: unknown) => server.broadcast('devices.offline', peer)
+  const onMessage = (message: unknown) => server.broadcast('messages.received', message)
   node.on('pairing', onPairing).on('device-added', onAdded).on('device-removed', onRemoved)
+  node.on('device-online', onOnline).on('device-offline', onOffline).on('message', onMessage)
   return () => {
     node.off('pairing', onPairing).off('device-added', onAdded).off('device-removed', onRemoved)
+    node.off('device-online', onOnline).off('device-offline', onOffline).off('message', onMessage)
   }
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from '../control/protocol.js'
 
 const debug = createDebug('pairctl:node')
 
-/** A TCP listener for pairing connections and the sockets it accepted (closed with it). */
+/** The node's TCP listener (pairing and reconnects, `spec/presence.md` §4) and the sockets it accepted. */
 export interface PairingListener {
   readonly server: Server
   readonly port: number
@@ -13,7 +13,7 @@ export interface PairingListener {
 }
 
 /**
- * Listens for pairing connections on `host`, on `preferredPort` when free (so UDP and TCP share one
+ * Listens for pairing and reconnect connections on `host`, on `preferredPort` when free (so UDP and TCP share one
  * number, which keeps a single port-mapping rule and firewall hole meaningful), else on any port.
  */
 export async function listenTcp(host: string, preferredPort: number): Promise<PairingListener> {
@@ -21,9 +21,7 @@ export async function listenTcp(host: string, preferredPort: number): Promise<Pa
   const sockets = new Set<Socket>()
   server.on('connection', (socket) => {
     // A reset connection must never become an unhandled 'error' that kills the process.
-    socket.on('error', (err) => debug('pairing connection from %s: %s', socket.remoteAddress, err.message))
-    // Only this listener: no pairing is waiting for the connection, so nobody would ever read it.
-    if (server.listenerCount('connection') === 1) return void socket.destroy()
+    socket.on('error', (err) => debug('connection from %s: %s', socket.remoteAddress, err.message))
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
   })

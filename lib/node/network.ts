@@ -3,20 +3,32 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Address, AddressManager, type InterfaceList } from '../addresses/index.js'
 import type { AddressInfo } from '../control/protocol.js'
+import type { Ed25519KeyPair } from '../crypto/index.js'
 import { hasCode } from '../errors.js'
 import type { Identity } from '../identity/index.js'
+import type { AdvertAddress } from '../pairing/advert.js'
 import {
   type DeviceInfo,
   generatePairing,
   joinPairing,
+  openPairingChannel,
   type PairedDevice,
   type PairedDeviceStore,
   type PairingDht,
+  PairingDispatcher,
   PairingError,
   type PairingSession,
 } from '../pairing/index.js'
+import {
+  type PresenceDht,
+  type PresenceDhtRecord,
+  type PresencePublication,
+  PresencePublisher,
+} from '../presence/index.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
+import { preambleConnector } from './dial.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
+import { DeviceLinks } from './links.js'
 import { listenTcp, type PairingListener } from './listener.js'
 import { type NatProbe, probeNat } from './nat.js'
 import { NodeError, type ResolvedNodeOptions } from './options.js'
@@ -24,6 +36,7 @@ import type { PairingRequest, PairingRun } from './pairing-run.js'
 import { mapPorts } from './portmap.js'
 import { toProgress } from './progress.js'
 import type { Resources } from './resources.js'
+import { routeConnections } from './router.js'
 
 /**
  * How long a first advert waits for the router's port mapping: long enough for PCP, NAT-PMP or UPnP to
@@ -31,8 +44,19 @@ import type { Resources } from './resources.js'
  */
 const PORT_MAPPING_WAIT_MS = 5000
 
-/** The DHT as the node uses it: pairing's subset plus what `status` reports. */
-export interface NetworkDht extends PairingDht {
+/** The DHT as the node uses it: pairing's and presence's subsets plus what `status` reports. */
+export interface NetworkDht extends PairingDht, PresenceDht {
+  get(
+    namespace: string,
+    key: Uint8Array,
+    options?: { signal?: AbortSignal; publicKey?: Uint8Array },
+  ): AsyncIterable<PresenceDhtRecord>
+  publish(
+    namespace: string,
+    key: Uint8Array,
+    value: Uint8Array,
+    options: { keyPair: Ed25519KeyPair; ttlMs: number },
+  ): PresencePublication
   /** The bound UDP address. */
   address(): { host: string; port: number }
   /** Nodes in the routing table. */
@@ -64,8 +88,9 @@ export interface NetworkParts {
 }
 
 /**
- * Brings up the network side of a node (`spec/control.md` §1): the DHT on UDP, the TCP pairing
- * listener on the same port number when free, the address book, and, if asked, router port mappings.
+ * Brings up the network side of a node (`spec/control.md` §1): the DHT on UDP, the TCP listener on the
+ * same port number when free (pairing and reconnects, routed by preamble: `spec/presence.md` §4), the
+ * address book, if asked router port mappings, the presence record and the links to paired devices.
  * Each part is registered with `resources` as soon as it exists, so `close()` releases it.
  */
 export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> {
@@ -86,7 +111,50 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   if (mapping !== null) resources.defer('port mappings', () => mapping.close())
   const nat = probeNat(options.bootstrap, options.host)
   resources.defer('NAT probe', () => nat.stop())
-  return new NetworkEngine(parts, dht, listener, addresses, mapping?.settled ?? Promise.resolve(), nat)
+  const presence = publishPresence(parts, dht, addresses)
+  const links = new DeviceLinks({
+    identity: parts.identity,
+    store: parts.store,
+    dial: { identity: parts.identity, dht },
+  })
+  resources.defer('device links', () => links.close())
+  const dispatcher = new PairingDispatcher(parts.identity, openPairingChannel)
+  routeConnections(listener.server, {
+    pairing: (socket, address) => dispatcher.handleSocket(socket, address),
+    reconnect: (socket, address) => links.accept(socket, address),
+  })
+  links.start()
+  const mapped = mapping?.settled ?? Promise.resolve()
+  return new NetworkEngine(parts, dht, { listener, dispatcher, addresses, mapped, nat, links, presence })
+}
+
+/**
+ * Publishes the node's presence record (`spec/presence.md` §3) with its advertisable TCP addresses, again
+ * whenever they change; withdrawn at close, before the DHT goes.
+ */
+function publishPresence(parts: NetworkParts, dht: NetworkDht, addresses: AddressManager): PresencePublisher {
+  const { identity, resources } = parts
+  const presence = new PresencePublisher({
+    dht,
+    keyPair: identity.keyPair,
+    staticKey: identity.noiseKeyPair.publicKey,
+  })
+  const update = () => void presence.update(tcpAddresses(addresses))
+  addresses.on('change', update)
+  update()
+  resources.defer('presence record', () => {
+    addresses.off('change', update)
+    return presence.close()
+  })
+  return presence
+}
+
+/** The advertisable TCP addresses, best first, as adverts and presence records carry them. */
+function tcpAddresses(addresses: AddressManager): AdvertAddress[] {
+  return addresses
+    .advertisable()
+    .filter((address) => address.protocol === 'tcp')
+    .map((address) => ({ host: address.host, port: address.port, transport: 'tcp' }))
 }
 
 /** Interfaces to take addresses from: all of them for a wildcard bind, else just the bound address. */
@@ -99,16 +167,37 @@ function interfacesOf(host: string): () => InterfaceList {
   return () => ({ bound: [info] })
 }
 
+/** The parts of a started network an engine drives. */
+interface EngineParts {
+  listener: PairingListener
+  /** Pairing connections, handed over by the preamble router. */
+  dispatcher: PairingDispatcher
+  addresses: AddressManager
+  /** Settles once port mapping has an answer; adverts wait for it (bounded) to carry the mapped address. */
+  mapped: Promise<void>
+  nat: NatProbe
+  links: DeviceLinks
+  presence: PresencePublisher
+}
+
 class NetworkEngine implements PairingEngine {
+  private readonly listener: PairingListener
+  private readonly addresses: AddressManager
+  private readonly nat: NatProbe
+
   constructor(
     private readonly parts: NetworkParts,
     private readonly dht: NetworkDht,
-    private readonly listener: PairingListener,
-    private readonly addresses: AddressManager,
-    /** Settles once port mapping has an answer; adverts wait for it (bounded) to carry the mapped address. */
-    private readonly mapped: Promise<void>,
-    private readonly nat: NatProbe,
-  ) {}
+    private readonly engine: EngineParts,
+  ) {
+    this.listener = engine.listener
+    this.addresses = engine.addresses
+    this.nat = engine.nat
+  }
+
+  get links(): DeviceLinks {
+    return this.engine.links
+  }
 
   async generate(run: PairingRun, request: PairingRequest): Promise<PairedDevice> {
     const session = await this.advertise(run, request).catch((err) => {
@@ -118,11 +207,11 @@ class NetworkEngine implements PairingEngine {
   }
 
   private async advertise(run: PairingRun, request: PairingRequest): Promise<PairingSession> {
-    await Promise.race([this.mapped, sleep(PORT_MAPPING_WAIT_MS, undefined, { ref: false })])
+    await Promise.race([this.engine.mapped, sleep(PORT_MAPPING_WAIT_MS, undefined, { ref: false })])
     return generatePairing({
       ...this.common(run, request),
-      listener: this.listener.server,
-      addresses: this.addresses.advertisable().filter((address) => address.protocol === 'tcp'),
+      listener: this.engine.dispatcher,
+      addresses: tcpAddresses(this.addresses),
       words: request.words,
       ttlMs: request.timeoutMs,
     })
@@ -134,7 +223,8 @@ class NetworkEngine implements PairingEngine {
         ? null
         : setTimeout(() => run.cancel(timedOut(request)), request.timeoutMs)
     try {
-      return await follow(run, await joinPairing({ ...this.common(run, request), code }))
+      const connect = preambleConnector('pairing')
+      return await follow(run, await joinPairing({ ...this.common(run, request), code, connect }))
     } catch (err) {
       throw run.signal.reason instanceof PairingError ? run.signal.reason : err
     } finally {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import createDebug from 'debug'
 import { AsyncQueue } from '../control/async-queue.js'
-import type { DeviceInfo, PairingProgress, Status } from '../control/protocol.js'
+import type { DeviceInfo, MessageInfo, PairingProgress, PeerStatus, Status } from '../control/protocol.js'
 import {
   type Identity,
   instanceDir,
@@ -14,6 +14,7 @@ import { type PairedDevice, PairedDeviceStore } from '../pairing/store.js'
 import { deviceInfo, findDevice } from './devices.js'
 import { openDht } from './dht.js'
 import type { PairingEngine } from './engine.js'
+import type { LinkCounters } from './links.js'
 import { startNetwork } from './network.js'
 import { NodeError, type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './options.js'
 import { type PairingRequest, PairingRun } from './pairing-run.js'
@@ -26,6 +27,12 @@ export interface NodeEventMap {
   pairing: [{ sessionId: string; progress: PairingProgress }]
   'device-added': [DeviceInfo]
   'device-removed': [DeviceInfo]
+  /** An authenticated link to a paired device opened (`spec/presence.md` §6). */
+  'device-online': [PeerStatus]
+  /** The link to a paired device closed; the node keeps trying to reach it. */
+  'device-offline': [PeerStatus]
+  /** A text message from a paired device (`spec/presence.md` §5). */
+  message: [MessageInfo]
 }
 /** One node event, as yielded by {@link PairctlNode.events}. */
 export type NodeEvent = {
@@ -57,6 +64,34 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
     resources.defer('event streams', () => {
       for (const queue of this.subscribers) queue.end()
     })
+    this.followLinks()
+  }
+
+  /** Relays the links' online, offline and message events as node events. */
+  private followLinks(): void {
+    const links = this.pairing.links
+    const peer = (deviceId: string) => this.store.get(deviceId)
+    links.on('online', (deviceId) => {
+      const device = peer(deviceId)
+      if (device !== undefined) this.publish('device-online', this.peerStatus(device))
+    })
+    links.on('offline', (deviceId) => {
+      const device = peer(deviceId)
+      if (device !== undefined) this.publish('device-offline', this.peerStatus(device))
+    })
+    links.on('message', ({ deviceId, text, receivedAt }) => {
+      const name = peer(deviceId)?.name ?? deviceId
+      this.publish('message', { deviceId, name, text, receivedAt: new Date(receivedAt).toISOString() })
+    })
+  }
+
+  private peerStatus(device: PairedDevice): PeerStatus {
+    const lastSeen = this.pairing.links.lastSeen(device.deviceId)
+    return {
+      ...deviceInfo(device),
+      online: this.pairing.links.isOnline(device.deviceId),
+      lastSeen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
+    }
   }
 
   get deviceId(): string {
@@ -73,9 +108,31 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
     this.assertOpen()
     const device = findDevice(this.store.list(), text)
     await this.store.remove(device.deviceId)
+    this.pairing.links.forget(device.deviceId)
     const info = deviceInfo(device)
     this.publish('device-removed', info)
     return info
+  }
+
+  /**
+   * Sends `text` to the paired device `device` names (ID, ID prefix or name) over its link
+   * (`spec/presence.md` §5); `PRESENCE_OFFLINE` when it is not online. Resolves once handed to the socket.
+   */
+  async send(device: string, text: string): Promise<DeviceInfo> {
+    this.assertOpen()
+    const found = findDevice(this.store.list(), device)
+    await this.pairing.links.send(found.deviceId, text)
+    return deviceInfo(found)
+  }
+
+  /** What the links refused or skipped so far (`spec/presence.md` §8). */
+  linkCounters(): LinkCounters {
+    return { ...this.pairing.links.counters }
+  }
+
+  /** The paired devices with their online state (`spec/control.md` §4.1). */
+  peers(): PeerStatus[] {
+    return this.store.list().map((device) => this.peerStatus(device))
   }
 
   /**
@@ -114,6 +171,8 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
     const info = deviceInfo(device)
     run.succeed(info)
     this.publish('device-added', info)
+    // The peer runs now, so its presence record is fresh: link at once (`spec/presence.md` §6.1).
+    this.pairing.links.watch(device.deviceId)
   }
 
   /** A snapshot for `pairctl status` (`spec/control.md` §4.1). */
@@ -127,7 +186,7 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
       version,
       ...network,
       dht: { routingTableSize: routingTableSize, bootstrap: this.options.bootstrap },
-      paired: this.devices().map((device) => ({ ...device, online: null })),
+      paired: this.peers(),
     }
   }
 

@@ -14,12 +14,20 @@ import type { PairingChannel } from './types.js'
 /** Opens a transport to one address; must honour `signal`. */
 export type Connector = (address: AdvertAddress, signal: AbortSignal) => Promise<Duplex>
 
-/** Runs the secure handshake over a connected transport. */
-export type Securer = (duplex: Duplex, signal: AbortSignal) => Promise<PairingChannel>
+/** Something {@link connectFirst} can drop when another attempt won. */
+interface Destroyable {
+  destroy(err?: Error): void
+}
+
+/** Runs the secure handshake over a connected transport (pairing: Noise XX; reconnects: Noise IK). */
+export type Securer<C extends Destroyable = PairingChannel> = (
+  duplex: Duplex,
+  signal: AbortSignal,
+) => Promise<C>
 
 /** The winning connection. */
-export interface Connected {
-  channel: PairingChannel
+export interface Connected<C extends Destroyable = PairingChannel> {
+  channel: C
   address: AdvertAddress
 }
 
@@ -45,12 +53,12 @@ export const tcpConnect: Connector = (address, signal) =>
  * one attempt every {@link CONNECT_STAGGER_MS} (or as soon as the previous one failed). Rejects with
  * `PAIRING_UNREACHABLE`, or `PAIRING_CANCELLED` when `signal` aborts.
  */
-export async function connectFirst(
+export async function connectFirst<C extends Destroyable = PairingChannel>(
   addresses: readonly AdvertAddress[],
   connect: Connector,
-  secure: Securer,
+  secure: Securer<C>,
   signal: AbortSignal,
-): Promise<Connected> {
+): Promise<Connected<C>> {
   const failures: unknown[] = []
   for (let round = 0; round < CONNECT_ROUNDS; round++) {
     if (signal.aborted) throw PairingError.cancelled()
@@ -64,19 +72,19 @@ export async function connectFirst(
   throw PairingError.unreachable(`no answer from ${addresses.map(formatAddress).join(', ')}`, failures.at(-1))
 }
 
-function raceRound(
+function raceRound<C extends Destroyable>(
   addresses: readonly AdvertAddress[],
   connect: Connector,
-  secure: Securer,
+  secure: Securer<C>,
   signal: AbortSignal,
-): Promise<Connected> {
+): Promise<Connected<C>> {
   return new Promise((resolve, reject) =>
-    new Race(addresses, connect, secure, signal, { resolve, reject }).start(),
+    new Race<C>(addresses, connect, secure, signal, { resolve, reject }).start(),
   )
 }
 
 /** One happy-eyeballs round: staggered attempts, first success wins, the rest are aborted. */
-class Race {
+class Race<C extends Destroyable> {
   readonly #attempts: AbortController[] = []
   #pending = 0
   #done = false
@@ -85,9 +93,9 @@ class Race {
   constructor(
     readonly addresses: readonly AdvertAddress[],
     readonly connect: Connector,
-    readonly secure: Securer,
+    readonly secure: Securer<C>,
     readonly signal: AbortSignal,
-    readonly settle: { resolve(connected: Connected): void; reject(err: unknown): void },
+    readonly settle: { resolve(connected: Connected<C>): void; reject(err: unknown): void },
   ) {}
 
   start(): void {
@@ -109,7 +117,7 @@ class Race {
     this.#stagger = setTimeout(this.#startNext, CONNECT_STAGGER_MS)
   }
 
-  #win(channel: PairingChannel, address: AdvertAddress, controller: AbortController): void {
+  #win(channel: C, address: AdvertAddress, controller: AbortController): void {
     this.#pending--
     if (this.#done) {
       channel.destroy()
@@ -145,12 +153,12 @@ class Race {
 }
 
 /** One address: TCP connect then Noise, within {@link CONNECT_TIMEOUT_MS}. */
-async function attempt(
+async function attempt<C extends Destroyable>(
   address: AdvertAddress,
   controller: AbortController,
   connect: Connector,
-  secure: Securer,
-): Promise<PairingChannel> {
+  secure: Securer<C>,
+): Promise<C> {
   const timer = setTimeout(() => controller.abort(), CONNECT_TIMEOUT_MS)
   try {
     const duplex = await connect(address, controller.signal)

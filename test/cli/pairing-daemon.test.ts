@@ -31,8 +31,9 @@ t.test('through daemons: pairing, status and devices come from the daemons', asy
   const join = await runCli(home, ['--instance', 'bob', 'join', String(code), '--json'])
   t.equal(join.code, 0, join.stdout + join.stderr)
   t.equal((await generate.exited).code, 0)
-  const status = jsonLines((await runCli(home, ['status', '--instance', 'alice', '--json'])).stdout)[0]!
-  t.match(status, { running: true, pid: pids[0], paired: [{ name: 'bob', online: null }] })
+  const status = await statusWhen(home, 'alice', (paired) => paired[0]?.online === true)
+  t.match(status, { running: true, pid: pids[0], paired: [{ name: 'bob', online: true }] })
+  t.type((status.paired as { lastSeen: unknown }[])[0]?.lastSeen, 'string')
   t.ok((status.listen as unknown[]).length > 0, 'the daemon reports its listen addresses')
   t.equal(status.natType, 'none', 'classified by STUN against the bootstrap node: no NAT on loopback')
   t.same(await devicesOf(home, 'bob'), [await deviceIdOf(home, 'alice')])
@@ -41,3 +42,16 @@ t.test('through daemons: pairing, status and devices come from the daemons', asy
   t.same(await devicesOf(home, 'alice'), [])
   for (const name of ['alice', 'bob']) t.equal((await runCli(home, ['stop', '--instance', name])).code, 0)
 })
+
+/** `pairctl status --json` of `instance`, asked again (≤ 10 times) until `paired` satisfies `ready`. */
+async function statusWhen(
+  home: string,
+  instance: string,
+  ready: (paired: { online: boolean | null }[]) => boolean,
+): Promise<Record<string, unknown>> {
+  for (let attempt = 1; ; attempt++) {
+    const status = jsonLines((await runCli(home, ['status', '--instance', instance, '--json'])).stdout)[0]!
+    if (ready(status.paired as { online: boolean | null }[]) || attempt === 10) return status
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+}

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { ControlClient } from '../../lib/control/client.js'
-import { PairingEventData, type PairingProgress } from '../../lib/control/protocol.js'
+import {
+  type MessageInfo,
+  PairingEventData,
+  type PairingProgress,
+  PeerStatus,
+} from '../../lib/control/protocol.js'
 import { createNode, startDaemon } from '../../lib/node/index.js'
 
 t.test(
@@ -30,6 +35,7 @@ t.test(
       await rm(dir, { recursive: true, force: true })
     })
     const events = client.events()
+    const presence = client.events()
     const { sessionId } = await client.request('pairing.generate', { confirm: true })
     await t.rejects(client.request('pairing.confirm', { sessionId, accept: true }), {
       code: 'CONTROL_UNKNOWN_SESSION',
@@ -58,8 +64,32 @@ t.test(
       (await client.request('devices.list', {})).devices.map((d) => d.deviceId),
       [bob.deviceId],
     )
+    t.match(await nextOf(presence, 'devices.online'), { deviceId: bob.deviceId, name: 'bob', online: true })
     const status = await client.request('status', {})
-    t.match(status, { deviceId: alice.deviceId, paired: [{ deviceId: bob.deviceId, online: null }] })
+    t.match(status, { deviceId: alice.deviceId, paired: [{ deviceId: bob.deviceId, online: true }] })
+    t.type(status.paired[0]?.lastSeen, 'string')
     t.ok(status.dht.routingTableSize >= 1)
+
+    const received = new Promise<MessageInfo>((resolve) => bob.once('message', resolve))
+    t.match(await client.request('messages.send', { device: 'bob', text: 'hi bob' }), {
+      to: { deviceId: bob.deviceId },
+    })
+    t.match(await received, { deviceId: alice.deviceId, name: 'alice', text: 'hi bob' })
+    await t.rejects(client.request('messages.send', { device: 'nobody', text: 'x' }), {
+      code: 'NODE_UNKNOWN_DEVICE',
+    })
+    await bob.close()
+    t.match(await nextOf(presence, 'devices.offline'), { deviceId: bob.deviceId, online: false })
+    await t.rejects(client.request('messages.send', { device: 'bob', text: 'x' }), {
+      code: 'PRESENCE_OFFLINE',
+    })
+    await presence.return?.()
   },
 )
+
+/** The data of the next `name` event. */
+async function nextOf(events: AsyncIterator<{ event: string; data: unknown }>, name: string) {
+  for (let next = await events.next(); next.done !== true; next = await events.next())
+    if (next.value.event === name) return PeerStatus.parse(next.value.data)
+  throw new Error(`the event stream ended before ${name}`)
+}

@@ -1,0 +1,304 @@
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import createDebug from 'debug'
+import type { SecureChannel } from '../channel/index.js'
+import type { Identity } from '../identity/index.js'
+import type { PairedDeviceStore } from '../pairing/store.js'
+import {
+  Backoff,
+  challengerWins,
+  decodeLinkMessage,
+  encodeLinkMessage,
+  type LinkMessage,
+  PresenceError,
+  presenceConstants,
+} from '../presence/index.js'
+import { type DialContext, dialDevice, reconnectChannel } from './dial.js'
+
+const debug = createDebug('pairctl:node:links')
+const { LINK_HELLO_TIMEOUT_MS } = presenceConstants
+/** How long `close()` lets links finish their authenticated close before it cuts them. */
+const CLOSE_GRACE_MS = 1_000
+
+/** A message received from a paired device. */
+export interface ReceivedMessage {
+  deviceId: string
+  text: string
+  /** Milliseconds since the Unix epoch, this node's clock. */
+  receivedAt: number
+}
+
+/** Events of {@link DeviceLinks}. */
+export interface LinkEventMap {
+  online: [string]
+  offline: [string]
+  message: [ReceivedMessage]
+}
+
+/** Counters of what links refused or skipped (`spec/presence.md` §8), for debugging and tests. */
+export interface LinkCounters {
+  /** Reconnects refused after the handshake: the peer is not a paired device. */
+  refused: number
+  /** Incoming reconnects that sent no valid `hello` in time. */
+  noHello: number
+  /** Duplicate links closed by the tie-break rule. */
+  duplicates: number
+  /** Presence records skipped by lookups as invalid. */
+  badRecords: number
+  /** Dial attempts that failed. */
+  dialFailures: number
+}
+
+interface Link {
+  channel: SecureChannel
+  /** Device ID of the side that dialed it. */
+  dialer: string
+}
+
+interface Dialer {
+  backoff: Backoff
+  timer: NodeJS.Timeout | undefined
+  attempt: AbortController | undefined
+}
+
+type Messages = AsyncIterator<Uint8Array>
+
+/**
+ * The authenticated links of a node to its paired devices (`spec/presence.md` §6): dials each paired
+ * device that is not linked (presence lookup, then Noise IK), retrying with bounded jittered backoff;
+ * accepts reconnects from paired devices only; keeps exactly one link per device (tie-break rule); and
+ * reports devices going online and offline. A device is online while a link to it is open.
+ */
+export class DeviceLinks extends EventEmitter<LinkEventMap> {
+  readonly counters: LinkCounters = { refused: 0, noHello: 0, duplicates: 0, badRecords: 0, dialFailures: 0 }
+  readonly #identity: Identity
+  readonly #store: PairedDeviceStore
+  readonly #dial: DialContext
+  readonly #links = new Map<string, Link>()
+  readonly #lastSeen = new Map<string, number>()
+  readonly #dialers = new Map<string, Dialer>()
+  readonly #unlinked = new Set<SecureChannel>()
+  readonly #attempts = new Set<Promise<void>>()
+  #closed = false
+
+  constructor(options: {
+    identity: Identity
+    store: PairedDeviceStore
+    dial: Omit<DialContext, 'onSkipped'>
+  }) {
+    super()
+    this.#identity = options.identity
+    this.#store = options.store
+    this.#dial = { ...options.dial, onSkipped: (count) => (this.counters.badRecords += count) }
+  }
+
+  /** Starts dialing every paired device. */
+  start(): void {
+    for (const device of this.#store.list()) this.watch(device.deviceId)
+  }
+
+  /** Dials `deviceId` now (a new pairing, or a restart) unless it is linked or being dialed. */
+  watch(deviceId: string): void {
+    const dialer = this.#dialer(deviceId)
+    dialer.backoff.reset()
+    this.#schedule(deviceId, dialer, 0)
+  }
+
+  /** Stops dialing an unpaired device and closes its link. */
+  forget(deviceId: string): void {
+    const dialer = this.#dialers.get(deviceId)
+    this.#dialers.delete(deviceId)
+    clearTimeout(dialer?.timer)
+    dialer?.attempt?.abort()
+    this.#links.get(deviceId)?.channel.close()
+    this.#lastSeen.delete(deviceId)
+  }
+
+  /** True while a link to the device is open. */
+  isOnline(deviceId: string): boolean {
+    return this.#links.has(deviceId)
+  }
+
+  /** Now while online, else when its last link closed; null if not linked since this node started. */
+  lastSeen(deviceId: string, now = Date.now()): number | null {
+    return this.#links.has(deviceId) ? now : (this.#lastSeen.get(deviceId) ?? null)
+  }
+
+  /** Sends a text message over the device's link (`PRESENCE_OFFLINE` without one). */
+  async send(deviceId: string, text: string): Promise<void> {
+    const link = this.#links.get(deviceId)
+    if (link === undefined) throw PresenceError.offline(deviceId)
+    await link.channel.send(encodeLinkMessage({ v: 1, type: 'text', text }))
+  }
+
+  /** Responder side of a reconnect: a connection whose preamble said `reconnect`. */
+  accept(socket: Socket, address: string): void {
+    if (this.#closed) return void socket.destroy()
+    reconnectChannel(socket, this.#identity, { role: 'responder' }).then(
+      (channel) => this.#admit(channel),
+      (err) => debug('reconnect from %s failed: %s', address, err.message),
+    )
+  }
+
+  /** Stops dialing and closes every link (authenticated close, cut after a short grace). */
+  async close(): Promise<void> {
+    this.#closed = true
+    for (const dialer of this.#dialers.values()) {
+      clearTimeout(dialer.timer)
+      dialer.attempt?.abort()
+    }
+    await Promise.allSettled(this.#attempts)
+    const channels = [...[...this.#links.values()].map((link) => link.channel), ...this.#unlinked]
+    for (const channel of channels) channel.close()
+    const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())
+    await Promise.race([Promise.allSettled(channels.map((channel) => channel.closed)), grace])
+    for (const channel of channels) channel.destroy()
+  }
+
+  /** Checks the verified peer is paired, then waits for its `hello` before counting the link live. */
+  async #admit(channel: SecureChannel): Promise<void> {
+    const peer = channel.remoteDeviceId
+    if (this.#closed) return channel.destroy()
+    if (this.#store.get(peer) === undefined) {
+      this.counters.refused++
+      debug('refusing reconnect: %s', PresenceError.notPaired(peer).message)
+      return this.#refuse(channel, 'PRESENCE_NOT_PAIRED')
+    }
+    this.#unlinked.add(channel)
+    const messages = channel.messages()[Symbol.asyncIterator]()
+    const hello = await firstMessage(messages)
+    this.#unlinked.delete(channel)
+    if (hello?.type !== 'hello') {
+      this.counters.noHello++
+      return this.#refuse(channel, 'PRESENCE_PROTOCOL')
+    }
+    this.#adopt(peer, { channel, dialer: peer }, messages)
+  }
+
+  #refuse(channel: SecureChannel, code: 'PRESENCE_NOT_PAIRED' | 'PRESENCE_PROTOCOL'): void {
+    channel.send(encodeLinkMessage({ v: 1, type: 'error', code })).catch(() => {})
+    channel.close()
+  }
+
+  #dialer(deviceId: string): Dialer {
+    let dialer = this.#dialers.get(deviceId)
+    if (dialer === undefined) {
+      dialer = { backoff: new Backoff(), timer: undefined, attempt: undefined }
+      this.#dialers.set(deviceId, dialer)
+    }
+    return dialer
+  }
+
+  #schedule(deviceId: string, dialer: Dialer, delayMs: number): void {
+    if (this.#closed || this.#links.has(deviceId) || dialer.attempt !== undefined) return
+    if (this.#dialers.get(deviceId) !== dialer) return
+    clearTimeout(dialer.timer)
+    dialer.timer = setTimeout(() => this.#attempt(deviceId, dialer), delayMs)
+  }
+
+  #attempt(deviceId: string, dialer: Dialer): void {
+    const device = this.#store.get(deviceId)
+    if (device === undefined || this.#closed || this.#links.has(deviceId)) return
+    const controller = new AbortController()
+    dialer.attempt = controller
+    const attempt = dialDevice(this.#dial, device, controller.signal)
+      .then(
+        (channel) => this.#dialed(deviceId, channel),
+        (err) => {
+          this.counters.dialFailures++
+          debug('dialing %s failed: %s', deviceId, err.message)
+        },
+      )
+      .finally(() => {
+        dialer.attempt = undefined
+        this.#attempts.delete(attempt)
+        this.#schedule(deviceId, dialer, dialer.backoff.next(Math.random()))
+      })
+    this.#attempts.add(attempt)
+  }
+
+  /** Our `hello` proves the link live to the responder (IK's first message alone can be replayed). */
+  #dialed(deviceId: string, channel: SecureChannel): void {
+    if (this.#closed) {
+      channel.destroy()
+      return
+    }
+    channel.send(encodeLinkMessage({ v: 1, type: 'hello' })).catch(() => {})
+    this.#adopt(
+      deviceId,
+      { channel, dialer: this.#identity.deviceId },
+      channel.messages()[Symbol.asyncIterator](),
+    )
+  }
+
+  /** Keeps `link` unless the tie-break prefers the link already kept; reads it until it closes. */
+  #adopt(deviceId: string, link: Link, messages: Messages): void {
+    const current = this.#links.get(deviceId)
+    if (this.#closed || this.#store.get(deviceId) === undefined) {
+      link.channel.close()
+      return
+    }
+    if (
+      current !== undefined &&
+      !challengerWins(this.#identity.deviceId, deviceId, current.dialer, link.dialer)
+    ) {
+      this.counters.duplicates++
+      link.channel.close()
+      return
+    }
+    this.#links.set(deviceId, link)
+    this.#dialers.get(deviceId)?.backoff.reset()
+    if (current !== undefined) {
+      this.counters.duplicates++
+      current.channel.close()
+    } else this.emit('online', deviceId)
+    void this.#read(deviceId, link, messages)
+  }
+
+  async #read(deviceId: string, link: Link, messages: Messages): Promise<void> {
+    try {
+      for (let next = await messages.next(); next.done !== true; next = await messages.next())
+        this.#receive(deviceId, link, next.value)
+    } catch (err) {
+      debug('link to %s ended: %s', deviceId, (err as Error).message)
+    }
+    if (this.#links.get(deviceId) !== link) return
+    this.#links.delete(deviceId)
+    this.#lastSeen.set(deviceId, Date.now())
+    if (this.#closed) return
+    this.emit('offline', deviceId)
+    const dialer = this.#dialers.get(deviceId)
+    if (dialer !== undefined) this.#schedule(deviceId, dialer, dialer.backoff.next(Math.random()))
+  }
+
+  #receive(deviceId: string, link: Link, bytes: Uint8Array): void {
+    let message: LinkMessage
+    try {
+      message = decodeLinkMessage(bytes)
+    } catch (err) {
+      debug('bad link message from %s: %s', deviceId, (err as Error).message)
+      link.channel.close()
+      return
+    }
+    if (message.type === 'text')
+      this.emit('message', { deviceId, text: message.text, receivedAt: Date.now() })
+    else if (message.type === 'error') link.channel.close()
+  }
+}
+
+/** The first link message, or null on close, error, bad bytes or {@link LINK_HELLO_TIMEOUT_MS}. */
+async function firstMessage(messages: Messages): Promise<LinkMessage | null> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), LINK_HELLO_TIMEOUT_MS)
+  })
+  try {
+    const next = await Promise.race([messages.next().catch(() => null), timeout])
+    if (next === null || next.done === true) return null
+    return decodeLinkMessage(next.value)
+  } catch {
+    return null
+  } finally {
+    clearTimeout(timer)
+  }
+}

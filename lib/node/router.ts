@@ -1,0 +1,59 @@
+import type { Server, Socket } from 'node:net'
+import createDebug from 'debug'
+import { MAX_PENDING_CONNECTIONS } from '../pairing/constants.js'
+import { type ConnectionPurpose, parsePreamble, presenceConstants } from '../presence/index.js'
+
+const debug = createDebug('pairctl:node')
+
+/** Takes a connection whose preamble named its purpose; the preamble is consumed, the rest unread. */
+export type ConnectionHandler = (socket: Socket, address: string) => void
+
+/**
+ * Routes every connection accepted by `server` by its preamble (`spec/presence.md` §4): pairing
+ * connections to the pairing dispatcher (Noise XX), reconnects to the device links (Noise IK). A
+ * connection whose first 8 bytes are no preamble, or that sends none within 5 s, is closed. At most 64
+ * connections may be waiting for their preamble at once; more are closed unread.
+ */
+export function routeConnections(
+  server: Server,
+  handlers: Record<ConnectionPurpose, ConnectionHandler>,
+): void {
+  let pending = 0
+  server.on('connection', (socket) => {
+    if (pending >= MAX_PENDING_CONNECTIONS) return void socket.destroy()
+    pending++
+    const address = `${socket.remoteAddress}:${socket.remotePort}`
+    readPreamble(socket).then((purpose) => {
+      pending--
+      if (purpose === null) return void socket.destroy()
+      handlers[purpose](socket, address)
+      // The handler attached its reader; what arrived after the preamble now flows to it.
+      socket.resume()
+    })
+  })
+}
+
+/** The purpose named by the socket's first bytes; what follows them is pushed back, unread. */
+function readPreamble(socket: Socket): Promise<ConnectionPurpose | null> {
+  const { PREAMBLE_LENGTH, PREAMBLE_TIMEOUT_MS } = presenceConstants
+  return new Promise((resolve) => {
+    let received = Buffer.alloc(0)
+    const finish = (purpose: ConnectionPurpose | null) => {
+      clearTimeout(timer)
+      socket.off('data', onData).off('close', onClose)
+      resolve(purpose)
+    }
+    const onData = (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk])
+      if (received.length < PREAMBLE_LENGTH) return
+      socket.pause()
+      if (received.length > PREAMBLE_LENGTH) socket.unshift(received.subarray(PREAMBLE_LENGTH))
+      const purpose = parsePreamble(received.subarray(0, PREAMBLE_LENGTH))
+      if (purpose === null) debug('connection from %s without a preamble', socket.remoteAddress)
+      finish(purpose)
+    }
+    const onClose = () => finish(null)
+    const timer = setTimeout(() => finish(null), PREAMBLE_TIMEOUT_MS)
+    socket.on('data', onData).on('close', onClose)
+  })
+}
