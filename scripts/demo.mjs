@@ -4,7 +4,7 @@
  *
  * Starts a local DHT bootstrap node and two daemons ("alice" and "bob") as separate processes under a
  * temporary PAIRCTL_HOME, all on 127.0.0.1; alice generates a code, bob joins with it, each lists the
- * other. Cleans up (stops every process, removes the directory) even when a step fails.
+ * other, both see the other online and they exchange a message each way. Cleans up (stops every process, removes the directory) even when a step fails.
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -147,7 +147,39 @@ async function demo() {
     say(`pairctl devices on ${name}: ${names.join(', ') || '(none)'}`)
     if (!names.includes(other)) throw new Error(`${name} does not list ${other}`)
   }
-  say('Messaging between paired devices is not built yet; skipping the message exchange.')
+  await exchangeMessages()
+}
+
+/** Polls `pairctl status` until `name` reports `other` online (the presence link). */
+async function waitOnline(name, other) {
+  const deadline = Date.now() + STEP_TIMEOUT_MS
+  for (;;) {
+    const [status] = await pairctl(['--instance', name, 'status'])
+    const peer = status.paired.find((device) => device.name === other)
+    if (peer?.online === true) return
+    if (Date.now() > deadline) throw new Error(`${name} does not see ${other} online`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/** Each side listens while the other sends, over the Noise IK link the presence records set up. */
+async function exchangeMessages() {
+  say('Waiting for the devices to find each other (presence records in the DHT, Noise IK reconnect)…')
+  await waitOnline('alice', 'bob')
+  await waitOnline('bob', 'alice')
+  say('pairctl status on both: the other device is online.')
+  for (const [from, to, text] of [
+    ['alice', 'bob', 'hello bob, this is alice'],
+    ['bob', 'alice', 'hi alice, bob here'],
+  ]) {
+    const listen = launch(['--instance', to, 'listen', '--count', '1', '--json'])
+    await waitFor(listen, `${to} listen`, (record) => record.type === 'listening')
+    await pairctl(['--instance', from, 'send', to, text])
+    say(`${from} sent "${text}"`)
+    const message = await waitFor(listen, `${to} listen`, (record) => record.type === 'message')
+    say(`${to} received from ${message.name}: "${message.text}"`)
+    if ((await withTimeout(listen.exited, `${to} listen`)) !== 0) throw new Error(`${to} listen failed`)
+  }
 }
 
 async function cleanUp() {
@@ -165,7 +197,7 @@ async function cleanUp() {
 let failed = false
 try {
   await demo()
-  say('Demo finished: alice and bob are paired.')
+  say('Demo finished: alice and bob are paired, see each other online and exchanged messages.')
 } catch (err) {
   failed = true
   console.error(`\nDemo failed: ${err.message}`)

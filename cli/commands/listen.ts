@@ -25,7 +25,7 @@ export const listenCommand: Command<ListenArgs> = {
     return withDaemon(ctx, async (client) => {
       const events = client.events()
       ctx.signal.addEventListener('abort', () => void events.return?.(), { once: true })
-      ctx.out.say('listening for messages (Ctrl-C to stop)…')
+      ctx.out.emit({ type: 'listening' }, () => 'listening for messages (Ctrl-C to stop)…')
       let received = 0
       for await (const { event, data } of events) {
         received += show(ctx.out, event, data)
