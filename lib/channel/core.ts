@@ -80,7 +80,11 @@ export class ChannelCore implements FrameSink {
   receive(bytes: Uint8Array, now: number): void {
     if (this.#phase === 'failed') return
     this.#lastReceive = now
-    this.#guard(() => this.#decoder.push(bytes))
+    try {
+      this.#decoder.push(bytes)
+    } catch (err) {
+      this.#fail(err instanceof PairctlError ? err : NoiseError.badMessage(String(err)))
+    }
   }
 
   /** The byte stream ended (FIN): fine after the peer's close frame, a failure otherwise. */
@@ -145,11 +149,9 @@ export class ChannelCore implements FrameSink {
     if (this.#phase === 'failed') return null
     if (this.#phase === 'handshake') return this.#handshakeDeadline
     const { idleTimeoutMs, keepaliveMs } = this.#options
-    const deadlines = [
-      idleTimeoutMs > 0 ? this.#lastReceive + idleTimeoutMs : Infinity,
-      keepaliveMs > 0 && !this.#sentClose ? this.#lastSend + keepaliveMs : Infinity,
-    ]
-    const earliest = Math.min(...deadlines)
+    const idle = idleTimeoutMs > 0 ? this.#lastReceive + idleTimeoutMs : Infinity
+    const keepalive = keepaliveMs > 0 && !this.#sentClose ? this.#lastSend + keepaliveMs : Infinity
+    const earliest = Math.min(idle, keepalive)
     return earliest === Infinity ? null : earliest
   }
 
@@ -233,14 +235,6 @@ export class ChannelCore implements FrameSink {
   #checkWritable(): void {
     if (this.#phase !== 'open') throw ChannelError.closed(`cannot send: channel ${this.#phase}`, false)
     if (this.#sentClose) throw ChannelError.closed('cannot send after close()', false)
-  }
-
-  #guard(run: () => void): void {
-    try {
-      run()
-    } catch (err) {
-      this.#fail(err instanceof PairctlError ? err : NoiseError.badMessage(String(err)))
-    }
   }
 
   #fail(error: PairctlError): void {
