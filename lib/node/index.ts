@@ -6,6 +6,7 @@
 export { type Daemon, startDaemon } from './daemon.js'
 export { deviceInfo, findDevice } from './devices.js'
 export type { NetworkStatus, PairingEngine } from './engine.js'
+export type { LinkCounters } from './links.js'
 export { createNode, type NodeEvent, type NodeEventMap, PairctlNode } from './node.js'
 export { NodeError, type NodeOptions } from './options.js'
 export { type PairingRequest, PairingRun } from './pairing-run.js'

@@ -92,16 +92,21 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     this.#dial = { ...options.dial, onSkipped: (count) => (this.counters.badRecords += count) }
   }
 
-  /** Starts dialing every paired device. */
+  /** Starts dialing every paired device, at once. */
   start(): void {
-    for (const device of this.#store.list()) this.watch(device.deviceId)
+    for (const device of this.#store.list()) this.#schedule(device.deviceId, this.#dialer(device.deviceId), 0)
   }
 
-  /** Dials `deviceId` now (a new pairing, or a restart) unless it is linked or being dialed. */
+  /**
+   * Links a newly paired device (`spec/presence.md` §6.1). Both devices get here at the same moment, so
+   * the one with the lower device ID dials at once and the other only after a first backoff delay, by
+   * which time it is usually linked already: two links that the tie-break would have to settle are rare.
+   */
   watch(deviceId: string): void {
     const dialer = this.#dialer(deviceId)
     dialer.backoff.reset()
-    this.#schedule(deviceId, dialer, 0)
+    const delay = this.#identity.deviceId < deviceId ? 0 : dialer.backoff.next(Math.random())
+    this.#schedule(deviceId, dialer, delay)
   }
 
   /** Stops dialing an unpaired device and closes its link. */
@@ -134,10 +139,9 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   /** Responder side of a reconnect: a connection whose preamble said `reconnect`. */
   accept(socket: Socket, address: string): void {
     if (this.#closed) return void socket.destroy()
-    reconnectChannel(socket, this.#identity, { role: 'responder' }).then(
-      (channel) => this.#admit(channel),
-      (err) => debug('reconnect from %s failed: %s', address, err.message),
-    )
+    reconnectChannel(socket, this.#identity, { role: 'responder' })
+      .then((channel) => this.#admit(channel))
+      .catch((err) => debug('reconnect from %s failed: %s', address, err.message))
   }
 
   /** Stops dialing and closes every link (authenticated close, cut after a short grace). */
@@ -202,13 +206,11 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     const controller = new AbortController()
     dialer.attempt = controller
     const attempt = dialDevice(this.#dial, device, controller.signal)
-      .then(
-        (channel) => this.#dialed(deviceId, channel),
-        (err) => {
-          this.counters.dialFailures++
-          debug('dialing %s failed: %s', deviceId, err.message)
-        },
-      )
+      .then((channel) => this.#dialed(deviceId, channel))
+      .catch((err) => {
+        this.counters.dialFailures++
+        debug('dialing %s failed: %s', deviceId, err.message)
+      })
       .finally(() => {
         dialer.attempt = undefined
         this.#attempts.delete(attempt)

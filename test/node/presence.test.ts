@@ -57,3 +57,58 @@ t.test('a device that is not paired is refused after its IK handshake', async (t
   t.equal(alice.linkCounters().refused, 1, 'counted')
   t.same(alice.peers(), [])
 })
+
+t.test('messages go over the link; offline devices and oversized texts are typed errors', async (t) => {
+  const { make } = await network(t)
+  const alice = await make('alice')
+  const bob = await make('bob')
+  await pair(alice, bob)
+  await untilOnline(alice, bob)
+  await untilOnline(bob, alice)
+  const received = nextEvent(bob, 'message')
+  t.match(await alice.send('bob', 'hello bob'), { deviceId: bob.deviceId, name: 'bob' })
+  const message = await received
+  t.match(message, { deviceId: alice.deviceId, name: 'alice', text: 'hello bob' })
+  t.ok(Date.parse(message.receivedAt) <= Date.now())
+  const back = nextEvent(alice, 'message')
+  await bob.send(alice.deviceId, 'hi alice')
+  t.match(await back, { deviceId: bob.deviceId, name: 'bob', text: 'hi alice' })
+  await t.rejects(alice.send('bob', 'x'.repeat(20_000)), { code: 'PRESENCE_BAD_OPTION' })
+  await t.rejects(alice.send('carol', 'hi'), { code: 'NODE_UNKNOWN_DEVICE' })
+  const offline = nextEvent(alice, 'device-offline')
+  await bob.close()
+  await offline
+  await t.rejects(alice.send('bob', 'are you there?'), { code: 'PRESENCE_OFFLINE' })
+})
+
+t.test('unpairing closes the link; the former peer is then refused', async (t) => {
+  const { make } = await network(t)
+  const alice = await make('alice')
+  const bob = await make('bob')
+  await pair(alice, bob)
+  await untilOnline(alice, bob)
+  await untilOnline(bob, alice)
+  const bobSeesOffline = nextEvent(bob, 'device-offline', (data) => data.deviceId === alice.deviceId)
+  await alice.unpair('bob')
+  t.match(await bobSeesOffline, { deviceId: alice.deviceId, online: false })
+  t.same(alice.peers(), [])
+  // bob still holds the pairing: it redials after its first backoff (0.5-1 s), and alice refuses it.
+  for (let waited = 0; alice.linkCounters().refused === 0 && waited < 5000; waited += 100)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  t.ok(alice.linkCounters().refused >= 1, 'bob redialed and was refused')
+  t.equal(bob.peers()[0]?.online, false)
+})
+
+t.test('a connection that does not start with a preamble is closed unanswered', async (t) => {
+  const { make } = await network(t)
+  const alice = await make('alice')
+  const { connect } = await import('node:net')
+  const port = alice.status('test').listen.find((address) => address.protocol === 'tcp')!.port
+  const socket = connect({ host: '127.0.0.1', port })
+  let answered = 0
+  socket.on('data', (chunk: Buffer) => (answered += chunk.length))
+  socket.on('error', () => {})
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+  await new Promise((resolve) => socket.once('close', resolve))
+  t.equal(answered, 0, 'closed without a byte')
+})
