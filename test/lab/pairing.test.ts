@@ -2,10 +2,12 @@
  * Pairing across two NATs in the namespace lab (spec/pairing.md, spec/portmap.md §8): a bootstrap node
  * in pub, alice behind rtrA (which offers UPnP / NAT-PMP / PCP), bob behind rtrB (which offers none).
  * alice maps her port, advertises the mapped public address, and bob, from another private network,
- * finds the advert in the DHT and pairs through the mapping. Needs root; run with `npm run test:lab`.
+ * finds the advert in the DHT and pairs through the mapping. Then, with both running as daemons, they
+ * find each other again through presence records (spec/presence.md) and report each other online.
+ * Needs root; run with `npm run test:lab`.
  */
 import t from 'tap'
-import { jsonLines, startCli, tempHome } from '../cli/helpers/cli.js'
+import { jsonLines, runCli, startCli, tempHome } from '../cli/helpers/cli.js'
 import { Lab, labUnavailable } from './helpers/lab.js'
 
 const unavailable = labUnavailable()
@@ -59,4 +61,45 @@ if (unavailable) {
     t.equal(aliceResult.code, 0, aliceResult.stderr)
     t.match(jsonLines(aliceResult.stdout).at(-1), { type: 'paired', device: { name: 'bob' } })
   })
+
+  t.test('as daemons behind their NATs, alice and bob pair and report each other online', async (t) => {
+    const home = await tempHome(t)
+    const bootstrap = startCli(
+      t,
+      home,
+      ['bootstrap', '--host', '203.0.113.1', '--port', '4100', '--json'],
+      {},
+      lab.ns('pub'),
+    )
+    await bootstrap.waitFor((record) => record.type === 'listening')
+    const network = ['--bootstrap', '203.0.113.1:4100', '--json']
+    const daemon = (name: string, node: string, flags: string[]) => {
+      const args = ['--instance', name, 'start', '--foreground', '--name', name, ...flags, ...network]
+      return startCli(t, home, args, {}, lab.ns(node))
+    }
+    const daemons = [daemon('alice', 'hostA', ['--port-mapping']), daemon('bob', 'hostB', [])]
+    for (const started of daemons) await started.waitFor((record) => record.type === 'started', 30_000)
+    // The CLI talks to each daemon over its Unix socket, which works from any network namespace.
+    const generate = startCli(t, home, ['--instance', 'alice', 'generate', '--json'])
+    const { code } = await generate.waitFor((record) => record.type === 'code', 30_000)
+    const join = await runCli(home, ['--instance', 'bob', 'join', String(code), '--json'], 60_000)
+    t.equal(join.code, 0, join.stdout + join.stderr)
+    t.equal((await generate.exited).code, 0)
+    for (const name of ['alice', 'bob']) {
+      const peer = await onlinePeer(home, name)
+      t.equal(peer?.online, true, `${name} reports its peer online: ${JSON.stringify(peer)}`)
+    }
+    for (const name of ['alice', 'bob']) await runCli(home, ['--instance', name, 'stop'])
+  })
+}
+
+/** The paired device in `pairctl status --json` of `instance`, once online (asked for up to 30 s). */
+async function onlinePeer(home: string, instance: string): Promise<{ online: boolean | null } | undefined> {
+  let peer: { online: boolean | null } | undefined
+  for (let waited = 0; waited < 30_000 && peer?.online !== true; waited += 500) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const status = jsonLines((await runCli(home, ['--instance', instance, 'status', '--json'])).stdout)[0]
+    peer = (status?.paired as { online: boolean | null }[] | undefined)?.[0]
+  }
+  return peer
 }
