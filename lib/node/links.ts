@@ -200,6 +200,11 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     dialer.timer = setTimeout(() => this.#attempt(deviceId, dialer), delayMs)
   }
 
+  /** Dials again after the next backoff delay (a failed attempt, or a link that closed). */
+  #retry(deviceId: string, dialer: Dialer): void {
+    this.#schedule(deviceId, dialer, dialer.backoff.next(Math.random()))
+  }
+
   #attempt(deviceId: string, dialer: Dialer): void {
     const device = this.#store.get(deviceId)
     if (device === undefined || this.#closed || this.#links.has(deviceId)) return
@@ -214,7 +219,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
       .finally(() => {
         dialer.attempt = undefined
         this.#attempts.delete(attempt)
-        this.#schedule(deviceId, dialer, dialer.backoff.next(Math.random()))
+        if (!this.#links.has(deviceId)) this.#retry(deviceId, dialer)
       })
     this.#attempts.add(attempt)
   }
@@ -270,7 +275,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     if (this.#closed) return
     this.emit('offline', deviceId)
     const dialer = this.#dialers.get(deviceId)
-    if (dialer !== undefined) this.#schedule(deviceId, dialer, dialer.backoff.next(Math.random()))
+    if (dialer !== undefined) this.#retry(deviceId, dialer)
   }
 
   #receive(deviceId: string, link: Link, bytes: Uint8Array): void {
