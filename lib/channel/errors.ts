@@ -67,6 +67,8 @@ export class ChannelError extends PairctlError {
  * destroyed with format `err.stack` at once (~0.2 ms a connection under source maps).
  */
 function withoutStack(make: () => ChannelError): ChannelError {
+  // Frozen intrinsics (node --frozen-intrinsics) make the limit read-only: keep the stack then.
+  if (!Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable) return make()
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = 0
   try {
