@@ -117,3 +117,20 @@ t.test('a link that drops is redialed after backoff; a withdrawn record means no
     await new Promise((resolve) => setTimeout(resolve, 50))
   t.ok(a.links.counters.dialFailures > failures, 'redialed within the first backoff delay and found nothing')
 })
+
+t.test('a corrupt presence record is skipped: the device stays offline, nothing throws', async (t) => {
+  const dir = await tempDir(t)
+  const dht = new RecordsDht()
+  const a = await device(t, dht, join(dir, 'a'))
+  const b = await device(t, dht, join(dir, 'b'))
+  await pairStores(a, b)
+  const record = dht.records.get(toHex(b.identity.publicKey))!
+  dht.records.set(toHex(b.identity.publicKey), { ...record, value: Uint8Array.of(0xa1, 0x61, 0x76, 0x02) })
+  a.links.start()
+  for (let waited = 0; a.links.counters.dialFailures === 0 && waited < 3000; waited += 50)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(a.links.counters.badRecords, 1, 'counted as a bad record')
+  t.equal(a.links.counters.dialFailures, 1, 'the attempt failed (PRESENCE_NOT_FOUND) and will be retried')
+  t.equal(a.links.isOnline(b.identity.deviceId), false)
+  t.equal(a.links.lastSeen(b.identity.deviceId), null, 'never seen')
+})
