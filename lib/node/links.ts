@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import createDebug from 'debug'
 import type { SecureChannel } from '../channel/index.js'
 import type { Identity } from '../identity/index.js'
+import { MAX_PENDING_CONNECTIONS } from '../pairing/constants.js'
 import type { PairedDeviceStore } from '../pairing/store.js'
 import {
   Backoff,
@@ -79,6 +80,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   readonly #dialers = new Map<string, Dialer>()
   readonly #unlinked = new Set<SecureChannel>()
   readonly #attempts = new Set<Promise<void>>()
+  #admitting = 0
   #closed = false
 
   constructor(options: {
@@ -138,10 +140,13 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
 
   /** Responder side of a reconnect: a connection whose preamble said `reconnect`. */
   accept(socket: Socket, address: string): void {
-    if (this.#closed) return void socket.destroy()
+    // Unauthenticated peers cost a handshake each: bound how many are between accept and `hello`.
+    if (this.#closed || this.#admitting >= MAX_PENDING_CONNECTIONS) return void socket.destroy()
+    this.#admitting++
     reconnectChannel(socket, this.#identity, { role: 'responder' })
       .then((channel) => this.#admit(channel))
       .catch((err) => debug('reconnect from %s failed: %s', address, err.message))
+      .finally(() => this.#admitting--)
   }
 
   /** Stops dialing and closes every link (authenticated close, cut after a short grace). */
