@@ -23,6 +23,8 @@ import { AddressVotes } from './votes.js'
 
 /** Refresh period while the table holds fewer than k nodes: a node that joined an empty network catches up. */
 const EARLY_REFRESH_MS = 15_000
+/** A bucket with fewer nodes learns from replies' contacts (PINGed first), not only from requesters. */
+const SPARSE_BUCKET = 2
 /** Bucket levels the refresh looks after: 2^8 = 256 buckets' worth of network is plenty per pass. */
 const REFRESH_DEPTH = 8
 
@@ -406,6 +408,7 @@ export class DhtCore implements QueryHost {
     if (seen !== null) this.#vote(from, seen)
     if (server) this.#insert(transaction.to, now)
     this.#rtt.sample(this.#table.get(transaction.to.id), now - transaction.sentAt)
+    if (server && response.n !== undefined) this.#fillSparse(response.n, now)
     transaction.onReply(response, server, now)
   }
 
@@ -421,6 +424,19 @@ export class DhtCore implements QueryHost {
     }
     const entry = entryOf(from, this.grouping)
     if (this.#table.hasRoom(entry)) this.#probe(entry, now, () => this.#table.add(entry, now))
+  }
+
+  /**
+   * Contacts of a reply that fall in a sparse bucket of ours (fewer than {@link SPARSE_BUCKET} nodes)
+   * are PINGed and added if they answer (§6.1). Without this a far bucket fills only when its nodes
+   * happen to query us, and a region of nodes that all lack one far bucket ends lookups short of the
+   * target (1-8% of lookups in a 10,000-node network).
+   */
+  #fillSparse(nodes: Uint8Array[], now: number): void {
+    for (const entry of this.closerEntries(nodes)) {
+      if (this.#table.isSparse(entry.id, SPARSE_BUCKET) && this.#table.hasRoom(entry))
+        this.#probe(entry, now, () => this.#table.add(entry, now))
+    }
   }
 
   /**

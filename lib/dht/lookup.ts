@@ -7,6 +7,8 @@ interface Candidate {
   entry: TableEntry
   distance: Uint8Array
   state: CandidateState
+  /** Distance of the farthest node of its reply when that was a full page: it may know more beyond. */
+  horizon: Uint8Array | null
 }
 
 /** Parameters of one lookup (`spec/dht.md` §6.3). */
@@ -30,6 +32,7 @@ export class Lookup {
   readonly #byKey = new Map<string, Candidate>()
   readonly #groups = new Map<string, number>()
   #inFlight = 0
+  #replied = 0
 
   constructor(target: Uint8Array, options: LookupOptions) {
     this.target = target
@@ -40,18 +43,27 @@ export class Lookup {
   add(entry: TableEntry): void {
     if (this.#byKey.has(entry.key)) return
     if ((this.#groups.get(entry.group) ?? 0) >= this.#options.nodesPerGroup) return
-    const candidate = { entry, distance: xor(entry.id, this.target), state: State.NEW as CandidateState }
+    const distance = xor(entry.id, this.target)
+    const candidate: Candidate = { entry, distance, state: State.NEW, horizon: null }
     this.#candidates.splice(this.#insertionIndex(candidate.distance), 0, candidate)
     this.#byKey.set(entry.key, candidate)
     this.#groups.set(entry.group, (this.#groups.get(entry.group) ?? 0) + 1)
     this.#trim()
   }
 
-  /** Candidates to query now; they are marked in flight. */
+  /**
+   * Candidates to query now; they are marked in flight. At most `alpha` in flight while the lookup
+   * descends; once `alpha` servers replied and the closest candidate is one of them (the lookup reached
+   * the target's neighbourhood), every new candidate of the window at once (§6.3): the same requests
+   * in fewer rounds.
+   */
   next(): TableEntry[] {
     const out: TableEntry[] = []
-    for (const candidate of this.#window()) {
-      if (this.#inFlight >= this.#options.alpha) break
+    const window = this.#window()
+    const arrived = this.#replied >= this.#options.alpha && window[0]?.state === State.REPLIED
+    const limit = arrived ? this.#options.k : this.#options.alpha
+    for (const candidate of window) {
+      if (this.#inFlight >= limit) break
       if (candidate.state !== State.NEW) continue
       candidate.state = State.IN_FLIGHT
       this.#inFlight++
@@ -62,6 +74,13 @@ export class Lookup {
 
   /** `key` replied; `server` when its id verified, `closer` are the nodes it returned. */
   replied(key: string, server: boolean, closer: TableEntry[]): void {
+    const candidate = this.#byKey.get(key)
+    if (candidate !== undefined && candidate.state < State.REPLIED) {
+      this.#replied += server ? 1 : 0
+      const last = closer[closer.length - 1]
+      if (last !== undefined && closer.length >= this.#options.k - 1)
+        candidate.horizon = xor(last.id, this.target)
+    }
     this.#settle(key, server ? State.REPLIED : State.CLIENT)
     for (const entry of closer) this.add(entry)
   }
@@ -93,6 +112,21 @@ export class Lookup {
     return this.#window()
       .filter((candidate) => candidate.state === State.REPLIED)
       .map((candidate) => candidate.entry)
+  }
+
+  /**
+   * Repliers of the result whose full page ended inside the result's range, closest first: their next
+   * page may hold live nodes of the result that dead entries pushed off every first page (§6.3).
+   */
+  truncated(): TableEntry[] {
+    const window = this.#window()
+    const edge = window.length < this.#options.k ? null : window[window.length - 1]!.distance
+    return window
+      .filter(
+        (c) =>
+          c.state === State.REPLIED && c.horizon !== null && (edge === null || compare(c.horizon, edge) < 0),
+      )
+      .map((c) => c.entry)
   }
 
   #settle(key: string, state: CandidateState): void {

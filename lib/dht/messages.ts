@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { tryDecodeCbor } from '../cbor.js'
 import {
   AMPLIFICATION_FACTOR,
   Command,
@@ -15,7 +14,7 @@ import {
   TOKEN_BYTES,
   type WireErrorCode,
 } from './constants.js'
-import { encodeDatagram as encodeCbor } from './fast-cbor.js'
+import { decodeDatagram, encodeDatagram as encodeCbor } from './fast-cbor.js'
 
 const bytes = (length: number) =>
   z.custom<Uint8Array>((value) => value instanceof Uint8Array && value.length === length)
@@ -84,8 +83,12 @@ export function decodeMessage(datagram: Uint8Array): Message | null {
   if (datagram.length > MAX_DATAGRAM_BYTES || datagram.length === 0) return null
   // A CBOR map has major type 5 (0xa0-0xbf): cheap rejection of STUN and noise before decoding.
   if ((datagram[0]! & 0xe0) !== 0xa0) return null
-  const message = tryDecodeCbor(MessageSchema, datagram)
-  return message !== null && message.v === DHT_VERSION && hasRequiredFields(message) ? message : null
+  const value = decodeDatagram(datagram)
+  if (value === null) return null
+  const parsed = MessageSchema.safeParse(value)
+  return parsed.success && parsed.data.v === DHT_VERSION && hasRequiredFields(parsed.data)
+    ? parsed.data
+    : null
 }
 
 /** Per-command required request fields (`spec/dht.md` §5). */

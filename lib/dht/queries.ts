@@ -57,6 +57,9 @@ interface Publication {
   nextAt: number
 }
 
+/** Second pages a lookup that met dead nodes asks for at most (§6.3). */
+const SECOND_PAGES = K / 2
+
 type PutOptions = { keyPair: Ed25519KeyPair; ttlMs: number; seq?: number }
 
 /**
@@ -214,14 +217,14 @@ export class QueryRunner {
 
   /**
    * Responders return their k closest, dead ones included, so after churn the live nodes ranked just
-   * beyond them may be named by nobody. A converged lookup that met dead nodes asks its two closest
-   * repliers once for their next k (`sk`) before finishing. True when it sent something.
+   * beyond them may be named by nobody. A converged lookup that met dead nodes asks its
+   * {@link SECOND_PAGES} closest repliers that returned a full page for their next k (`sk`) before
+   * finishing. True when it sent something.
    */
   #extend(query: Query, now: number): boolean {
-    const closest = query.lookup.closest()
     if (query.extra === 0 || query.lookup.failures === 0) return false
     query.extra = 0
-    for (const entry of closest.slice(0, 2)) {
+    for (const entry of query.lookup.truncated().slice(0, SECOND_PAGES)) {
       const settle = (closer: TableEntry[], at: number) => {
         query.extra--
         for (const candidate of closer) query.lookup.add(candidate)

@@ -192,6 +192,11 @@ export class RoutingTable {
     return bucket.contacts!.length < this.#buckets.numberOfNodesPerKBucket || !bucket.dontSplit
   }
 
+  /** True when the bucket `id` would go to holds fewer than `below` nodes. */
+  isSparse(id: Uint8Array, below: number): boolean {
+    return this.#bucketOf(id).contacts!.length < below
+  }
+
   /** Nodes of `entry`'s group already in the bucket `entry` would go to. */
   #groupCount(entry: TableEntry): number {
     return this.#bucketOf(entry.id).contacts!.filter((contact) => contact.group === entry.group).length
