@@ -92,6 +92,18 @@ export class QueryRunner {
     return this.#start(Command.FIND_NODE, target, { tg: target }, [], now, { onDone })
   }
 
+  /**
+   * Silent lookups, one after the other (a joining node must not flood its few contacts), each
+   * converging on the `k` nodes closest to one target only: enough to put a few repliers of a sparse
+   * bucket into the table (every replier is added) for a handful of requests.
+   */
+  fillBuckets(targets: Uint8Array[], k: number, now: number): void {
+    const [target, ...rest] = targets
+    if (target === undefined) return
+    const onDone = (_query: Query, at: number) => this.fillBuckets(rest, k, at)
+    this.#start(Command.FIND_NODE, target, { tg: target }, [], now, { onDone }, k)
+  }
+
   get(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): number {
     const body: RequestBody = { ns: namespace, k: key, ...(publicKey === undefined ? {} : { pk: publicKey }) }
     const seen = new Set<string>()
@@ -185,8 +197,9 @@ export class QueryRunner {
       onReply?: (query: Query, entry: TableEntry, response: Message, now: number) => void
       onDone: Query['onDone']
     },
+    k = K,
   ): number {
-    const lookup = new Lookup(target, this.#host.lookupOptions())
+    const lookup = new Lookup(target, { ...this.#host.lookupOptions(), k })
     for (const entry of [...this.#host.closestEntries(target, K), ...seeds]) lookup.add(entry)
     const query: Query = {
       id: this.#nextId++,

@@ -21,27 +21,58 @@ export interface Contact {
   port: number
 }
 
+/** An endpoint decoded once: its id, compact form, strings and group, shared by all its entries. */
+interface Endpoint {
+  readonly id: Uint8Array
+  /** A copy: a view would keep the whole received datagram alive as long as the table entry. */
+  readonly wire: Uint8Array
+  readonly host: string
+  readonly port: number
+  readonly key: string
+  readonly group: string
+}
+
 /**
- * What the table keeps per node: compact wire bytes and group precomputed for the hot path. A class,
- * so every entry shares one hidden class with fixed fields (object-spread copies went to dictionary
- * mode in V8, 4x the memory).
+ * What the table keeps per node: the shared {@link Endpoint} plus its own state. A class, so every
+ * entry has one hidden class with fixed fields (object-spread copies went to dictionary mode in V8,
+ * 4x the memory); 5 fields, since all that is derived from the endpoint is shared.
  */
 export class TableEntry implements Contact, RttFields {
-  vectorClock = 0
   fails = 0
   /** Last time the node answered us or sent us a request (ms). */
   seenAt = 0
   srttUs = 0
   rttvarUs = 0
+  readonly #endpoint: Endpoint
 
-  constructor(
-    readonly id: Uint8Array,
-    readonly host: string,
-    readonly port: number,
-    readonly key: string,
-    readonly wire: Uint8Array,
-    readonly group: string,
-  ) {}
+  constructor(endpoint: Endpoint) {
+    this.#endpoint = endpoint
+  }
+
+  /** k-bucket's arbiter field: always 0, so a re-added entry replaces the incumbent (a getter: no field). */
+  get vectorClock(): number {
+    return 0
+  }
+  get id(): Uint8Array {
+    return this.#endpoint.id
+  }
+  get wire(): Uint8Array {
+    return this.#endpoint.wire
+  }
+  get host(): string {
+    return this.#endpoint.host
+  }
+  get port(): number {
+    return this.#endpoint.port
+  }
+  /** `host:port`: the key of lookups' and probes' maps. */
+  get key(): string {
+    return this.#endpoint.key
+  }
+  /** Address group for the per-group limits (§8.3). */
+  get group(): string {
+    return this.#endpoint.group
+  }
 }
 
 /** The outcome of {@link RoutingTable.add}. */
@@ -63,21 +94,11 @@ export function entryOf(address: Address, grouping: Grouping): TableEntry {
   return entryFromWire(encodeAddress(address), grouping)!
 }
 
-interface NodeRef {
-  id: Uint8Array
-  /** A copy: a view would keep the whole received datagram alive as long as the table entry. */
-  wire: Uint8Array
-  host: string
-  port: number
-  key: string
-  group: string
-}
-
 /**
  * Decoded endpoints by compact form and grouping: a reply's 20 contacts are mostly ones seen before,
  * and every entry of one endpoint shares its id, wire bytes and strings.
  */
-const refs = new BoundedMap<number | string, NodeRef>(16384)
+const endpoints = new BoundedMap<number | string, Endpoint>(16384)
 
 /**
  * The table entry of a compact endpoint (from a reply's `n` list, or encoded), or null if it is
@@ -89,18 +110,18 @@ export function entryFromWire(wire: Uint8Array, grouping: Grouping): TableEntry 
     wire.length === 6
       ? wireNumber(wire) + (grouping === 'endpoint' ? 2 ** 48 : 0)
       : `${grouping}${Buffer.from(wire).toString('latin1')}`
-  let ref = refs.get(cacheKey)
-  if (ref === undefined) {
+  let endpoint = endpoints.get(cacheKey)
+  if (endpoint === undefined) {
     const address = decodeAddress(wire)
     if (address === null) return null
     const copy = Uint8Array.from(wire)
     const { host, port } = address
     const key = addressKey(address)
     const group = grouping === 'endpoint' ? key : groupOf(address, grouping)
-    ref = { id: nodeIdOf(address, copy), wire: copy, host, port, key, group }
-    refs.set(cacheKey, ref)
+    endpoint = { id: nodeIdOf(address, copy), wire: copy, host, port, key, group }
+    endpoints.set(cacheKey, endpoint)
   }
-  return new TableEntry(ref.id, ref.host, ref.port, ref.key, ref.wire, ref.group)
+  return new TableEntry(endpoint)
 }
 
 function wireNumber(wire: Uint8Array): number {
@@ -164,10 +185,16 @@ export class RoutingTable {
   }
 
   /**
-   * Ids to look up to fill the farthest under-full buckets (fewer than k/2 nodes) among the first
-   * `depth` bucket levels: our id with bit i flipped and random bits after it (Kademlia §2.3 refresh).
+   * Ids to look up to fill the farthest under-full buckets (fewer than `below` nodes, default k/2)
+   * among the first `depth` bucket levels: our id with bit i flipped and random bits after it
+   * (Kademlia §2.3 refresh).
    */
-  refreshTargets(depth: number, max: number, random: Uint8Array): Uint8Array[] {
+  refreshTargets(
+    depth: number,
+    max: number,
+    random: Uint8Array,
+    below = this.#buckets.numberOfNodesPerKBucket / 2,
+  ): Uint8Array[] {
     const local = this.#buckets.localNodeId
     const counts = new Array<number>(depth).fill(0)
     for (const entry of this.all()) {
@@ -176,7 +203,7 @@ export class RoutingTable {
     }
     const out: Uint8Array[] = []
     for (let bit = 0; bit < depth && out.length < max; bit++) {
-      if (counts[bit]! < this.#buckets.numberOfNodesPerKBucket / 2) out.push(flipBit(local, bit, random))
+      if (counts[bit]! < below) out.push(flipBit(local, bit, random))
     }
     return out
   }
