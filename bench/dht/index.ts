@@ -149,7 +149,15 @@ function swarmMetrics(size: number, figures: Record<string, SwarmFigures>): Metr
     metric('lookup latency after 20% silently die, median', 'ms', 'lower', (f) => median(f.churnLatency)),
     metric('lookup latency after 20% silently die, max', 'ms', 'lower', (f) => Math.max(...f.churnLatency)),
     metric('recall after 20% silently die', 'fraction', 'higher', (f) => f.churnRecall),
-    metric('heap per node', 'KB', 'lower', (f) => f.heapPerNodeKb),
+    metric(
+      'heap per node',
+      'KB',
+      'lower',
+      (f) => f.heapPerNodeKb,
+      "all N nodes in one process: pairctl's decoded-endpoint and node-id caches are process-wide, so its nodes share " +
+        'one entry per endpoint; a node alone in its process pays for its own (about 40 KB per node at N=300 with the ' +
+        'endpoint cache disabled)',
+    ),
     {
       name: `PUT then GET from another node, success N=${size}`,
       unit: 'fraction',
