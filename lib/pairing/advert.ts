@@ -34,7 +34,8 @@ export interface Advert {
   expiresAt: number
 }
 
-const Address = z.object({
+/** The wire schema of one {@link AdvertAddress}; adverts, presence records and the store share it. */
+export const AdvertAddressSchema = z.object({
   host: z.string().min(1).max(253),
   port: z.number().int().min(1).max(65535),
   transport: z.literal('tcp'),
@@ -42,7 +43,7 @@ const Address = z.object({
 const Body = z.object({
   v: z.literal(PROTOCOL_VERSION),
   key: z.custom<Uint8Array>((key) => key instanceof Uint8Array && key.length === 32),
-  addrs: z.array(Address).min(1).max(MAX_ADDRESSES),
+  addrs: z.array(AdvertAddressSchema).min(1).max(MAX_ADDRESSES),
   exp: z
     .union([z.number().int(), z.bigint()])
     .transform(Number)

@@ -2,7 +2,7 @@ import { mkdir, open as openFile, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { deviceIdFromPublicKey } from '../identity/device-id.js'
-import type { AdvertAddress } from './advert.js'
+import { type AdvertAddress, AdvertAddressSchema } from './advert.js'
 import { MAX_ADDRESSES, MAX_NAME_LENGTH } from './constants.js'
 import { PairingError } from './errors.js'
 
@@ -25,11 +25,6 @@ export interface PairedDevice {
   addresses: AdvertAddress[]
 }
 
-const Address = z.object({
-  host: z.string().min(1).max(253),
-  port: z.number().int().min(1).max(65535),
-  transport: z.literal('tcp'),
-})
 const StoredDevice = z
   .object({
     deviceId: z.string(),
@@ -37,7 +32,7 @@ const StoredDevice = z
     name: z.string().max(MAX_NAME_LENGTH),
     type: z.string().max(MAX_NAME_LENGTH),
     pairedAt: z.number().int().nonnegative(),
-    addresses: z.array(Address).max(MAX_ADDRESSES),
+    addresses: z.array(AdvertAddressSchema).max(MAX_ADDRESSES),
   })
   .transform((stored) => ({
     ...stored,

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { decodeCbor, encodeCbor } from '../cbor.js'
-import type { AdvertAddress } from '../pairing/advert.js'
+import { type AdvertAddress, AdvertAddressSchema } from '../pairing/advert.js'
 import { MAX_PRESENCE_ADDRESSES, MAX_PRESENCE_BYTES, PRESENCE_VERSION } from './constants.js'
 import { PresenceError } from './errors.js'
 
@@ -18,14 +18,9 @@ export interface PresenceRecord {
   staticKey: Uint8Array
 }
 
-const Address = z.strictObject({
-  host: z.string().min(1).max(253),
-  port: z.number().int().min(1).max(65535),
-  transport: z.literal('tcp'),
-})
 const Record = z.object({
   v: z.literal(PRESENCE_VERSION),
-  addrs: z.array(Address).min(1).max(MAX_PRESENCE_ADDRESSES),
+  addrs: z.array(AdvertAddressSchema.strict()).min(1).max(MAX_PRESENCE_ADDRESSES),
   noise: z.custom<Uint8Array>((key) => key instanceof Uint8Array && key.length === 32, '32 bytes'),
 })
 
