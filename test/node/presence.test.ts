@@ -1,6 +1,17 @@
 import t from 'tap'
 import { network, nextEvent, pair, sees, untilOnline } from './helpers/network.js'
 
+/** A network with alice and bob paired and each seeing the other online. */
+async function linkedPair(t: Parameters<typeof network>[0]) {
+  const { make } = await network(t)
+  const alice = await make('alice')
+  const bob = await make('bob')
+  await pair(alice, bob)
+  await untilOnline(alice, bob)
+  await untilOnline(bob, alice)
+  return { make, alice, bob }
+}
+
 t.test('paired nodes link at once and both report the other online', async (t) => {
   const { make } = await network(t)
   const alice = await make('alice')
@@ -17,12 +28,7 @@ t.test('paired nodes link at once and both report the other online', async (t) =
 })
 
 t.test('a closed node goes offline; restarted from its directory it is online again', async (t) => {
-  const { make } = await network(t)
-  const alice = await make('alice')
-  const bob = await make('bob')
-  await pair(alice, bob)
-  await untilOnline(alice, bob)
-  await untilOnline(bob, alice)
+  const { make, alice, bob } = await linkedPair(t)
   const offline = nextEvent(alice, 'device-offline', (data) => data.deviceId === bob.deviceId)
   await bob.close()
   t.match(await offline, { deviceId: bob.deviceId, online: false })
@@ -59,12 +65,7 @@ t.test('a device that is not paired is refused after its IK handshake', async (t
 })
 
 t.test('messages go over the link; offline devices and oversized texts are typed errors', async (t) => {
-  const { make } = await network(t)
-  const alice = await make('alice')
-  const bob = await make('bob')
-  await pair(alice, bob)
-  await untilOnline(alice, bob)
-  await untilOnline(bob, alice)
+  const { alice, bob } = await linkedPair(t)
   const received = nextEvent(bob, 'message')
   t.match(await alice.send('bob', 'hello bob'), { deviceId: bob.deviceId, name: 'bob' })
   const message = await received
@@ -82,12 +83,7 @@ t.test('messages go over the link; offline devices and oversized texts are typed
 })
 
 t.test('unpairing closes the link; the former peer is then refused', async (t) => {
-  const { make } = await network(t)
-  const alice = await make('alice')
-  const bob = await make('bob')
-  await pair(alice, bob)
-  await untilOnline(alice, bob)
-  await untilOnline(bob, alice)
+  const { alice, bob } = await linkedPair(t)
   const bobSeesOffline = nextEvent(bob, 'device-offline', (data) => data.deviceId === alice.deviceId)
   await alice.unpair('bob')
   t.match(await bobSeesOffline, { deviceId: alice.deviceId, online: false })
