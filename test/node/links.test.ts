@@ -62,6 +62,21 @@ async function pairStores(a: Device, b: Device): Promise<void> {
   await b.store.add(entry(a))
 }
 
+/** Two devices on one records DHT, each holding the other in its paired-device store. */
+async function pairedDevices(t: Parameters<typeof tempDir>[0]) {
+  const dir = await tempDir(t)
+  const dht = new RecordsDht()
+  const a = await device(t, dht, join(dir, 'a'))
+  const b = await device(t, dht, join(dir, 'b'))
+  await pairStores(a, b)
+  return { dht, a, b }
+}
+
+/** Polls `done` every 50 ms for at most `ms`. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  for (let waited = 0; !done() && waited < ms; waited += 50) await new Promise((r) => setTimeout(r, 50))
+}
+
 function online(links: DeviceLinks, deviceId: string): Promise<void> {
   if (links.isOnline(deviceId)) return Promise.resolve()
   return new Promise((resolve) => links.on('online', (id) => id === deviceId && resolve()))
@@ -72,11 +87,7 @@ function received(links: DeviceLinks): Promise<string> {
 }
 
 t.test('two devices dialing each other at once keep one and the same link', async (t) => {
-  const dir = await tempDir(t)
-  const dht = new RecordsDht()
-  const a = await device(t, dht, join(dir, 'a'))
-  const b = await device(t, dht, join(dir, 'b'))
-  await pairStores(a, b)
+  const { a, b } = await pairedDevices(t)
   a.links.start()
   b.links.start()
   await Promise.all([online(a.links, b.identity.deviceId), online(b.links, a.identity.deviceId)])
@@ -84,8 +95,7 @@ t.test('two devices dialing each other at once keep one and the same link', asyn
   // own link is closed by the peer before the winning one reaches it: it then counts nothing and goes
   // offline for a moment. Either way, after the dust settles, both are online over one shared link.
   const settled = () => a.links.counters.duplicates + b.links.counters.duplicates
-  for (let waited = 0; settled() < 2 && waited < 1000; waited += 50)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  await until(() => settled() >= 2, 1000)
   t.ok(settled() >= 1, `the duplicate link was settled (${settled()} side(s) counted it)`)
   await Promise.all([online(a.links, b.identity.deviceId), online(b.links, a.identity.deviceId)])
   // Each side sends on the link it kept: both arrive only if both kept the same one.
@@ -98,11 +108,7 @@ t.test('two devices dialing each other at once keep one and the same link', asyn
 })
 
 t.test('a link that drops is redialed after backoff; a withdrawn record means not found', async (t) => {
-  const dir = await tempDir(t)
-  const dht = new RecordsDht()
-  const a = await device(t, dht, join(dir, 'a'))
-  const b = await device(t, dht, join(dir, 'b'))
-  await pairStores(a, b)
+  const { dht, a, b } = await pairedDevices(t)
   a.links.start()
   await online(a.links, b.identity.deviceId)
   const failures = a.links.counters.dialFailures
@@ -113,22 +119,16 @@ t.test('a link that drops is redialed after backoff; a withdrawn record means no
   await offline
   t.equal(a.links.isOnline(b.identity.deviceId), false)
   t.type(a.links.lastSeen(b.identity.deviceId), 'number')
-  for (let waited = 0; a.links.counters.dialFailures === failures && waited < 3000; waited += 50)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  await until(() => a.links.counters.dialFailures !== failures, 3000)
   t.ok(a.links.counters.dialFailures > failures, 'redialed within the first backoff delay and found nothing')
 })
 
 t.test('a corrupt presence record is skipped: the device stays offline, nothing throws', async (t) => {
-  const dir = await tempDir(t)
-  const dht = new RecordsDht()
-  const a = await device(t, dht, join(dir, 'a'))
-  const b = await device(t, dht, join(dir, 'b'))
-  await pairStores(a, b)
+  const { dht, a, b } = await pairedDevices(t)
   const record = dht.records.get(toHex(b.identity.publicKey))!
   dht.records.set(toHex(b.identity.publicKey), { ...record, value: Uint8Array.of(0xa1, 0x61, 0x76, 0x02) })
   a.links.start()
-  for (let waited = 0; a.links.counters.dialFailures === 0 && waited < 3000; waited += 50)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  await until(() => a.links.counters.dialFailures !== 0, 3000)
   t.equal(a.links.counters.badRecords, 1, 'counted as a bad record')
   t.equal(a.links.counters.dialFailures, 1, 'the attempt failed (PRESENCE_NOT_FOUND) and will be retried')
   t.equal(a.links.isOnline(b.identity.deviceId), false)
