@@ -7,6 +7,7 @@ import { encodeDatagram } from '../../lib/dht/fast-cbor.js'
 import { decodeMessage } from '../../lib/dht/messages.js'
 import { signedBytes, storageTarget, verifyRecord } from '../../lib/dht/record.js'
 import { tokenFor } from '../../lib/dht/tokens.js'
+import { vectorJson } from './helpers/vector-json.js'
 
 interface Vectors {
   nodeIds: { address: string; wire: string; id: string }[]
@@ -29,15 +30,6 @@ interface Vectors {
 const vectors = JSON.parse(
   readFileSync(new URL('../../spec/vectors/dht.json', import.meta.url), 'utf8'),
 ) as Vectors
-
-/** JSON form of a decoded message, as the vector file writes it: byte strings as h'<hex>'. */
-function json(value: unknown): unknown {
-  if (value instanceof Uint8Array) return `h'${toHex(value)}'`
-  if (Array.isArray(value)) return value.map(json)
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, json(v)]))
-  return value
-}
 
 t.test('node ids are SHA-256 of the domain and the compact endpoint (spec §4.1)', async (t) => {
   for (const vector of vectors.nodeIds) {
@@ -85,7 +77,7 @@ t.test('every RPC decodes to its documented form and re-encodes to the same byte
   for (const vector of vectors.messages) {
     const message = decodeMessage(fromHex(vector.hex))
     t.ok(message !== null, vector.name)
-    t.same(json(message), vector.decoded, vector.name)
+    t.same(vectorJson(message), vector.decoded, vector.name)
     t.equal(toHex(encodeDatagram(message)), vector.hex, `${vector.name}: fast encoder`)
     t.equal(toHex(encodeCbor(message)), vector.hex, `${vector.name}: lib/cbor reference encoder`)
     t.ok(vector.hex.length / 2 <= 1200)
