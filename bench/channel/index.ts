@@ -21,13 +21,19 @@ const anchorsOf: Record<Exclude<Kind, 'pairctl'>, string> = {
   'tls-chacha20': 'node:tls chacha20',
   'tls-aes256': 'node:tls aes-256-gcm',
   'secret-stream': '@hyperswarm/secret-stream',
+  floor: 'floor: bare frames on node:crypto',
 }
-const kinds: Kind[] = ['tcp', 'tls-chacha20', 'tls-aes256', 'secret-stream', 'pairctl']
+const kinds: Kind[] = ['tcp', 'tls-chacha20', 'tls-aes256', 'secret-stream', 'floor', 'pairctl']
 /** What the throughput figure measures, the same way for every kind. */
 const THROUGHPUT_NOTE =
   'loopback, sender and receiver in separate processes; the sender writes 1 MiB chunks and waits for drain, ' +
   'the receiver times its data events from the first byte to the last; pairctl: stream API, frames of ' +
-  '65535 bytes, ChaCha20-Poly1305 through node:crypto'
+  '65535 bytes, ChaCha20-Poly1305 through node:crypto; floor: the same frames and node:crypto calls straight ' +
+  'on the socket, without handshake, stream layer, events or timers (bench/channel/floor.ts)'
+/** What the CPU figures measure. */
+const CPU_NOTE =
+  'user + system CPU of the process per GiB moved, from its first byte to its last (the sender: from its ' +
+  'first write until the end of its stream is flushed)'
 /** What the handshake figures measure. */
 const HANDSHAKE_NOTE =
   'connect + handshake + 1 byte each way, then the client destroys the connection; pairctl: Noise XX ' +
@@ -78,16 +84,30 @@ function makeCertificate(): Tls {
   }
 }
 
-/** One transfer of `bytes` from `sender` to `receiver`; returns MiB/s as the receiver measured it. */
-async function transfer(kind: Kind, bytes: number, tls: Tls, receiver: ChildProcess, sender: ChildProcess) {
+/** What one transfer measured: MiB/s as the receiver saw it, and each side's CPU ms per GiB. */
+interface Transfer {
+  mibPerSecond: number
+  receiverCpu: number
+  senderCpu: number
+}
+
+/** One transfer of `bytes` from `sender` to `receiver`. */
+async function transfer(
+  kind: Kind,
+  bytes: number,
+  tls: Tls,
+  receiver: ChildProcess,
+  sender: ChildProcess,
+): Promise<Transfer> {
   const listening = nextMessage<{ port: number }>(receiver)
   send(receiver, { type: 'sink', kind, bytes, tls })
   const { port } = await listening
-  const received = nextMessage<{ ms: number }>(receiver)
-  const sent = nextMessage(sender)
+  const received = nextMessage<{ ms: number; cpu: number }>(receiver)
+  const sent = nextMessage<{ cpu: number }>(sender)
   send(sender, { type: 'source', kind, bytes, port, tls })
-  const [{ ms }] = await Promise.all([received, sent])
-  return bytes / MiB / (ms / 1000)
+  const [{ ms, cpu }, source] = await Promise.all([received, sent])
+  const GiB = bytes / (1024 * MiB)
+  return { mibPerSecond: bytes / MiB / (ms / 1000), receiverCpu: cpu / GiB, senderCpu: source.cpu / GiB }
 }
 
 /** Handshakes per second of `count` connections, `concurrency` at a time. */
@@ -108,10 +128,16 @@ async function handshakeRate(
   return count / (ms / 1000)
 }
 
-function metric(name: string, unit: string, samples: Map<Kind, number[]>, note: string): Metric {
+function metric(
+  name: string,
+  unit: string,
+  samples: Map<Kind, number[]>,
+  note: string,
+  better: Metric['better'] = 'higher',
+): Metric {
   const anchors: Record<string, number> = {}
   for (const [kind, values] of samples) if (kind !== 'pairctl') anchors[anchorsOf[kind]] = median(values)
-  return { name, unit, better: 'higher', pairctl: median(samples.get('pairctl')!), anchors, note }
+  return { name, unit, better, pairctl: median(samples.get('pairctl')!), anchors, note }
 }
 
 function push(samples: Map<Kind, number[]>, kind: Kind, value: number): void {
@@ -128,10 +154,17 @@ const benchmark: Benchmark = {
     const [a, b] = [worker(), worker()]
     try {
       const throughput = new Map<Kind, number[]>()
+      const receiverCpu = new Map<Kind, number[]>()
+      const senderCpu = new Map<Kind, number[]>()
       const sequential = new Map<Kind, number[]>()
       const concurrent = new Map<Kind, number[]>()
       for (let rep = 0; rep < repetitions; rep++) {
-        for (const kind of kinds) push(throughput, kind, await transfer(kind, bytes, tls, a, b))
+        for (const kind of kinds) {
+          const result = await transfer(kind, bytes, tls, a, b)
+          push(throughput, kind, result.mibPerSecond)
+          push(receiverCpu, kind, result.receiverCpu)
+          push(senderCpu, kind, result.senderCpu)
+        }
         for (const kind of ['tls-chacha20', 'pairctl'] as const) {
           push(sequential, kind, await handshakeRate(kind, handshakeCount, 1, tls, a, b))
           push(concurrent, kind, await handshakeRate(kind, handshakeCount, 8, tls, a, b))
@@ -141,6 +174,8 @@ const benchmark: Benchmark = {
       const reps = `median of ${repetitions}`
       return [
         metric(`throughput ${size} one way`, 'MiB/s', throughput, `${THROUGHPUT_NOTE}, ${reps}`),
+        metric('receiver CPU per GiB', 'ms', receiverCpu, `${CPU_NOTE}, ${reps}`, 'lower'),
+        metric('sender CPU per GiB', 'ms', senderCpu, `${CPU_NOTE}, ${reps}`, 'lower'),
         metric(
           'handshakes/s sequential',
           'handshakes/s',

@@ -8,8 +8,9 @@ import type { Duplex } from 'node:stream'
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls'
 import { openChannel } from '../../lib/channel/index.js'
 import { Ed25519KeyPair, randomBytes } from '../../lib/crypto/index.js'
+import { floorRead, floorWrite } from './floor.js'
 
-export type Kind = 'tcp' | 'tls-chacha20' | 'tls-aes256' | 'secret-stream' | 'pairctl'
+export type Kind = 'tcp' | 'tls-chacha20' | 'tls-aes256' | 'secret-stream' | 'floor' | 'pairctl'
 export interface Tls {
   key: string
   cert: string
@@ -79,27 +80,49 @@ function sink(job: Extract<Job, { type: 'sink' }>): void {
   serve(job.kind, job.tls, (stream) => {
     let received = 0
     let start = 0
-    stream.on('data', (chunk: Buffer) => {
-      if (received === 0) start = performance.now()
+    let cpu = process.cpuUsage()
+    const onData = (chunk: Buffer) => {
+      if (received === 0) {
+        start = performance.now()
+        cpu = process.cpuUsage()
+      }
       received += chunk.length
       if (received < job.bytes) return
-      process.send!({ type: 'result', ms: performance.now() - start, received })
+      process.send!({ type: 'result', ms: performance.now() - start, received, cpu: cpuMs(cpu) })
       stream.destroy()
-    })
+    }
+    if (job.kind === 'floor') floorRead(stream as Socket, onData)
+    else stream.on('data', onData)
     stream.on('error', () => {})
   })
 }
 
 async function source(job: Extract<Job, { type: 'source' }>): Promise<void> {
   const stream = await dial(job.kind, job.port, job.tls)
-  const data = randomBytes(CHUNK)
+  const data = Buffer.from(randomBytes(CHUNK))
+  const write = writerOf(job.kind, stream)
+  const cpu = process.cpuUsage()
   for (let sent = 0; sent < job.bytes; sent += CHUNK) {
-    if (!stream.write(data.subarray(0, Math.min(CHUNK, job.bytes - sent))))
+    if (!write(data.subarray(0, Math.min(CHUNK, job.bytes - sent))))
       await new Promise((resolve) => stream.once('drain', resolve))
   }
-  stream.end()
   stream.on('error', () => {})
-  process.send!({ type: 'result' })
+  await new Promise((resolve) => stream.end(resolve))
+  process.send!({ type: 'result', cpu: cpuMs(cpu) })
+}
+
+/** How the source hands a chunk to `stream`: a plain write, or the floor's framing on the raw socket. */
+function writerOf(kind: Kind, stream: Duplex): (chunk: Buffer) => boolean {
+  if (kind !== 'floor') return (chunk) => stream.write(chunk)
+  const iv = Buffer.alloc(12)
+  const counter = { n: 0 }
+  return (chunk) => floorWrite(stream as Socket, chunk, iv, counter)
+}
+
+/** User plus system CPU time of this process since `since`, in ms. */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since)
+  return (user + system) / 1000
 }
 
 /** Echoes the first chunk of every connection back (the handshake benchmark's server). */

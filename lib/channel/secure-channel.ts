@@ -7,6 +7,7 @@
 import { Duplex } from 'node:stream'
 import type { Ed25519KeyPair, X25519KeyPair } from '../crypto/index.js'
 import { PairctlError } from '../errors.js'
+import { EPHEMERAL_POOL_SIZE, ephemeralPool } from '../noise/ephemeral.js'
 import type { ChannelPattern } from '../noise/secure-handshake.js'
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -209,6 +210,7 @@ export class SecureChannel implements ChannelInfo {
       setImmediate(this.#uncork)
     }
     for (const piece of pieces) source.write(piece)
+    refillEphemerals()
     return !source.writableNeedDrain
   }
 
@@ -381,6 +383,22 @@ export class SecureChannel implements ChannelInfo {
     if (error === undefined) this.#resolveClosed()
     else this.#rejectClosed(error)
   }
+}
+
+let refillScheduled = false
+
+/**
+ * Tops up the process's ephemeral key pool once the bytes just queued are on their way: the check-phase
+ * callback runs after the uncork scheduled before it, so the key generation the next handshake would wait
+ * for happens while this one's message travels (`spec/noise.md` §2.5).
+ */
+function refillEphemerals(): void {
+  if (refillScheduled || ephemeralPool.available === EPHEMERAL_POOL_SIZE) return
+  refillScheduled = true
+  setImmediate(() => {
+    refillScheduled = false
+    ephemeralPool.fill()
+  })
 }
 
 function joined(chunks: Buffer[]): Uint8Array {

@@ -12,15 +12,35 @@ import { assertLength, CryptoError } from './errors.js'
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
 
 /** An X25519 public key as OpenSSL takes it without a DER decoder (RFC 8037 §2 OKP JWK). */
-function publicKeyObject(publicKey: Uint8Array): KeyObject {
+function importPublicKey(publicKey: Uint8Array): KeyObject {
   return createPublicKey({
     key: { kty: 'OKP', crv: 'X25519', x: asBuffer(publicKey).toString('base64url') },
     format: 'jwk',
   })
 }
 
+/** How many recently imported peer public keys {@link publicKeyObject} keeps. */
+const RECENT_PUBLIC_KEYS = 8
+/** Most recent first. Public values, matched by content, so a caller mutating its bytes cannot confuse it. */
+const recentPublicKeys: { bytes: Buffer; key: KeyObject }[] = []
+
+/**
+ * The KeyObject of a peer public key, imported once for the DHs that use it close together: a Noise
+ * handshake uses the peer's ephemeral key twice (XX `ee` then `es` or `se`), and an import costs about a
+ * third of a DH.
+ */
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  const bytes = asBuffer(publicKey)
+  const hit = recentPublicKeys.find((entry) => entry.bytes.equals(bytes))
+  if (hit !== undefined) return hit.key
+  const key = importPublicKey(publicKey)
+  recentPublicKeys.unshift({ bytes: Buffer.from(bytes), key })
+  recentPublicKeys.length = Math.min(recentPublicKeys.length, RECENT_PUBLIC_KEYS)
+  return key
+}
+
 /** The X25519 base point u = 9 (RFC 7748 §4.1). */
-const BASE_POINT = publicKeyObject(Uint8Array.of(9, ...new Uint8Array(31)))
+const BASE_POINT = importPublicKey(Uint8Array.of(9, ...new Uint8Array(31)))
 
 /**
  * An X25519 key pair (RFC 7748 §5) whose private KeyObject is cached.

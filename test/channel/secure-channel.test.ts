@@ -8,6 +8,7 @@ import { type OpenChannelOptions, openChannel, type SecureChannel } from '../../
 import { Transport } from '../../lib/channel/transport.js'
 import { Ed25519KeyPair, equalBytes, randomBytes, utf8 } from '../../lib/crypto/index.js'
 import { deviceIdFromPublicKey } from '../../lib/identity/device-id.js'
+import { EPHEMERAL_POOL_SIZE, ephemeralPool } from '../../lib/noise/ephemeral.js'
 import { SecureHandshake } from '../../lib/noise/secure-handshake.js'
 import { deriveStaticKey } from '../../lib/noise/static-key.js'
 import { duplexPair, tcpPair } from './helpers/sockets.js'
@@ -118,6 +119,21 @@ t.test('stream mode over TCP: 4 MiB with a slow reader, then half-close both way
   await once(sa, 'end')
   t.equal(Buffer.concat(back).toString(), 'after half-close')
   await Promise.all([a.closed, b.closed])
+})
+
+t.test('handshakes take ephemeral keys from the pool, refilled once the messages are out', async (t) => {
+  while (ephemeralPool.available > 0) ephemeralPool.take()
+  ephemeralPool.fill()
+  const opening = open(duplexPair())
+  t.equal(
+    ephemeralPool.available,
+    EPHEMERAL_POOL_SIZE - 1,
+    'the initiator took its key at once, from the pool',
+  )
+  const [a, b] = await opening
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(ephemeralPool.available, EPHEMERAL_POOL_SIZE, 'refilled after the handshake messages went out')
+  for (const channel of [a, b]) channel.destroy()
 })
 
 t.test('over any Duplex (relay case)', async (t) => {

@@ -45,6 +45,16 @@ t.test('X25519 agrees with @noble on random keys', async (t) => {
   }
 })
 
+t.test('X25519 matches a peer key by its bytes, not by the array that held them', async (t) => {
+  const local = X25519KeyPair.generate()
+  const [first, second] = [X25519KeyPair.generate(), X25519KeyPair.generate()]
+  const peer = Uint8Array.from(first.publicKey)
+  t.same(local.dh(peer), first.dh(local.publicKey))
+  peer.set(second.publicKey)
+  t.same(local.dh(peer), second.dh(local.publicKey), 'the same array, new bytes: a new key')
+  t.same(local.dh(Uint8Array.from(first.publicKey)), first.dh(local.publicKey), 'a new array, old bytes')
+})
+
 t.test('X25519 rejects a small-order peer key with a typed error', async (t) => {
   const zero = new Uint8Array(32)
   t.throws(() => X25519KeyPair.generate().dh(zero), { code: 'CRYPTO_INVALID_KEY' })
