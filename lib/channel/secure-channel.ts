@@ -7,7 +7,7 @@
 import { Duplex } from 'node:stream'
 import type { Ed25519KeyPair, X25519KeyPair } from '../crypto/index.js'
 import { PairctlError } from '../errors.js'
-import { EPHEMERAL_POOL_SIZE, ephemeralPool } from '../noise/ephemeral.js'
+import { ephemeralPool } from '../noise/ephemeral.js'
 import type { ChannelPattern } from '../noise/secure-handshake.js'
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -393,7 +393,7 @@ let refillScheduled = false
  * for happens while this one's message travels (`spec/noise.md` §2.5).
  */
 function refillEphemerals(): void {
-  if (refillScheduled || ephemeralPool.available === EPHEMERAL_POOL_SIZE) return
+  if (refillScheduled || ephemeralPool.full) return
   refillScheduled = true
   setImmediate(() => {
     refillScheduled = false

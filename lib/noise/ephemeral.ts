@@ -30,6 +30,11 @@ export class EphemeralPool {
     return this.#ready.length
   }
 
+  /** True when {@link fill} has nothing to do. */
+  get full(): boolean {
+    return this.#ready.length >= this.#size
+  }
+
   /** A key pair no handshake has had before: a precomputed one, or a new one when none is ready. */
   take(): DhKeyPair {
     return this.#ready.pop() ?? X25519KeyPair.generate()

@@ -14,8 +14,10 @@ t.test('an empty pool still hands out working key pairs', async (t) => {
 
 t.test('fill tops the pool up to its size and take hands each pair out once', async (t) => {
   const pool = new EphemeralPool(4)
+  t.notOk(pool.full)
   t.equal(pool.fill(), 4)
   t.equal(pool.available, 4)
+  t.ok(pool.full)
   t.equal(pool.fill(), 0, 'a full pool makes nothing')
   const seen = new Set<string>()
   for (let i = 0; i < 4; i++) seen.add(toHex(pool.take().publicKey))
