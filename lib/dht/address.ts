@@ -19,8 +19,6 @@ export type Family = 4 | 6
 export type Grouping = 'subnet' | 'endpoint'
 
 const ID_DOMAIN = utf8(Domain.NODE_ID)
-const idCache = new Map<string, Uint8Array>()
-const ID_CACHE_SIZE = 8192
 
 /** `host:port` (IPv4) or `[host]:port` (IPv6): the map key of an endpoint. */
 export function addressKey(address: Address): string {
@@ -53,7 +51,7 @@ export function decodeAddress(bytes: Uint8Array): Address | null {
   const port = (bytes[bytes.length - 2]! << 8) | bytes[bytes.length - 1]!
   if (port === 0) return null
   const ip = bytes.subarray(0, bytes.length - 2)
-  return { host: ip.length === 4 ? ip.join('.') : ipv6Text(ip), port }
+  return { host: ip.length === 4 ? ip.join('.') : ipv6Text(groupsOf(ip)), port }
 }
 
 /** The family of a host literal. */
@@ -63,25 +61,11 @@ export function familyOf(host: string): Family {
 
 /**
  * The node id bound to an endpoint (`spec/dht.md` §4.1):
- * `SHA-256("pairctl/dht/node-id/v1" || ip bytes || port u16be)`. Cached, bounded.
+ * `SHA-256("pairctl/dht/node-id/v1" || ip bytes || port u16be)`. Not cached: the core keeps ids of
+ * the nodes it knows in its table and looks them up there first.
  */
-export function nodeIdOf(address: Address, wire?: Uint8Array): Uint8Array {
-  const key = addressKey(address)
-  let id = idCache.get(key)
-  if (id === undefined) {
-    id = sha256(ID_DOMAIN, wire ?? encodeAddress(address))
-    if (idCache.size >= ID_CACHE_SIZE) idCache.clear()
-    idCache.set(key, id)
-  }
-  return id
-}
-
-/** The diversity group of an endpoint under `grouping` (§8.3). */
-export function groupOf(address: Address, grouping: Grouping): string {
-  if (grouping === 'endpoint') return addressKey(address)
-  if (!address.host.includes(':')) return address.host.slice(0, address.host.lastIndexOf('.'))
-  const ip = ipBytes(address.host)
-  return ip.subarray(0, ip.length === 4 ? 3 : 8).join('.')
+export function nodeIdOf(address: Address): Uint8Array {
+  return sha256(ID_DOMAIN, encodeAddress(address))
 }
 
 /** True for 127.0.0.0/8 and ::1: where `endpoint` grouping is the sensible default. */
@@ -91,7 +75,7 @@ export function isLoopback(host: string): boolean {
 
 /** Normal text form of an IP literal (IPv6 compressed and lower case, IPv4-mapped kept as v6). */
 export function canonicalHost(host: string): string {
-  return isIPv4(host) ? host : ipv6Text(ipBytes(host))
+  return isIPv4(host) ? host : ipv6Text(groupsOf(ipBytes(host)))
 }
 
 /** Bytes of a valid IP literal (callers validated it: wire decoding, parseAddress or the OS). */
@@ -131,10 +115,15 @@ function ipv6Bytes(host: string): Uint8Array {
   return out
 }
 
-/** RFC 5952 text: lower case, the longest run of zero groups (>= 2) compressed to `::`. */
-function ipv6Text(bytes: Uint8Array): string {
+/** The 8 big-endian 16-bit groups of 16 IPv6 address bytes. */
+function groupsOf(bytes: Uint8Array): number[] {
   const groups: number[] = []
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!)
+  return groups
+}
+
+/** RFC 5952 text of 8 groups: lower case, the longest run of zero groups (>= 2) compressed to `::`. */
+export function ipv6Text(groups: number[]): string {
   let bestStart = -1
   let bestLength = 1
   for (let i = 0; i < 8; i++) {

@@ -1,14 +1,5 @@
-import { type Ed25519KeyPair, equalBytes, randomBytes } from '../crypto/index.js'
-import {
-  type Address,
-  addressKey,
-  decodeAddress,
-  encodeAddress,
-  type Family,
-  type Grouping,
-  groupOf,
-  nodeIdOf,
-} from './address.js'
+import { type Ed25519KeyPair, randomBytes } from '../crypto/index.js'
+import { type Address, addressKey, decodeAddress, type Family, type Grouping, nodeIdOf } from './address.js'
 import {
   Command,
   type CommandCode,
@@ -29,7 +20,19 @@ const SPARSE_BUCKET = 2
 const REFRESH_DEPTH = 8
 
 import { BoundedMap } from './bounded-map.js'
+import {
+  type ByteText,
+  bytesOf,
+  endpointText,
+  equalsText,
+  groupText,
+  hostOf,
+  nodeIdText,
+  portOf,
+  textOf,
+} from './endpoint.js'
 import type { DhtEvent } from './events.js'
+import type { LookupOptions } from './lookup.js'
 import {
   decodeMessage,
   encodeRequest,
@@ -42,16 +45,7 @@ import {
 import { type QueryHost, QueryRunner } from './queries.js'
 import { RateLimiter } from './rate-limit.js'
 import { respond } from './responder.js'
-import {
-  type Contact,
-  entryFromWire,
-  entryOf,
-  loadTable,
-  RoutingTable,
-  type SavedTable,
-  saveTable,
-  type TableEntry,
-} from './routing.js'
+import { type Contact, loadTable, RoutingTable, type SavedTable, saveTable, TableEntry } from './routing.js'
 import { RttEstimator } from './rtt.js'
 import { RecordStore } from './store.js'
 import { TokenIssuer } from './tokens.js'
@@ -138,6 +132,8 @@ export class DhtCore implements QueryHost {
   }
   #id: Uint8Array
   #address: Address | null
+  /** Our compact endpoint as text, null while a client. */
+  #self: ByteText | null
   #table: RoutingTable
   readonly #mode: DhtCoreOptions['mode']
   readonly #localAddresses: Address[]
@@ -168,7 +164,8 @@ export class DhtCore implements QueryHost {
     this.#random = options.random ?? randomBytes
     this.#nextT = this.#random(4).reduce((acc, byte) => acc * 256 + byte, 0)
     this.#id = this.#address === null ? this.#random(32) : nodeIdOf(this.#address)
-    this.#table = new RoutingTable(this.#id, K, this.limits.nodesPerGroup)
+    this.#self = this.#address === null ? null : endpointText(this.#address)
+    this.#table = new RoutingTable(textOf(this.#id), K, this.limits.nodesPerGroup, this.grouping, options.now)
     this.#store = new RecordStore(this.limits)
     this.#tokens = new TokenIssuer(options.now, this.limits.tokenRotateMs)
     this.#limiter = new RateLimiter(
@@ -223,9 +220,10 @@ export class DhtCore implements QueryHost {
       this.counters.malformed++
       return
     }
-    const server = this.#verifiedServer(message, from)
-    if (message.y === MessageType.REQUEST) this.#onRequest(message, from, server, datagram.length, now)
-    else this.#onResponse(message, from, server, now)
+    const key = endpointText(from)
+    const server = this.#verifiedServer(message, key)
+    if (message.y === MessageType.REQUEST) this.#onRequest(message, key, server, datagram.length, now)
+    else this.#onResponse(message, key, server, now)
   }
 
   /** The next datagram to send, or null. */
@@ -309,7 +307,7 @@ export class DhtCore implements QueryHost {
 
   /** @internal The table's closest entries, as lookup seeds. */
   closestEntries(target: Uint8Array, n: number): TableEntry[] {
-    return this.#table.closest(target, n)
+    return this.#table.closest(textOf(target), n)
   }
 
   /** @internal */
@@ -317,18 +315,14 @@ export class DhtCore implements QueryHost {
     return this.#store.get(namespace, key, now, publicKey)
   }
 
-  /** @internal */
-  entryOf(address: Address): TableEntry {
-    return entryOf(address, this.grouping)
-  }
-
-  /** @internal Decodes a reply's `n` list: right family, not ourselves. */
+  /** @internal Decodes a reply's `n` list: right family, valid, not ourselves. */
   closerEntries(nodes: Uint8Array[] | undefined): TableEntry[] {
     const out: TableEntry[] = []
     const length = this.family === 4 ? 6 : 18
     for (const wire of nodes ?? []) {
-      const entry = wire.length === length ? entryFromWire(wire, this.grouping) : null
-      if (entry !== null && !this.#isSelf(entry)) out.push(entry)
+      if (wire.length !== length || decodeAddress(wire) === null) continue
+      const key = textOf(wire)
+      if (key !== this.#self) out.push(this.#entryOf(key))
     }
     return out
   }
@@ -345,7 +339,7 @@ export class DhtCore implements QueryHost {
     const t = this.#allocateT()
     const id = this.#address === null ? undefined : this.#id
     this.#send(encodeRequest({ t, c: command, to: to.wire, id }, body), to, now)
-    const rto = this.#rtt.rto(this.#table.get(to.id))
+    const rto = this.#rtt.rto(this.#table.get(to.idText))
     // A request fails after `failAfterRtos` RTOs but never later than maxRtoMs: a dead node must not
     // hold a lookup for seconds because the network-wide estimate was inflated by a slow moment.
     const failAt = now + Math.min(this.limits.maxRtoMs, rto * this.limits.failAfterRtos)
@@ -364,65 +358,69 @@ export class DhtCore implements QueryHost {
 
   // --- receiving --------------------------------------------------------------------------------------
 
-  /** True when the message carries an id and it is the one bound to `from` (checked every message). */
-  #verifiedServer(message: Message, from: Address): boolean {
-    if (message.id === undefined) return false
-    if (equalBytes(message.id, nodeIdOf(from))) return true
+  /**
+   * The sender's entry (from the table, else new) when the message carries the id bound to its
+   * endpoint `key` (checked every message), else null. A known sender's id is not hashed again.
+   */
+  #verifiedServer(message: Message, key: ByteText): TableEntry | null {
+    if (message.id === undefined) return null
+    const known = this.#table.find(key)
+    const idText = known?.idText ?? nodeIdText(key)
+    if (equalsText(message.id, idText)) return known ?? new TableEntry(key, idText)
     this.counters.idMismatch++
-    return false
+    return null
   }
 
-  #onRequest(request: Message, from: Address, server: boolean, size: number, now: number): void {
-    const source = groupOf(from, this.grouping)
+  #onRequest(request: Message, key: ByteText, server: TableEntry | null, size: number, now: number): void {
+    const source = groupText(key, this.grouping)
     if (!this.#limiter.allow(source, now)) {
       this.counters.rateLimited++
       return
     }
     this.counters.requestsServed++
-    if (server) this.#noteRequester(from, now)
+    if (server !== null) this.#noteRequester(server, now)
     const body = respond(
       { table: this.#table, store: this.#store, tokens: this.#tokens },
       request,
-      from,
+      key,
       source,
       now,
     )
     const id = this.#address === null ? undefined : this.#id
     const reply = encodeResponse(
-      { t: request.t, c: request.c, to: encodeAddress(from), id },
+      { t: request.t, c: request.c, to: bytesOf(key), id },
       body,
       replyBudget(size),
     )
     if (reply === null) this.counters.repliesDropped++
-    else this.#send(reply, from, now)
+    else this.#send(reply, { host: hostOf(key), port: portOf(key) }, now)
   }
 
-  #onResponse(response: Message, from: Address, server: boolean, now: number): void {
+  #onResponse(response: Message, key: ByteText, server: TableEntry | null, now: number): void {
     const transaction = this.#transactions.get(response.t)
-    if (transaction === undefined || transaction.to.port !== from.port || transaction.to.host !== from.host) {
+    if (transaction === undefined || transaction.to.key !== key) {
       this.counters.unexpectedResponses++
       return
     }
     this.#transactions.delete(response.t)
     const seen = decodeAddress(response.to)
-    if (seen !== null) this.#vote(from, seen)
-    if (server) this.#insert(transaction.to, now)
-    this.#rtt.sample(this.#table.get(transaction.to.id), now - transaction.sentAt)
-    if (server && response.n !== undefined) this.#fillSparse(response.n, now)
-    transaction.onReply(response, server, now)
+    if (seen !== null) this.#vote(key, seen)
+    if (server !== null) this.#insert(transaction.to, now)
+    this.#rtt.sample(this.#table.get(transaction.to.idText), now - transaction.sentAt)
+    if (server !== null && response.n !== undefined) this.#fillSparse(response.n, now)
+    transaction.onReply(response, server !== null, now)
   }
 
   /**
    * A verified server sent us a request: refresh it if known; if its bucket has room, ping it first
    * (its reply confirms it is reachable and not a spoofed source) and add it then.
    */
-  #noteRequester(from: Address, now: number): void {
-    const known = this.#table.get(nodeIdOf(from))
+  #noteRequester(entry: TableEntry, now: number): void {
+    const known = this.#table.get(entry.idText)
     if (known !== null) {
       this.#table.add(known, now)
       return
     }
-    const entry = entryOf(from, this.grouping)
     if (this.#table.hasRoom(entry)) this.#probe(entry, now, () => this.#table.add(entry, now))
   }
 
@@ -434,7 +432,7 @@ export class DhtCore implements QueryHost {
    */
   #fillSparse(nodes: Uint8Array[], now: number): void {
     for (const entry of this.closerEntries(nodes)) {
-      if (!this.#table.isSparse(entry.id, SPARSE_BUCKET) || !this.#table.hasRoom(entry)) continue
+      if (!this.#table.isSparse(entry.idText, SPARSE_BUCKET) || !this.#table.hasRoom(entry)) continue
       // One per reply: a reply's contacts tend to share a bucket, which needs 2 nodes, not 20 probes.
       this.#probe(entry, now, () => this.#table.add(entry, now))
       return
@@ -447,13 +445,13 @@ export class DhtCore implements QueryHost {
    */
   #insert(entry: TableEntry, now: number): void {
     const result = this.#table.add(entry, now)
-    if (result.kind !== 'full' || now - result.stale.seenAt < this.limits.staleAfterMs) return
+    if (result.kind !== 'full' || now - this.#table.seenAt(result.stale) < this.limits.staleAfterMs) return
     this.#probe(
       result.stale,
       now,
       (stale) => this.#table.add(stale, now),
       () => {
-        this.#table.remove(result.stale.id)
+        this.#table.remove(result.stale.idText)
         this.#table.add(entry, now)
       },
     )
@@ -477,8 +475,8 @@ export class DhtCore implements QueryHost {
     if (!sent) this.#probes.delete(entry.key)
   }
 
-  #vote(from: Address, seen: Address): void {
-    this.#votes.vote(groupOf(from, this.grouping), seen)
+  #vote(from: ByteText, seen: Address): void {
+    this.#votes.vote(groupText(from, this.grouping), seen)
     if (this.#mode !== 'auto' || this.#address !== null) return
     const winner = this.#votes.winner()
     if (winner !== null && this.#localAddresses.some((local) => addressKey(local) === addressKey(winner)))
@@ -489,9 +487,8 @@ export class DhtCore implements QueryHost {
   #becomeServer(address: Address): void {
     this.#address = address
     this.#id = nodeIdOf(address)
-    const entries = this.#table.all()
-    this.#table = new RoutingTable(this.#id, K, this.limits.nodesPerGroup)
-    for (const entry of entries) this.#table.add(entry, entry.seenAt)
+    this.#self = endpointText(address)
+    this.#table = this.#table.rebuilt(textOf(this.#id))
   }
 
   // --- sending and timers -----------------------------------------------------------------------------
@@ -526,9 +523,9 @@ export class DhtCore implements QueryHost {
   #fail(transaction: Transaction, now: number): void {
     this.#transactions.delete(transaction.t)
     this.counters.timeouts++
-    const known = this.#table.get(transaction.to.id)
+    const known = this.#table.get(transaction.to.idText)
     this.#rtt.backoff(known)
-    if (known !== null && ++known.fails >= MAX_NODE_FAILURES) this.#table.remove(known.id)
+    if (known !== null && ++known.fails >= MAX_NODE_FAILURES) this.#table.remove(known.idText)
     transaction.onFail(now)
   }
 
@@ -566,23 +563,27 @@ export class DhtCore implements QueryHost {
       ...(options.bootstrap ?? []),
       ...(options.routingTable === undefined ? [] : loadTable(options.routingTable)),
     ]
-    const entries = seeds.filter((seed) => !this.#isSelf(seed)).map((seed) => entryOf(seed, this.grouping))
-    this.#queries.bootstrap(this.#id, entries, now)
-  }
-
-  #isSelf(address: Address): boolean {
-    return (
-      this.#address !== null && this.#address.port === address.port && this.#address.host === address.host
+    const keys = seeds.map(endpointText).filter((key) => key !== this.#self)
+    this.#queries.bootstrap(
+      this.#id,
+      keys.map((key) => this.#entryOf(key)),
+      now,
     )
   }
 
+  /** The entry of a compact endpoint: the table's if known (no hashing), else a new one. */
+  #entryOf(key: ByteText): TableEntry {
+    return this.#table.find(key) ?? new TableEntry(key, nodeIdText(key))
+  }
+
   /** @internal Lookup parameters. */
-  lookupOptions(): { k: number; alpha: number; shortlist: number; nodesPerGroup: number } {
+  lookupOptions(): LookupOptions {
     return {
       k: K,
       alpha: this.limits.alpha,
       shortlist: this.limits.shortlist,
       nodesPerGroup: this.limits.nodesPerGroup,
+      grouping: this.grouping,
     }
   }
 }

@@ -1,3 +1,5 @@
+import type { Grouping } from './address.js'
+import { groupText } from './endpoint.js'
 import type { TableEntry } from './routing.js'
 
 const State = { NEW: 0, IN_FLIGHT: 1, STALLED: 2, REPLIED: 3, FAILED: 4, CLIENT: 5 } as const
@@ -17,6 +19,7 @@ export interface LookupOptions {
   alpha: number
   shortlist: number
   nodesPerGroup: number
+  grouping: Grouping
 }
 
 /**
@@ -42,12 +45,13 @@ export class Lookup {
   /** Offers a node learned from the table, a bootstrap list or a reply. */
   add(entry: TableEntry): void {
     if (this.#byKey.has(entry.key)) return
-    if ((this.#groups.get(entry.group) ?? 0) >= this.#options.nodesPerGroup) return
-    const distance = xor(entry.id, this.target)
+    const group = groupText(entry.key, this.#options.grouping)
+    if ((this.#groups.get(group) ?? 0) >= this.#options.nodesPerGroup) return
+    const distance = distanceTo(entry, this.target)
     const candidate: Candidate = { entry, distance, state: State.NEW, horizon: null }
     this.#candidates.splice(this.#insertionIndex(candidate.distance), 0, candidate)
     this.#byKey.set(entry.key, candidate)
-    this.#groups.set(entry.group, (this.#groups.get(entry.group) ?? 0) + 1)
+    this.#groups.set(group, (this.#groups.get(group) ?? 0) + 1)
     this.#trim()
   }
 
@@ -79,7 +83,7 @@ export class Lookup {
       this.#replied += server ? 1 : 0
       const last = closer[closer.length - 1]
       if (last !== undefined && closer.length >= this.#options.k - 1)
-        candidate.horizon = xor(last.id, this.target)
+        candidate.horizon = distanceTo(last, this.target)
     }
     this.#settle(key, server ? State.REPLIED : State.CLIENT)
     for (const entry of closer) this.add(entry)
@@ -153,7 +157,8 @@ export class Lookup {
       if (last.state !== State.NEW) return
       this.#candidates.pop()
       this.#byKey.delete(last.entry.key)
-      this.#groups.set(last.entry.group, (this.#groups.get(last.entry.group) ?? 1) - 1)
+      const group = groupText(last.entry.key, this.#options.grouping)
+      this.#groups.set(group, (this.#groups.get(group) ?? 1) - 1)
     }
   }
 
@@ -173,6 +178,13 @@ export class Lookup {
 export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length)
   for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!
+  return out
+}
+
+/** XOR distance of a table entry's id (kept as text) to `target`. */
+function distanceTo(entry: TableEntry, target: Uint8Array): Uint8Array {
+  const out = new Uint8Array(target.length)
+  for (let i = 0; i < target.length; i++) out[i] = entry.idText.charCodeAt(i) ^ target[i]!
   return out
 }
 

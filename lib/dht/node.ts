@@ -58,9 +58,11 @@ interface Binding {
   socket: dgram.Socket
   core: DhtCore
   timer: NodeJS.Timeout | null
-  /** Per query: its event handler and how to fail it on close. Key 0 gets query-less events. */
+  /** Per query: its event handler and how to fail it on close. */
   handlers: Map<number, { onEvent: (event: DhtEvent) => void; reject: (error: DhtError) => void }>
   bootstrapped: Promise<void>
+  /** Settles {@link bootstrapped} on the core's `bootstrapped` event. */
+  onBootstrapped: () => void
 }
 
 /** A query started on one family: its id and when it ends. */
@@ -251,17 +253,19 @@ export class DhtNode {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       now: Date.now(),
     })
-    let resolveBootstrapped = () => {}
+    let onBootstrapped = () => {}
     const bootstrapped = new Promise<void>((resolve) => {
-      resolveBootstrapped = resolve
+      onBootstrapped = resolve
     })
-    const binding: Binding = { family, socket, core, timer: null, handlers: new Map(), bootstrapped }
-    binding.handlers.set(0, {
-      onEvent: (event) => {
-        if (event.type === 'bootstrapped') resolveBootstrapped()
-      },
-      reject: () => {},
-    })
+    const binding: Binding = {
+      family,
+      socket,
+      core,
+      timer: null,
+      handlers: new Map(),
+      bootstrapped,
+      onBootstrapped,
+    }
     socket.on('message', (data, rinfo) => this.#onMessage(binding, data, rinfo))
     socket.on('error', () => {})
     this.#bindings.push(binding)
@@ -309,8 +313,8 @@ export class DhtNode {
   }
 
   #dispatch(binding: Binding, event: DhtEvent): void {
-    const query = 'query' in event ? event.query : 0
-    binding.handlers.get(query)?.onEvent(event)
+    if (event.type === 'bootstrapped') binding.onBootstrapped()
+    else binding.handlers.get(event.query)?.onEvent(event)
   }
 
   /** Registers `onEvent` for `query`; the run ends (and the handler goes) with its final event. */

@@ -69,7 +69,8 @@ type PutOptions = { keyPair: Ed25519KeyPair; ttlMs: number; seq?: number }
 export class QueryRunner {
   readonly #host: QueryHost
   readonly #queries = new Map<number, Query>()
-  readonly #publications = new Map<number, Publication>()
+  /** Allocated with the first publication: most nodes publish nothing. */
+  #publications: Map<number, Publication> | null = null
   #nextId = 1
 
   constructor(host: QueryHost) {
@@ -139,6 +140,7 @@ export class QueryRunner {
     const query = this.put(namespace, key, value, { ...options, seq }, now)
     const publication = this.#nextId++
     const { keyPair, ttlMs } = options
+    this.#publications ??= new Map()
     this.#publications.set(publication, {
       namespace,
       key,
@@ -152,9 +154,9 @@ export class QueryRunner {
   }
 
   withdraw(id: number, now: number): number | null {
-    const publication = this.#publications.get(id)
+    const publication = this.#publications?.get(id)
     if (publication === undefined) return null
-    this.#publications.delete(id)
+    this.#publications!.delete(id)
     const { namespace, key, keyPair, ttlMs } = publication
     return this.put(
       namespace,
@@ -172,13 +174,13 @@ export class QueryRunner {
   /** The next republish time, or Infinity. */
   nextTimer(): number {
     let at = Number.POSITIVE_INFINITY
-    for (const publication of this.#publications.values()) at = Math.min(at, publication.nextAt)
+    for (const publication of this.#publications?.values() ?? []) at = Math.min(at, publication.nextAt)
     return at
   }
 
   /** Republishes every publication due at `now` with a fresh seq and expiry (§7.4: owners republish at TTL/2). */
   handleTimeout(now: number): void {
-    for (const publication of this.#publications.values()) {
+    for (const publication of this.#publications?.values() ?? []) {
       if (now < publication.nextAt) continue
       publication.seq = Math.max(Math.floor(now), publication.seq + 1)
       publication.nextAt = now + publication.ttlMs / 2

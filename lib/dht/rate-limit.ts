@@ -11,12 +11,14 @@ interface Bucket {
  * amplification we are avoiding). The table of groups is bounded; a forgotten group starts full.
  */
 export class RateLimiter {
-  readonly #buckets: BoundedMap<string, Bucket>
+  /** Allocated at the first limited request: a node that disables the limit holds no table. */
+  #buckets: BoundedMap<string, Bucket> | null = null
+  readonly #entries: number
   readonly #rate: number
   readonly #burst: number
 
   constructor(rate: number, burst: number, entries: number) {
-    this.#buckets = new BoundedMap(entries)
+    this.#entries = entries
     this.#rate = rate
     this.#burst = burst
   }
@@ -24,6 +26,7 @@ export class RateLimiter {
   /** Takes one token for `group` at `now`; false when the group is over its rate. */
   allow(group: string, now: number): boolean {
     if (this.#rate === Number.POSITIVE_INFINITY) return true
+    this.#buckets ??= new BoundedMap(this.#entries)
     const bucket = this.#buckets.get(group) ?? { tokens: this.#burst, at: now }
     const tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.at) * this.#rate) / 1000)
     const allowed = tokens >= 1

@@ -1,5 +1,5 @@
-import { type Address, encodeAddress } from './address.js'
 import { Command, K, WireError } from './constants.js'
+import { type ByteText, bytesOf, textOf } from './endpoint.js'
 import type { Message, ResponseBody } from './messages.js'
 import { storageTarget } from './record.js'
 import type { RoutingTable } from './routing.js'
@@ -20,7 +20,7 @@ export interface ResponderContext {
 export function respond(
   context: ResponderContext,
   request: Message,
-  from: Address,
+  from: ByteText,
   source: string,
   now: number,
 ): ResponseBody {
@@ -42,26 +42,26 @@ export function respond(
  * The k closest table entries to `target` after the `skip` closest (the second page a lookup asks
  * for when nodes died, §6.3), without the requester itself, as compact endpoints.
  */
-function closerNodes(table: RoutingTable, target: Uint8Array, requester: Address, skip = 0): Uint8Array[] {
+function closerNodes(table: RoutingTable, target: Uint8Array, requester: ByteText, skip = 0): Uint8Array[] {
   const out: Uint8Array[] = []
-  for (const entry of table.closest(target, K + 1 + skip).slice(skip)) {
+  for (const entry of table.closest(textOf(target), K + 1 + skip).slice(skip)) {
     if (out.length === K) break
-    if (entry.port !== requester.port || entry.host !== requester.host) out.push(entry.wire)
+    if (entry.key !== requester) out.push(entry.wire)
   }
   return out
 }
 
-function answerGet(context: ResponderContext, request: Message, from: Address, now: number): ResponseBody {
+function answerGet(context: ResponderContext, request: Message, from: ByteText, now: number): ResponseBody {
   const records = context.store.get(request.ns!, request.k!, now, request.pk).slice(request.o ?? 0)
   return {
     n: closerNodes(context.table, storageTarget(request.ns!, request.k!), from, request.sk),
-    tk: context.tokens.issue(encodeAddress(from)),
+    tk: context.tokens.issue(bytesOf(from)),
     ...(records.length > 0 ? { rs: records } : {}),
   }
 }
 
-function answerPut(context: ResponderContext, request: Message, from: Address, source: string, now: number) {
-  if (request.tk === undefined || !context.tokens.verify(encodeAddress(from), request.tk))
+function answerPut(context: ResponderContext, request: Message, from: ByteText, source: string, now: number) {
+  if (request.tk === undefined || !context.tokens.verify(bytesOf(from), request.tk))
     return WireError.BAD_TOKEN
   return context.store.put(request.ns!, request.k!, request.r!, source, now)
 }

@@ -1,16 +1,6 @@
-import KBucket from 'k-bucket'
 import { z } from 'zod'
-import {
-  type Address,
-  addressKey,
-  decodeAddress,
-  encodeAddress,
-  type Grouping,
-  groupOf,
-  nodeIdOf,
-  parseAddress,
-} from './address.js'
-import { BoundedMap } from './bounded-map.js'
+import { type Address, addressKey, type Grouping, parseAddress } from './address.js'
+import { type ByteText, bytesOf, groupText, hostOf, inGroup, portOf } from './endpoint.js'
 import { DhtError } from './errors.js'
 import type { RttFields } from './rtt.js'
 
@@ -21,57 +11,43 @@ export interface Contact {
   port: number
 }
 
-/** An endpoint decoded once: its id, compact form, strings and group, shared by all its entries. */
-interface Endpoint {
-  readonly id: Uint8Array
-  /** A copy: a view would keep the whole received datagram alive as long as the table entry. */
-  readonly wire: Uint8Array
-  readonly host: string
-  readonly port: number
-  readonly key: string
-  readonly group: string
-}
-
 /**
- * What the table keeps per node: the shared {@link Endpoint} plus its own state. A class, so every
- * entry has one hidden class with fixed fields (object-spread copies went to dictionary mode in V8,
- * 4x the memory); 5 fields, since all that is derived from the endpoint is shared.
+ * What the table keeps per node (`spec/dht.md` §8.4): its id and compact endpoint as one-byte strings
+ * ({@link ByteText}) and its own state, 6 fields of one hidden class (about 110 heap bytes with both
+ * strings; a Uint8Array alone costs about 200). Byte forms and host text are computed on demand: they
+ * are needed per request sent, not per entry kept.
  */
 export class TableEntry implements Contact, RttFields {
   fails = 0
-  /** Last time the node answered us or sent us a request (ms). */
-  seenAt = 0
+  /**
+   * Last time the node answered us or sent us a request, in whole seconds since its table's origin
+   * (see {@link RoutingTable.seenAt}): a small integer stays unboxed in V8, while an epoch time in ms, or
+   * any difference of two, is a 16-byte heap number per entry.
+   */
+  seen = 0
   srttUs = 0
   rttvarUs = 0
-  readonly #endpoint: Endpoint
+  /** The node id (§4.1). */
+  readonly idText: ByteText
+  /** The compact endpoint (§3.1): also the key of lookups', probes' and tokens' maps. */
+  readonly key: ByteText
 
-  constructor(endpoint: Endpoint) {
-    this.#endpoint = endpoint
+  constructor(key: ByteText, idText: ByteText) {
+    this.key = key
+    this.idText = idText
   }
 
-  /** k-bucket's arbiter field: always 0, so a re-added entry replaces the incumbent (a getter: no field). */
-  get vectorClock(): number {
-    return 0
-  }
   get id(): Uint8Array {
-    return this.#endpoint.id
+    return bytesOf(this.idText)
   }
   get wire(): Uint8Array {
-    return this.#endpoint.wire
+    return bytesOf(this.key)
   }
   get host(): string {
-    return this.#endpoint.host
+    return hostOf(this.key)
   }
   get port(): number {
-    return this.#endpoint.port
-  }
-  /** `host:port`: the key of lookups' and probes' maps. */
-  get key(): string {
-    return this.#endpoint.key
-  }
-  /** Address group for the per-group limits (§8.3). */
-  get group(): string {
-    return this.#endpoint.group
+    return portOf(this.key)
   }
 }
 
@@ -82,106 +58,120 @@ export type AddResult =
   /** The bucket is full and cannot split: ping `stale`, evict it if silent (ping-before-evict). */
   | { kind: 'full'; stale: TableEntry }
 
-interface BucketNode {
-  contacts: TableEntry[] | null
-  dontSplit: boolean
-  left: BucketNode
-  right: BucketNode
-}
-
-/** Builds the table entry of a server endpoint (its id derived from the endpoint, §4.1). */
-export function entryOf(address: Address, grouping: Grouping): TableEntry {
-  return entryFromWire(encodeAddress(address), grouping)!
-}
+/** Id length in bits: the deepest a bucket can split. */
+const ID_BITS = 256
 
 /**
- * Decoded endpoints by compact form and grouping: a reply's 20 contacts are mostly ones seen before,
- * and every entry of one endpoint shares its id, wire bytes and strings.
- */
-const endpoints = new BoundedMap<number | string, Endpoint>(16384)
-
-/**
- * The table entry of a compact endpoint (from a reply's `n` list, or encoded), or null if it is
- * malformed. Cached, so the hot path does not re-hash ids or rebuild strings (a v4 endpoint's cache
- * key is a number: 48 bits of endpoint, bit 48 for the grouping).
- */
-export function entryFromWire(wire: Uint8Array, grouping: Grouping): TableEntry | null {
-  const cacheKey =
-    wire.length === 6
-      ? wireNumber(wire) + (grouping === 'endpoint' ? 2 ** 48 : 0)
-      : `${grouping}${Buffer.from(wire).toString('latin1')}`
-  let endpoint = endpoints.get(cacheKey)
-  if (endpoint === undefined) {
-    const address = decodeAddress(wire)
-    if (address === null) return null
-    const copy = Uint8Array.from(wire)
-    const { host, port } = address
-    const key = addressKey(address)
-    const group = grouping === 'endpoint' ? key : groupOf(address, grouping)
-    endpoint = { id: nodeIdOf(address, copy), wire: copy, host, port, key, group }
-    endpoints.set(cacheKey, endpoint)
-  }
-  return new TableEntry(endpoint)
-}
-
-function wireNumber(wire: Uint8Array): number {
-  return (
-    ((wire[0]! * 256 + wire[1]!) * 256 + wire[2]!) * 16777216 + wire[3]! * 65536 + wire[4]! * 256 + wire[5]!
-  )
-}
-
-/**
- * The Kademlia routing table (`spec/dht.md` §6.1) on the `k-bucket` package, with what it lacks:
- * an explicit count on every `closest` (its default n = Infinity returned the whole table in
- * bittorrent-dht replies), at most `nodesPerGroup` nodes of one /24 or /64 per bucket, and a
- * ping-before-evict result instead of an event.
+ * The Kademlia routing table (`spec/dht.md` §6.1): buckets by the number of leading bits a node's id
+ * shares with ours, as the `k-bucket` package splits them (only the bucket holding our own id splits),
+ * with an explicit count on every `closest`, at most `nodesPerGroup` nodes of one /24 or /64 per
+ * bucket, and a ping-before-evict result instead of an event. Bucket `i` below the last holds the
+ * nodes sharing exactly `i` bits; the last holds every node sharing at least as many. Each bucket
+ * lists its nodes least recently seen first.
  */
 export class RoutingTable {
-  readonly #buckets: KBucket<TableEntry>
+  readonly #local: ByteText
+  readonly #k: number
   readonly #nodesPerGroup: number
-  #full: TableEntry | null = null
+  readonly #grouping: Grouping
+  /** Time origin of the entries' `seen` (ms). */
+  readonly #origin: number
+  readonly #buckets: TableEntry[][] = [[]]
+  #size = 0
 
-  constructor(localId: Uint8Array, k: number, nodesPerGroup: number) {
-    this.#buckets = new KBucket<TableEntry>({
-      distance: prefixDistance,
-      localNodeId: localId,
-      numberOfNodesPerKBucket: k,
-      numberOfNodesToPing: 1,
-    })
-    this.#buckets.on('ping', (stale: TableEntry[]) => {
-      this.#full = stale[0] ?? null
-    })
+  constructor(localId: ByteText, k: number, nodesPerGroup: number, grouping: Grouping, now: number) {
+    this.#local = localId
+    this.#origin = now
+    this.#k = k
     this.#nodesPerGroup = nodesPerGroup
+    this.#grouping = grouping
   }
 
   get size(): number {
-    return this.#buckets.count()
+    return this.#size
   }
 
   /** Adds or refreshes (moves to most-recently-seen) `entry`, seen alive at `now`. */
   add(entry: TableEntry, now: number): AddResult {
-    const existing = this.#buckets.get(entry.id)
-    if (existing === null && this.#groupCount(entry) >= this.#nodesPerGroup) return { kind: 'rejected' }
-    this.#full = null
-    const current = existing ?? entry
+    let bucket = this.#bucketOf(entry.idText)
+    const index = bucket.findIndex((known) => known.idText === entry.idText)
+    if (index < 0 && this.#groupCount(bucket, entry) >= this.#nodesPerGroup) return { kind: 'rejected' }
+    const current = index < 0 ? entry : bucket.splice(index, 1)[0]!
     current.fails = 0
-    current.seenAt = now
-    this.#buckets.add(current)
-    const stale = this.#full as TableEntry | null
-    return stale === null ? { kind: 'added' } : { kind: 'full', stale }
+    current.seen = ((now - this.#origin) / 1000) | 0
+    if (index >= 0) {
+      bucket.push(current)
+      return { kind: 'added' }
+    }
+    while (bucket.length >= this.#k && this.#canSplit(bucket)) bucket = this.#split(entry.idText)
+    if (bucket.length >= this.#k) return { kind: 'full', stale: bucket[0]! }
+    bucket.push(current)
+    this.#size++
+    return { kind: 'added' }
   }
 
-  /** The `n` nodes closest to `target`; `n` is required on purpose. */
-  closest(target: Uint8Array, n: number): TableEntry[] {
-    return this.#buckets.closest(target, n)
+  /**
+   * The `n` nodes closest to `target` (an id as text); `n` is required on purpose (the `k-bucket`
+   * default of Infinity returned the whole table in bittorrent-dht replies). Buckets are taken nearest
+   * first until they hold `n` nodes, so only those are sorted.
+   */
+  closest(target: ByteText, n: number): TableEntry[] {
+    const out: TableEntry[] = []
+    for (const index of this.#nearestFirst(target)) {
+      if (out.length >= n) break
+      out.push(...this.#buckets[index]!)
+    }
+    return byDistance(out, target).slice(0, n)
   }
 
-  get(id: Uint8Array): TableEntry | null {
-    return this.#buckets.get(id)
+  /**
+   * Bucket indexes in order of distance to `target`. With `d` the bits `target` shares with us: bucket
+   * `d` first (its nodes share d + 1 bits with the target), then the deeper buckets, then `d - 1` down to
+   * 0. Among the deeper ones, bucket `j` comes before all deeper than it when the target's bit `j` is not
+   * ours (its nodes then match the target there), after them otherwise.
+   */
+  #nearestFirst(target: ByteText): number[] {
+    const last = this.#buckets.length - 1
+    const shared = Math.min(sharedBits(this.#local, target), last)
+    const front: number[] = [shared]
+    const back: number[] = []
+    for (let j = shared + 1; j < last; j++) {
+      if (bitOf(target, j) !== bitOf(this.#local, j)) front.push(j)
+      else back.unshift(j)
+    }
+    if (shared < last) front.push(last)
+    for (let j = shared - 1; j >= 0; j--) back.push(j)
+    return [...front, ...back]
   }
 
-  remove(id: Uint8Array): void {
-    this.#buckets.remove(id)
+  /** A table of the same entries under another local id (a client that became a server, §4.2). */
+  rebuilt(localId: ByteText): RoutingTable {
+    const table = new RoutingTable(localId, this.#k, this.#nodesPerGroup, this.#grouping, this.#origin)
+    for (const entry of this.all()) table.add(entry, this.seenAt(entry))
+    return table
+  }
+
+  /** When `entry` (one of ours) last answered us or sent us a request (ms, to the second). */
+  seenAt(entry: TableEntry): number {
+    return this.#origin + entry.seen * 1000
+  }
+
+  get(idText: ByteText): TableEntry | null {
+    return this.#bucketOf(idText).find((entry) => entry.idText === idText) ?? null
+  }
+
+  /** The entry of a compact endpoint, or null: a scan, cheaper than hashing its id (§4.1). */
+  find(key: ByteText): TableEntry | null {
+    for (const bucket of this.#buckets) for (const entry of bucket) if (entry.key === key) return entry
+    return null
+  }
+
+  remove(idText: ByteText): void {
+    const bucket = this.#bucketOf(idText)
+    const index = bucket.findIndex((entry) => entry.idText === idText)
+    if (index < 0) return
+    bucket.splice(index, 1)
+    this.#size--
   }
 
   /**
@@ -189,18 +179,13 @@ export class RoutingTable {
    * among the first `depth` bucket levels: our id with bit i flipped and random bits after it
    * (Kademlia §2.3 refresh).
    */
-  refreshTargets(
-    depth: number,
-    max: number,
-    random: Uint8Array,
-    below = this.#buckets.numberOfNodesPerKBucket / 2,
-  ): Uint8Array[] {
-    const local = this.#buckets.localNodeId
+  refreshTargets(depth: number, max: number, random: Uint8Array, below = this.#k / 2): Uint8Array[] {
     const counts = new Array<number>(depth).fill(0)
     for (const entry of this.all()) {
-      const bit = firstDifferingBit(local, entry.id)
+      const bit = sharedBits(this.#local, entry.idText)
       if (bit < depth) counts[bit]!++
     }
+    const local = bytesOf(this.#local)
     const out: Uint8Array[] = []
     for (let bit = 0; bit < depth && out.length < max; bit++) {
       if (counts[bit]! < below) out.push(flipBit(local, bit, random))
@@ -209,42 +194,78 @@ export class RoutingTable {
   }
 
   all(): TableEntry[] {
-    return this.#buckets.toArray()
+    return this.#buckets.flat()
   }
 
   /** True when `entry` is new and would be added without evicting anyone (no probe is worth it otherwise). */
   hasRoom(entry: TableEntry): boolean {
-    const bucket = this.#bucketOf(entry.id)
-    if (this.#buckets.get(entry.id) !== null || this.#groupCount(entry) >= this.#nodesPerGroup) return false
-    return bucket.contacts!.length < this.#buckets.numberOfNodesPerKBucket || !bucket.dontSplit
+    const bucket = this.#bucketOf(entry.idText)
+    if (bucket.some((known) => known.idText === entry.idText)) return false
+    if (this.#groupCount(bucket, entry) >= this.#nodesPerGroup) return false
+    return bucket.length < this.#k || this.#canSplit(bucket)
   }
 
-  /** True when the bucket `id` would go to holds fewer than `below` nodes. */
-  isSparse(id: Uint8Array, below: number): boolean {
-    return this.#bucketOf(id).contacts!.length < below
+  /** True when the bucket `idText` would go to holds fewer than `below` nodes. */
+  isSparse(idText: ByteText, below: number): boolean {
+    return this.#bucketOf(idText).length < below
   }
 
-  /** Nodes of `entry`'s group already in the bucket `entry` would go to. */
-  #groupCount(entry: TableEntry): number {
-    return this.#bucketOf(entry.id).contacts!.filter((contact) => contact.group === entry.group).length
+  /** Nodes of `entry`'s address group already in `bucket`. */
+  #groupCount(bucket: TableEntry[], entry: TableEntry): number {
+    const group = groupText(entry.key, this.#grouping)
+    let count = 0
+    for (const known of bucket) if (inGroup(known.key, group)) count++
+    return count
   }
 
-  /** The leaf bucket of `id`, walking the tree as k-bucket does (bit 0 = most significant). */
-  #bucketOf(id: Uint8Array): BucketNode {
-    let node = this.#buckets.root as unknown as BucketNode
-    for (let bit = 0; node.contacts === null; bit++) {
-      node = (id[bit >> 3]! >> (7 - (bit & 7))) & 1 ? node.right : node.left
-    }
-    return node
+  #bucketOf(idText: ByteText): TableEntry[] {
+    return this.#buckets[Math.min(sharedBits(this.#local, idText), this.#buckets.length - 1)]!
+  }
+
+  /** Only the last bucket (the one holding our own id) splits, down to one bucket per id bit. */
+  #canSplit(bucket: TableEntry[]): boolean {
+    return bucket === this.#buckets[this.#buckets.length - 1] && this.#buckets.length < ID_BITS
+  }
+
+  /** Splits the last bucket in two by one more shared bit; returns the bucket `idText` now goes to. */
+  #split(idText: ByteText): TableEntry[] {
+    const level = this.#buckets.length - 1
+    const old = this.#buckets[level]!
+    this.#buckets[level] = old.filter((entry) => sharedBits(this.#local, entry.idText) === level)
+    this.#buckets.push(old.filter((entry) => sharedBits(this.#local, entry.idText) > level))
+    return this.#bucketOf(idText)
   }
 }
 
-function firstDifferingBit(a: Uint8Array, b: Uint8Array): number {
+/** Leading bits `a` and `b` (ids as text) have in common: the bucket level (Kademlia §2.2). */
+function sharedBits(a: ByteText, b: ByteText): number {
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]! ^ b[i]!
+    const x = a.charCodeAt(i) ^ b.charCodeAt(i)
     if (x !== 0) return i * 8 + Math.clz32(x) - 24
   }
   return a.length * 8
+}
+
+/** Bit `bit` (0 = most significant) of an id as text. */
+function bitOf(id: ByteText, bit: number): number {
+  return (id.charCodeAt(bit >> 3) >> (7 - (bit & 7))) & 1
+}
+
+/**
+ * `entries` closest to `target` first, by the XOR distance of the first 6 bytes as a number: exact in
+ * a double, and ties beyond 48 bits need ~2^48 nodes to matter (lookups order candidates by the full
+ * distance anyway).
+ */
+function byDistance(entries: TableEntry[], target: ByteText): TableEntry[] {
+  const keyed = entries.map((entry) => ({ entry, distance: prefixDistance(entry.idText, target) }))
+  keyed.sort((a, b) => a.distance - b.distance)
+  return keyed.map((item) => item.entry)
+}
+
+function prefixDistance(a: ByteText, b: ByteText): number {
+  let distance = 0
+  for (let i = 0; i < 6; i++) distance = distance * 256 + (a.charCodeAt(i) ^ b.charCodeAt(i))
+  return distance
 }
 
 /** `id` with bit `bit` flipped, its earlier bits kept and every later bit taken from `random`. */
@@ -256,17 +277,6 @@ function flipBit(id: Uint8Array, bit: number, random: Uint8Array): Uint8Array {
   out.set(id.subarray(0, byte))
   out[byte] = (id[byte]! & keep) | (~id[byte]! & flip) | (random[byte]! & ~(keep | flip) & 0xff)
   return out
-}
-
-/**
- * XOR distance of the first 6 bytes as a number: exact in a double (k-bucket's default folds all 32
- * bytes into a float, slower and no more precise). Ties beyond 48 bits need ~2^48 nodes to matter,
- * and lookups order candidates by the full distance anyway.
- */
-function prefixDistance(a: Uint8Array, b: Uint8Array): number {
-  let distance = 0
-  for (let i = 0; i < 6; i++) distance = distance * 256 + (a[i]! ^ b[i]!)
-  return distance
 }
 
 /** A routing table as the node layer saves it: endpoints only, since ids derive from them (§6.4). */

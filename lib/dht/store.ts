@@ -20,8 +20,9 @@ interface Stored {
  */
 export class RecordStore {
   readonly #limits: DhtLimits
-  readonly #byTarget = new Map<string, Stored[]>()
-  readonly #perSource = new Map<string, number>()
+  /** Allocated with the first record: most nodes are asked to store nothing (§8.4). */
+  #byTarget: Map<string, Stored[]> | null = null
+  #perSource: Map<string, number> | null = null
   #bytes = 0
 
   constructor(limits: DhtLimits) {
@@ -35,7 +36,7 @@ export class RecordStore {
 
   get size(): number {
     let size = 0
-    for (const entries of this.#byTarget.values()) size += entries.length
+    for (const entries of this.#byTarget?.values() ?? []) size += entries.length
     return size
   }
 
@@ -47,7 +48,7 @@ export class RecordStore {
     const timely = record.x > now - skew && record.x <= now + policy.maxTtlMs + skew
     if (!timely || record.v.length > policy.maxValueBytes) return WireError.BAD_RECORD
     const target = toHex(storageTarget(namespace, key))
-    const entries = this.#byTarget.get(target) ?? []
+    const entries = this.#byTarget?.get(target) ?? []
     const index = entries.findIndex((entry) => equalBytes(entry.record.p, record.p))
     const stale = index >= 0 ? staleness(entries[index]!.record, record) : WireError.OK
     if (stale !== WireError.OK || (index >= 0 && entries[index]!.record.s === record.s)) return stale
@@ -64,7 +65,7 @@ export class RecordStore {
 
   /** Live records at (namespace, key), optionally of one publisher, newest expiry first. */
   get(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): WireRecord[] {
-    const entries = this.#byTarget.get(toHex(storageTarget(namespace, key))) ?? []
+    const entries = this.#byTarget?.get(toHex(storageTarget(namespace, key))) ?? []
     return entries
       .filter(
         (entry) => entry.deadline > now && (publicKey === undefined || equalBytes(entry.record.p, publicKey)),
@@ -75,7 +76,7 @@ export class RecordStore {
 
   /** Drops every record past its deadline. */
   sweep(now: number): void {
-    for (const [target, entries] of this.#byTarget) {
+    for (const [target, entries] of this.#byTarget ?? []) {
       for (const entry of entries.filter((item) => item.deadline <= now)) this.#remove(target, entry)
     }
   }
@@ -83,12 +84,12 @@ export class RecordStore {
   #insert(target: string, entries: Stored[], index: number, stored: Stored, now: number): WireErrorCode {
     const previous = index >= 0 ? entries[index]! : undefined
     if (previous === undefined && entries.length >= this.#limits.recordsPerKey) this.sweep(now)
-    const current = this.#byTarget.get(target) ?? []
+    const current = this.#byTarget?.get(target) ?? []
     const replaced = previous !== undefined && current.includes(previous) ? previous : undefined
     if (replaced === undefined && current.length >= this.#limits.recordsPerKey) return WireError.STORE_FULL
     const freed = replaced?.bytes ?? 0
     if (this.#bytes - freed + stored.bytes > this.#limits.storeBytes) return WireError.STORE_FULL
-    const sourceCount = this.#perSource.get(stored.source) ?? 0
+    const sourceCount = this.#perSource?.get(stored.source) ?? 0
     if (replaced?.source !== stored.source && sourceCount >= this.#limits.recordsPerSource)
       return WireError.STORE_FULL
     if (replaced !== undefined) this.#remove(target, replaced)
@@ -97,6 +98,8 @@ export class RecordStore {
   }
 
   #add(target: string, stored: Stored): void {
+    this.#byTarget ??= new Map()
+    this.#perSource ??= new Map()
     const entries = this.#byTarget.get(target) ?? []
     entries.push(stored)
     this.#byTarget.set(target, entries)
@@ -105,13 +108,15 @@ export class RecordStore {
   }
 
   #remove(target: string, stored: Stored): void {
-    const entries = this.#byTarget.get(target)!.filter((entry) => entry !== stored)
-    if (entries.length === 0) this.#byTarget.delete(target)
-    else this.#byTarget.set(target, entries)
+    const byTarget = this.#byTarget!
+    const perSource = this.#perSource!
+    const entries = byTarget.get(target)!.filter((entry) => entry !== stored)
+    if (entries.length === 0) byTarget.delete(target)
+    else byTarget.set(target, entries)
     this.#bytes -= stored.bytes
-    const count = (this.#perSource.get(stored.source) ?? 1) - 1
-    if (count === 0) this.#perSource.delete(stored.source)
-    else this.#perSource.set(stored.source, count)
+    const count = (perSource.get(stored.source) ?? 1) - 1
+    if (count === 0) perSource.delete(stored.source)
+    else perSource.set(stored.source, count)
   }
 }
 

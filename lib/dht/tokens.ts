@@ -3,23 +3,26 @@ import { Domain, TOKEN_BYTES } from './constants.js'
 
 const TOKEN_DOMAIN = utf8(`${Domain.TOKEN}\0`)
 
+function randomSecret(): Uint8Array {
+  return randomBytes(32)
+}
+
 /**
  * Write tokens as BEP 5 issues them (`spec/dht.md` §7.3): `HMAC-SHA256(secret, domain || endpoint)`
  * truncated to 16 bytes, where endpoint is the requester's compact address. Secrets rotate every
  * `rotateMs`; the current and previous one are accepted, so a token lives between one and two periods.
+ * A secret is drawn when the first token of its period is issued: a node nobody asks for a token
+ * holds none (§8.4).
  */
 export class TokenIssuer {
-  #current: Uint8Array
-  #previous: Uint8Array
+  #current: Uint8Array | null = null
+  #previous: Uint8Array | null = null
   #rotatesAt: number
   readonly #rotateMs: number
-
   readonly #secret: () => Uint8Array
 
-  constructor(now: number, rotateMs: number, secret: () => Uint8Array = () => randomBytes(32)) {
+  constructor(now: number, rotateMs: number, secret: () => Uint8Array = randomSecret) {
     this.#secret = secret
-    this.#current = secret()
-    this.#previous = secret()
     this.#rotateMs = rotateMs
     this.#rotatesAt = now + rotateMs
   }
@@ -31,19 +34,22 @@ export class TokenIssuer {
 
   /** The token for the endpoint `address` (compact bytes) under the current secret. */
   issue(address: Uint8Array): Uint8Array {
+    this.#current ??= this.#secret()
     return mac(this.#current, address)
   }
 
   /** True when `token` matches the current or the previous secret (constant time). */
   verify(address: Uint8Array, token: Uint8Array): boolean {
-    return equalBytes(token, mac(this.#current, address)) || equalBytes(token, mac(this.#previous, address))
+    return [this.#current, this.#previous].some(
+      (secret) => secret !== null && equalBytes(token, mac(secret, address)),
+    )
   }
 
   /** Rotates the secret if due at `now`. */
   rotate(now: number): void {
     if (now < this.#rotatesAt) return
     this.#previous = this.#current
-    this.#current = this.#secret()
+    this.#current = null
     this.#rotatesAt = now + this.#rotateMs
   }
 }

@@ -1,33 +1,44 @@
-import { type Address, addressKey } from './address.js'
+import { type Address, decodeAddress } from './address.js'
 import { ADDRESS_VOTES, MIN_ADDRESS_VOTES } from './constants.js'
+import { type ByteText, bytesOf, endpointText } from './endpoint.js'
 
 /**
  * Our external address by majority vote (`spec/dht.md` §4.3): every response carries `to`, our
  * endpoint as the responder saw it. One vote per responder group (the latest), the last
  * {@link ADDRESS_VOTES} groups kept; the winner needs {@link MIN_ADDRESS_VOTES} agreeing groups.
+ * Two short parallel arrays of strings, oldest first: a Map of address objects cost 2 KB per node.
  */
 export class AddressVotes {
-  readonly #votes = new Map<string, Address>()
+  readonly #voters: string[] = []
+  /** The endpoint each voter saw us at, compact (§3.1) as text. */
+  readonly #seen: ByteText[] = []
 
   /** Records `voter`'s view of our address. */
   vote(voter: string, seen: Address): void {
-    this.#votes.delete(voter)
-    this.#votes.set(voter, seen)
-    if (this.#votes.size > ADDRESS_VOTES) this.#votes.delete(this.#votes.keys().next().value as string)
+    const index = this.#voters.indexOf(voter)
+    if (index >= 0) {
+      this.#voters.splice(index, 1)
+      this.#seen.splice(index, 1)
+    }
+    this.#voters.push(voter)
+    this.#seen.push(endpointText(seen))
+    if (this.#voters.length > ADDRESS_VOTES) {
+      this.#voters.shift()
+      this.#seen.shift()
+    }
   }
 
-  /** The address most voters agree on, or null without a qualified majority. */
+  /** The address most voters agree on, or null without a qualified majority (a tie never has one). */
   winner(): Address | null {
-    const tally = new Map<string, { address: Address; count: number }>()
-    for (const address of this.#votes.values()) {
-      const entry = tally.get(addressKey(address)) ?? { address, count: 0 }
-      entry.count++
-      tally.set(addressKey(address), entry)
+    const tally = new Map<ByteText, number>()
+    let best: ByteText | null = null
+    let bestCount = 0
+    for (const seen of this.#seen) {
+      const count = (tally.get(seen) ?? 0) + 1
+      tally.set(seen, count)
+      if (count > bestCount) [best, bestCount] = [seen, count]
     }
-    let best: { address: Address; count: number } | null = null
-    for (const entry of tally.values()) if (best === null || entry.count > best.count) best = entry
-    return best !== null && best.count >= MIN_ADDRESS_VOTES && 2 * best.count > this.#votes.size
-      ? best.address
-      : null
+    if (best === null || bestCount < MIN_ADDRESS_VOTES || 2 * bestCount <= this.#seen.length) return null
+    return decodeAddress(bytesOf(best))
   }
 }
