@@ -141,5 +141,8 @@ export const INITIAL_RTO_MS = 1_000
 /** Votes kept for the external-address majority and the minimum agreeing votes (§4.3). */
 export const ADDRESS_VOTES = 16
 export const MIN_ADDRESS_VOTES = 2
+/** Join attempts after the first when no bootstrap node answered, and the first wait (doubling), §9. */
+export const JOIN_RETRIES = 4
+export const JOIN_BACKOFF_MS = 1_000
 /** Consecutive failed requests after which a table entry is dropped. */
 export const MAX_NODE_FAILURES = 2

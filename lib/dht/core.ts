@@ -5,6 +5,8 @@ import {
   type CommandCode,
   DEFAULT_LIMITS,
   type DhtLimits,
+  JOIN_BACKOFF_MS,
+  JOIN_RETRIES,
   K,
   MAX_DATAGRAM_BYTES,
   MAX_NODE_FAILURES,
@@ -151,6 +153,11 @@ export class DhtCore implements QueryHost {
   #nextT: number
   #gcAt: number
   #refreshAt: number
+  /** Bootstrap and saved-table endpoints: rejoined through while our table is empty (§9). */
+  #seeds: TableEntry[] = []
+  #joinAttempts = 0
+  /** When the next join attempt is due; Infinity when none is. */
+  #joinAt = Number.POSITIVE_INFINITY
 
   constructor(options: DhtCoreOptions) {
     this.family = options.family
@@ -238,7 +245,13 @@ export class DhtCore implements QueryHost {
 
   /** When {@link handleTimeout} must next run, or null when nothing is scheduled. */
   pollTimeout(): number | null {
-    let at = Math.min(this.#gcAt, this.#refreshAt, this.#tokens.rotatesAt, this.#queries.nextTimer())
+    let at = Math.min(
+      this.#gcAt,
+      this.#refreshAt,
+      this.#joinAt,
+      this.#tokens.rotatesAt,
+      this.#queries.nextTimer(),
+    )
     for (const transaction of this.#transactions.values())
       at = Math.min(at, transaction.stalled ? transaction.failAt : transaction.stallAt)
     return at
@@ -253,6 +266,7 @@ export class DhtCore implements QueryHost {
       this.#gcAt = now + this.limits.gcMs
     }
     if (now >= this.#refreshAt) this.#refresh(now)
+    if (now >= this.#joinAt) this.#join(now)
     this.#queries.handleTimeout(now)
   }
 
@@ -536,16 +550,31 @@ export class DhtCore implements QueryHost {
   #refresh(now: number): void {
     const small = this.#table.size < K
     this.#refreshAt = now + (small ? EARLY_REFRESH_MS : this.limits.refreshMs)
-    this.#queries.findNode(this.#id, now, true)
+    this.#queries.findNode(this.#id, now, true, this.#table.size === 0 ? this.#seeds : [])
     this.#refreshBuckets(now, 2)
   }
 
   /**
-   * @internal The join lookup converged: fill the farthest under-full bucket, give every sparse bucket
+   * @internal A join attempt converged; `replied` servers answered it. With no answer from any seed (a
+   * lost datagram, a node still starting) the join is retried after 1, 2, 4 and 8 s; `bootstrapped`
+   * reports the outcome once (§9).
+   */
+  joinDone(replied: number, now: number): void {
+    const failed = replied === 0 && this.#seeds.length > 0
+    if (failed && this.#joinAttempts <= JOIN_RETRIES) {
+      this.#joinAt = now + JOIN_BACKOFF_MS * 2 ** (this.#joinAttempts - 1)
+      return
+    }
+    this.emit({ type: 'bootstrapped', joined: !failed })
+    this.#joined(now)
+  }
+
+  /**
+   * The join converged: fill the farthest under-full bucket, give every sparse bucket
    * a few nodes (a far bucket left empty is a blind spot for lookups passing through us: 1% of lookups
    * failed in a 10,000-node network without this), schedule refreshes.
    */
-  joined(now: number): void {
+  #joined(now: number): void {
     this.#refreshBuckets(now, 1)
     const sparse = this.#table.refreshTargets(REFRESH_DEPTH, REFRESH_DEPTH, this.#random(32), SPARSE_BUCKET)
     this.#queries.fillBuckets(sparse, SPARSE_BUCKET, now)
@@ -564,11 +593,17 @@ export class DhtCore implements QueryHost {
       ...(options.routingTable === undefined ? [] : loadTable(options.routingTable)),
     ]
     const keys = seeds.map(endpointText).filter((key) => key !== this.#self)
-    this.#queries.bootstrap(
-      this.#id,
-      keys.map((key) => this.#entryOf(key)),
-      now,
-    )
+    const entries = keys.map((key) => this.#entryOf(key))
+    // A saved table may name thousands; K seeds are plenty to retry or rejoin through.
+    this.#seeds = entries.slice(0, K)
+    this.#join(now, entries)
+  }
+
+  /** One join attempt: a lookup of our own id through the seeds (§9). */
+  #join(now: number, seeds = this.#seeds): void {
+    this.#joinAt = Number.POSITIVE_INFINITY
+    this.#joinAttempts++
+    this.#queries.bootstrap(this.#id, seeds, now)
   }
 
   /** The entry of a compact endpoint: the table's if known (no hashing), else a new one. */

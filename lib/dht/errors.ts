@@ -2,7 +2,8 @@ import { PairctlError } from '../errors.js'
 
 /**
  * The one error class of `lib/dht` (`spec/dht.md` §10). Codes: `DHT_ABORTED`,
- * `DHT_CLOSED`, `DHT_BAD_ARGUMENT`, `DHT_NOT_STORED`, `DHT_BAD_TABLE`, `DHT_BIND_FAILED`.
+ * `DHT_CLOSED`, `DHT_BAD_ARGUMENT`, `DHT_NOT_STORED`, `DHT_BAD_TABLE`, `DHT_BIND_FAILED`,
+ * `DHT_BOOTSTRAP_FAILED`.
  */
 export class DhtError extends PairctlError {
   /** The operation was cancelled through its AbortSignal. */
@@ -28,6 +29,11 @@ export class DhtError extends PairctlError {
   /** A saved routing table failed validation on load. */
   static badTable(cause: unknown): DhtError {
     return new DhtError('DHT_BAD_TABLE', 'saved routing table is invalid', { cause })
+  }
+
+  /** No bootstrap (or saved-table) node answered the join, after every retry (`spec/dht.md` §9). */
+  static bootstrapFailed(): DhtError {
+    return new DhtError('DHT_BOOTSTRAP_FAILED', 'no bootstrap node answered the join', { remote: true })
   }
 
   /** The UDP socket could not be bound. */

@@ -6,8 +6,11 @@ import type { Contact } from './routing.js'
  * query id the starting call returned.
  */
 export type DhtEvent =
-  /** The join lookup finished (immediately for the first node of a network). */
-  | { type: 'bootstrapped' }
+  /**
+   * The join finished (immediately for the first node of a network). `joined` is false when bootstrap
+   * endpoints were given and none answered, after every retry (`spec/dht.md` §9).
+   */
+  | { type: 'bootstrapped'; joined: boolean }
   /** Verified records a GET lookup found; more may follow. */
   | { type: 'records'; query: number; records: DhtRecord[] }
   /** A FIND_NODE or GET lookup converged: the k closest nodes that replied, closest first. */

@@ -62,7 +62,7 @@ interface Binding {
   handlers: Map<number, { onEvent: (event: DhtEvent) => void; reject: (error: DhtError) => void }>
   bootstrapped: Promise<void>
   /** Settles {@link bootstrapped} on the core's `bootstrapped` event. */
-  onBootstrapped: () => void
+  onBootstrapped: (joined: boolean) => void
 }
 
 /** A query started on one family: its id and when it ends. */
@@ -104,7 +104,11 @@ export class DhtNode {
     return this.#bindings[0]!.core.id
   }
 
-  /** Resolves when every family's join lookup converged (at once for the first node of a network). */
+  /**
+   * Resolves when every family's join lookup converged (at once for the first node of a network);
+   * rejects with `DHT_BOOTSTRAP_FAILED` when bootstrap endpoints were given and none answered, after
+   * retries over about 25 s (`spec/dht.md` §9). The node keeps running and rejoins through them.
+   */
   get bootstrapped(): Promise<void> {
     return Promise.all(this.#bindings.map((binding) => binding.bootstrapped)).then(() => {})
   }
@@ -253,10 +257,12 @@ export class DhtNode {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       now: Date.now(),
     })
-    let onBootstrapped = () => {}
-    const bootstrapped = new Promise<void>((resolve) => {
-      onBootstrapped = resolve
+    let onBootstrapped = (_joined: boolean) => {}
+    const bootstrapped = new Promise<void>((resolve, reject) => {
+      onBootstrapped = (joined) => (joined ? resolve() : reject(DhtError.bootstrapFailed()))
     })
+    // Nobody may be waiting for the join: a failure is reported through ready(), not as unhandled.
+    bootstrapped.catch(() => {})
     const binding: Binding = {
       family,
       socket,
@@ -313,7 +319,7 @@ export class DhtNode {
   }
 
   #dispatch(binding: Binding, event: DhtEvent): void {
-    if (event.type === 'bootstrapped') binding.onBootstrapped()
+    if (event.type === 'bootstrapped') binding.onBootstrapped(event.joined)
     else binding.handlers.get(event.query)?.onEvent(event)
   }
 

@@ -22,7 +22,8 @@ export interface QueryHost {
   lookupOptions(): LookupOptions
   /** Records our own store holds: we may be one of the k closest nodes ourselves. */
   localRecords(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): WireRecord[]
-  joined(now: number): void
+  /** The join lookup converged; `replied` is how many servers answered it. */
+  joinDone(replied: number, now: number): void
   request(
     to: TableEntry,
     command: CommandCode,
@@ -77,20 +78,20 @@ export class QueryRunner {
     this.#host = host
   }
 
-  /** The join lookup for our own id through `seeds`; emits `bootstrapped` when it converges. */
+  /** The join lookup for our own id through `seeds`; tells the host how many servers answered. */
   bootstrap(id: Uint8Array, seeds: TableEntry[], now: number): void {
     this.#start(Command.FIND_NODE, id, { tg: id }, seeds, now, {
-      onDone: (_query, at) => {
-        this.#host.emit({ type: 'bootstrapped' })
-        this.#host.joined(at)
-      },
+      onDone: (query, at) => this.#host.joinDone(query.lookup.closest().length, at),
     })
   }
 
-  /** A FIND_NODE lookup; `silent` for table maintenance, whose result nobody awaits. */
-  findNode(target: Uint8Array, now: number, silent = false): number {
+  /**
+   * A FIND_NODE lookup from the table's closest nodes and `seeds`; `silent` for table maintenance,
+   * whose result nobody awaits.
+   */
+  findNode(target: Uint8Array, now: number, silent = false, seeds: TableEntry[] = []): number {
     const onDone = silent ? () => {} : (query: Query) => this.#emitDone(query)
-    return this.#start(Command.FIND_NODE, target, { tg: target }, [], now, { onDone })
+    return this.#start(Command.FIND_NODE, target, { tg: target }, seeds, now, { onDone })
   }
 
   /**

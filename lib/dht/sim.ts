@@ -46,6 +46,8 @@ export class MemoryNetwork {
   /** Datagrams and bytes carried, for measurements. */
   datagrams = 0
   bytes = 0
+  /** Drops the datagrams it returns true for (a lost join request, a partition), besides `loss`. */
+  drop: ((from: Address, to: Address) => boolean) | null = null
 
   constructor(options: MemoryNetworkOptions = {}) {
     this.now = options.start ?? 1_800_000_000_000
@@ -145,7 +147,7 @@ export class MemoryNetwork {
     this.datagrams++
     this.bytes += data.length
     const target = this.#byAddress.get(addressKey(to))
-    if (target === undefined || this.#random() < this.#loss) return
+    if (target === undefined || this.drop?.(from.address, to) === true || this.#random() < this.#loss) return
     const [low, high] = this.#latency
     const at = this.now + low + this.#random() * (high - low)
     this.#push({
