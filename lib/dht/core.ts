@@ -104,9 +104,12 @@ interface Transaction {
   stallAt: number
   failAt: number
   stalled: boolean
-  onReply: (response: Message, server: boolean, now: number) => void
+  /** `closer`: the reply's `n` list decoded once, for the table and the query alike. */
+  onReply: (response: Message, server: boolean, now: number, closer: TableEntry[]) => void
   onStall: (now: number) => void
   onFail: (now: number) => void
+  /** Entries the requester already holds, by endpoint: contacts it names need no id hashing. */
+  known?: (key: ByteText) => TableEntry | undefined
 }
 
 /**
@@ -228,7 +231,9 @@ export class DhtCore implements QueryHost {
       return
     }
     const key = endpointText(from)
-    const server = this.#verifiedServer(message, key)
+    // A response comes from the entry we asked: its id is at hand, no table scan or hashing needed.
+    const asked = message.y === MessageType.RESPONSE ? this.#transactions.get(message.t)?.to : undefined
+    const server = this.#verifiedServer(message, key, asked?.key === key ? asked : null)
     if (message.y === MessageType.REQUEST) this.#onRequest(message, key, server, datagram.length, now)
     else this.#onResponse(message, key, server, now)
   }
@@ -329,24 +334,12 @@ export class DhtCore implements QueryHost {
     return this.#store.get(namespace, key, now, publicKey)
   }
 
-  /** @internal Decodes a reply's `n` list: right family, valid, not ourselves. */
-  closerEntries(nodes: Uint8Array[] | undefined): TableEntry[] {
-    const out: TableEntry[] = []
-    const length = this.family === 4 ? 6 : 18
-    for (const wire of nodes ?? []) {
-      if (wire.length !== length || decodeAddress(wire) === null) continue
-      const key = textOf(wire)
-      if (key !== this.#self) out.push(this.#entryOf(key))
-    }
-    return out
-  }
-
   /** @internal Sends a request; false when too many are in flight. */
   request(
     to: TableEntry,
     command: CommandCode,
     body: RequestBody,
-    handlers: Pick<Transaction, 'onReply' | 'onFail'> & Partial<Pick<Transaction, 'onStall'>>,
+    handlers: Pick<Transaction, 'onReply' | 'onFail'> & Partial<Pick<Transaction, 'onStall' | 'known'>>,
     now: number,
   ): boolean {
     if (this.#transactions.size >= this.limits.maxTransactions) return false
@@ -376,9 +369,9 @@ export class DhtCore implements QueryHost {
    * The sender's entry (from the table, else new) when the message carries the id bound to its
    * endpoint `key` (checked every message), else null. A known sender's id is not hashed again.
    */
-  #verifiedServer(message: Message, key: ByteText): TableEntry | null {
+  #verifiedServer(message: Message, key: ByteText, asked: TableEntry | null): TableEntry | null {
     if (message.id === undefined) return null
-    const known = this.#table.find(key)
+    const known = asked ?? this.#table.find(key)
     const idText = known?.idText ?? nodeIdText(key)
     if (equalsText(message.id, idText)) return known ?? new TableEntry(key, idText)
     this.counters.idMismatch++
@@ -421,8 +414,9 @@ export class DhtCore implements QueryHost {
     if (seen !== null) this.#vote(key, seen)
     if (server !== null) this.#insert(transaction.to, now)
     this.#rtt.sample(this.#table.get(transaction.to.idText), now - transaction.sentAt)
-    if (server !== null && response.n !== undefined) this.#fillSparse(response.n, now)
-    transaction.onReply(response, server !== null, now)
+    const closer = this.#closerEntries(response.n, transaction.known)
+    if (server !== null) this.#fillSparse(closer, now)
+    transaction.onReply(response, server !== null, now, closer)
   }
 
   /**
@@ -444,8 +438,8 @@ export class DhtCore implements QueryHost {
    * happen to query us, and a region of nodes that all lack one far bucket ends lookups short of the
    * target (1-8% of lookups in a 10,000-node network).
    */
-  #fillSparse(nodes: Uint8Array[], now: number): void {
-    for (const entry of this.closerEntries(nodes)) {
+  #fillSparse(closer: TableEntry[], now: number): void {
+    for (const entry of closer) {
       if (!this.#table.isSparse(entry.idText, SPARSE_BUCKET) || !this.#table.hasRoom(entry)) continue
       // One per reply: a reply's contacts tend to share a bucket, which needs 2 nodes, not 20 probes.
       this.#probe(entry, now, () => this.#table.add(entry, now))
@@ -604,6 +598,21 @@ export class DhtCore implements QueryHost {
     this.#joinAt = Number.POSITIVE_INFINITY
     this.#joinAttempts++
     this.#queries.bootstrap(this.#id, seeds, now)
+  }
+
+  /**
+   * Decodes a reply's `n` list: right family, non-zero port, not ourselves. Each contact is the entry
+   * `known` (the query's) or our table holds for it, else a new one whose id is hashed (§4.1).
+   */
+  #closerEntries(nodes: Uint8Array[] | undefined, known?: (key: ByteText) => TableEntry | undefined) {
+    const out: TableEntry[] = []
+    const length = this.family === 4 ? 6 : 18
+    for (const wire of nodes ?? []) {
+      if (wire.length !== length || wire[length - 2]! + wire[length - 1]! === 0) continue
+      const key = textOf(wire)
+      if (key !== this.#self) out.push(known?.(key) ?? this.#entryOf(key))
+    }
+    return out
   }
 
   /** The entry of a compact endpoint: the table's if known (no hashing), else a new one. */

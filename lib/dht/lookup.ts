@@ -76,6 +76,11 @@ export class Lookup {
     return out
   }
 
+  /** The candidate entry of endpoint `key`, if the shortlist holds it. */
+  entry(key: string): TableEntry | undefined {
+    return this.#byKey.get(key)?.entry
+  }
+
   /** `key` replied; `server` when its id verified, `closer` are the nodes it returned. */
   replied(key: string, server: boolean, closer: TableEntry[]): void {
     const candidate = this.#byKey.get(key)

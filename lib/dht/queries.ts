@@ -18,7 +18,6 @@ export interface QueryHost {
   readonly limits: DhtLimits
   emit(event: DhtEvent): void
   closestEntries(target: Uint8Array, n: number): TableEntry[]
-  closerEntries(nodes: Uint8Array[] | undefined): TableEntry[]
   lookupOptions(): LookupOptions
   /** Records our own store holds: we may be one of the k closest nodes ourselves. */
   localRecords(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): WireRecord[]
@@ -29,9 +28,10 @@ export interface QueryHost {
     command: CommandCode,
     body: RequestBody,
     handlers: {
-      onReply: (response: Message, server: boolean, now: number) => void
+      onReply: (response: Message, server: boolean, now: number, closer: TableEntry[]) => void
       onFail: (now: number) => void
       onStall?: (now: number) => void
+      known?: (key: string) => TableEntry | undefined
     },
     now: number,
   ): boolean
@@ -251,8 +251,9 @@ export class QueryRunner {
         query.command,
         { ...query.body, sk: K },
         {
-          onReply: (response, _server, at) => settle(this.#host.closerEntries(response.n), at),
+          onReply: (_response, _server, at, closer) => settle(closer, at),
           onFail: (at) => settle([], at),
+          known: (key) => query.lookup.entry(key),
         },
         now,
       )
@@ -268,10 +269,10 @@ export class QueryRunner {
       query.command,
       query.body,
       {
-        onReply: (response, server, at) => {
+        onReply: (response, server, at, closer) => {
           if (!active()) return
           query.onReply(entry, response, at)
-          query.lookup.replied(entry.key, server, this.#host.closerEntries(response.n))
+          query.lookup.replied(entry.key, server, closer)
           this.#pump(query, at)
         },
         onStall: (at) => {
@@ -282,6 +283,7 @@ export class QueryRunner {
           query.lookup.failed(entry.key)
           this.#pump(query, at)
         },
+        known: (key) => query.lookup.entry(key),
       },
       now,
     )

@@ -113,15 +113,17 @@ export class RoutingTable {
   /**
    * The `n` nodes closest to `target` (an id as text); `n` is required on purpose (the `k-bucket`
    * default of Infinity returned the whole table in bittorrent-dht replies). Buckets are taken nearest
-   * first until they hold `n` nodes, so only those are sorted.
+   * first until they held `n` nodes, each inserted in order into the `n` best so far.
    */
   closest(target: ByteText, n: number): TableEntry[] {
     const out: TableEntry[] = []
+    const distances: number[] = []
     for (const index of this.#nearestFirst(target)) {
       if (out.length >= n) break
-      out.push(...this.#buckets[index]!)
+      for (const entry of this.#buckets[index]!)
+        insertByDistance(out, distances, entry, prefixDistance(entry.idText, target), n)
     }
-    return byDistance(out, target).slice(0, n)
+    return out
   }
 
   /**
@@ -251,17 +253,28 @@ function bitOf(id: ByteText, bit: number): number {
   return (id.charCodeAt(bit >> 3) >> (7 - (bit & 7))) & 1
 }
 
-/**
- * `entries` closest to `target` first, by the XOR distance of the first 6 bytes as a number: exact in
- * a double, and ties beyond 48 bits need ~2^48 nodes to matter (lookups order candidates by the full
- * distance anyway).
- */
-function byDistance(entries: TableEntry[], target: ByteText): TableEntry[] {
-  const keyed = entries.map((entry) => ({ entry, distance: prefixDistance(entry.idText, target) }))
-  keyed.sort((a, b) => a.distance - b.distance)
-  return keyed.map((item) => item.entry)
+/** Inserts `entry` at `distance` into the sorted `out` (and its `distances`), keeping at most `n`. */
+function insertByDistance(
+  out: TableEntry[],
+  distances: number[],
+  entry: TableEntry,
+  distance: number,
+  n: number,
+): void {
+  if (out.length === n && distances[n - 1]! <= distance) return
+  let at = out.length === n ? n - 1 : out.length
+  for (; at > 0 && distances[at - 1]! > distance; at--) {
+    out[at] = out[at - 1]!
+    distances[at] = distances[at - 1]!
+  }
+  out[at] = entry
+  distances[at] = distance
 }
 
+/**
+ * XOR distance of the first 6 bytes of two ids as a number: exact in a double, and ties beyond 48
+ * bits need ~2^48 nodes to matter (lookups order candidates by the full distance anyway).
+ */
 function prefixDistance(a: ByteText, b: ByteText): number {
   let distance = 0
   for (let i = 0; i < 6; i++) distance = distance * 256 + (a.charCodeAt(i) ^ b.charCodeAt(i))
