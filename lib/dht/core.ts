@@ -28,9 +28,7 @@ import {
   endpointText,
   equalsText,
   groupText,
-  hostOf,
   nodeIdText,
-  portOf,
   textOf,
 } from './endpoint.js'
 import type { DhtEvent } from './events.js'
@@ -234,7 +232,7 @@ export class DhtCore implements QueryHost {
     // A response comes from the entry we asked: its id is at hand, no table scan or hashing needed.
     const asked = message.y === MessageType.RESPONSE ? this.#transactions.get(message.t)?.to : undefined
     const server = this.#verifiedServer(message, key, asked?.key === key ? asked : null)
-    if (message.y === MessageType.REQUEST) this.#onRequest(message, key, server, datagram.length, now)
+    if (message.y === MessageType.REQUEST) this.#onRequest(message, from, key, server, datagram.length, now)
     else this.#onResponse(message, key, server, now)
   }
 
@@ -378,7 +376,14 @@ export class DhtCore implements QueryHost {
     return null
   }
 
-  #onRequest(request: Message, key: ByteText, server: TableEntry | null, size: number, now: number): void {
+  #onRequest(
+    request: Message,
+    from: Address,
+    key: ByteText,
+    server: TableEntry | null,
+    size: number,
+    now: number,
+  ): void {
     const source = groupText(key, this.grouping)
     if (!this.#limiter.allow(source, now)) {
       this.counters.rateLimited++
@@ -400,7 +405,7 @@ export class DhtCore implements QueryHost {
       replyBudget(size),
     )
     if (reply === null) this.counters.repliesDropped++
-    else this.#send(reply, { host: hostOf(key), port: portOf(key) }, now)
+    else this.#send(reply, from, now)
   }
 
   #onResponse(response: Message, key: ByteText, server: TableEntry | null, now: number): void {
