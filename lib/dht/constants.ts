@@ -111,6 +111,9 @@ export interface DhtLimits {
   maxRtoMs: number
   /** A request is abandoned after this many RTOs (it is already "stalled" after one). */
   failAfterRtos: number
+  /** Join attempts after the first when no seed answered, and the wait before the first (doubling), §9. */
+  joinRetries: number
+  joinBackoffMs: number
 }
 
 /** Defaults for {@link DhtLimits} (`spec/dht.md` §9). */
@@ -134,6 +137,8 @@ export const DEFAULT_LIMITS: Readonly<DhtLimits> = {
   minRtoMs: 50,
   maxRtoMs: 2_000,
   failAfterRtos: 4,
+  joinRetries: 4,
+  joinBackoffMs: 1_000,
 }
 
 /** RFC 6298 §2.1: initial RTO before any sample. */
@@ -141,8 +146,5 @@ export const INITIAL_RTO_MS = 1_000
 /** Votes kept for the external-address majority and the minimum agreeing votes (§4.3). */
 export const ADDRESS_VOTES = 16
 export const MIN_ADDRESS_VOTES = 2
-/** Join attempts after the first when no bootstrap node answered, and the first wait (doubling), §9. */
-export const JOIN_RETRIES = 4
-export const JOIN_BACKOFF_MS = 1_000
 /** Consecutive failed requests after which a table entry is dropped. */
 export const MAX_NODE_FAILURES = 2

@@ -5,8 +5,6 @@ import {
   type CommandCode,
   DEFAULT_LIMITS,
   type DhtLimits,
-  JOIN_BACKOFF_MS,
-  JOIN_RETRIES,
   K,
   MAX_DATAGRAM_BYTES,
   MAX_NODE_FAILURES,
@@ -555,13 +553,13 @@ export class DhtCore implements QueryHost {
 
   /**
    * @internal A join attempt converged; `replied` servers answered it. With no answer from any seed (a
-   * lost datagram, a node still starting) the join is retried after 1, 2, 4 and 8 s; `bootstrapped`
-   * reports the outcome once (§9).
+   * lost datagram, a node still starting) the join is retried after `joinBackoffMs`, doubling (1, 2, 4,
+   * 8 s by default); `bootstrapped` reports the outcome once (§9).
    */
   joinDone(replied: number, now: number): void {
     const failed = replied === 0 && this.#seeds.length > 0
-    if (failed && this.#joinAttempts <= JOIN_RETRIES) {
-      this.#joinAt = now + JOIN_BACKOFF_MS * 2 ** (this.#joinAttempts - 1)
+    if (failed && this.#joinAttempts <= this.limits.joinRetries) {
+      this.#joinAt = now + this.limits.joinBackoffMs * 2 ** (this.#joinAttempts - 1)
       return
     }
     this.emit({ type: 'bootstrapped', joined: !failed })

@@ -173,3 +173,20 @@ t.test('a saved routing table bootstraps a restarted node without a bootstrap li
     },
   )
 })
+
+t.test('a join nobody answers is retried, then ready() rejects with DHT_BOOTSTRAP_FAILED', async (t) => {
+  const silent = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve))
+  let requests = 0
+  silent.on('message', () => requests++)
+  t.teardown(() => new Promise<void>((resolve) => silent.close(() => resolve())))
+  const node = await DhtNode.create({
+    host: '127.0.0.1',
+    bootstrap: [`127.0.0.1:${silent.address().port}`],
+    limits: { joinBackoffMs: 20, minRtoMs: 10, maxRtoMs: 40 },
+  })
+  t.teardown(() => node.close())
+  await t.rejects(node.ready(), { code: 'DHT_BOOTSTRAP_FAILED' })
+  t.equal(requests, 5, 'the first join request and 4 retries')
+  t.equal(node.stats().tableSize, 0)
+})
