@@ -202,6 +202,11 @@ export class DhtCore implements QueryHost {
     return this.#votes.winner()
   }
 
+  /** Nodes in the routing table. */
+  get tableSize(): number {
+    return this.#table.size
+  }
+
   /** The routing table's nodes. */
   contacts(): Contact[] {
     return this.#table.all().map(({ id, host, port }) => ({ id, host, port }))

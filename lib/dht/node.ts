@@ -211,7 +211,7 @@ export class DhtNode {
       for (const [name, value] of Object.entries(core.counters) as [keyof DhtCounters, number][])
         total[name] =
           name === 'largestDatagramOut' ? Math.max(total[name] ?? 0, value) : (total[name] ?? 0) + value
-      total.tableSize += core.contacts().length
+      total.tableSize += core.tableSize
       total.records += core.storeStats().records
       total.recordBytes += core.storeStats().bytes
     }

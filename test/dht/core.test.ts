@@ -210,6 +210,7 @@ t.test('subnet grouping: at most 2 nodes of one /24 per bucket', async (t) => {
     Array.from({ length: 6 }, (_, i) => ({ host: `10.77.1.${i + 1}`, port: 7000 })),
   )
   t.equal(core.contacts().length, 2)
+  t.equal(core.tableSize, 2)
   const loopback = makeCore({ grouping: 'endpoint' })
   fillTable(
     loopback,
