@@ -11,19 +11,35 @@ const debug = createDebug('pairctl:node:dht')
 export const ROUTING_TABLE_FILE = 'routing-table.json'
 
 /**
+ * How long opening waits for the join. A reachable network joins in well under a second; when no seed
+ * answers, the DHT retries for about 25 s and then rejoins on every refresh (`spec/dht.md` §9), and the
+ * node must not be held up that long (`pairctl start` gives its daemon 20 s).
+ */
+export const JOIN_WAIT_MS = 5_000
+
+/**
  * Opens the node's `lib/dht` node (`spec/dht.md` §11) with the routing table saved by the previous run,
- * and waits for its join lookup, so that the first pairing already finds peers. A node without bootstrap
+ * and waits for its join lookup (at most {@link JOIN_WAIT_MS}), so that the first pairing already finds
+ * peers. A node whose seeds do not answer starts alone and keeps trying to join. A node without bootstrap
  * entries or a saved table is the first node of its own network. The table is saved again on close.
  */
 export const openDht: DhtOpener = async ({ host, port, bootstrap, tablePath }) => {
   const node = await createDhtNode({ host, port, bootstrap }, tablePath)
-  try {
-    await node.ready()
-  } catch (err) {
-    await node.close()
-    throw err
-  }
+  await joinedWithin(node, JOIN_WAIT_MS)
   return adapt(node, tablePath)
+}
+
+async function joinedWithin(node: DhtNode, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  const joined = node.ready().then(
+    () => debug('joined the DHT'),
+    (err: Error) => debug('joining the DHT: %s; running alone until a seed answers', err.message),
+  )
+  await Promise.race([joined, waited])
+  clearTimeout(timer)
 }
 
 /** The DHT node as {@link NetworkDht}; `raw` keeps the node for STUN sharing its port (bootstrap mode). */

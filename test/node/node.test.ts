@@ -1,3 +1,5 @@
+import { createSocket } from 'node:dgram'
+import { once } from 'node:events'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -53,6 +55,17 @@ t.test('aborting the signal closes the node and frees the instance', async (t) =
   await t.rejects(createNode({ dir, host: '127.0.0.1', signal: controller.signal }), { code: 'NODE_CLOSED' })
   const again = await createNode({ dir, host: '127.0.0.1' })
   await again.close()
+})
+
+t.test('a node whose bootstrap node never answers starts alone instead of failing', async (t) => {
+  const silent = createSocket('udp4')
+  silent.bind(0, '127.0.0.1')
+  await once(silent, 'listening')
+  t.teardown(() => silent.close())
+  const bootstrap = [`127.0.0.1:${silent.address().port}`]
+  const node = await createNode({ dir: await tempDir(t), host: '127.0.0.1', bootstrap })
+  t.teardown(() => node.close())
+  t.equal(node.status('test').dht.routingTableSize, 0, 'alone, still trying to join')
 })
 
 t.test('the routing table is saved on close and rejoins without a bootstrap list', async (t) => {
