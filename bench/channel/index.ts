@@ -39,7 +39,8 @@ const HANDSHAKE_NOTE =
   'connect + handshake + 1 byte each way, then the client destroys the connection; pairctl: Noise XX ' +
   '25519_ChaChaPoly_SHA256 with identity binding on both sides (each sends its Ed25519 signature over its ' +
   "static key and checks the peer's; a device signs its own binding once, and a checked (identity, static " +
-  'key, signature) triple is remembered, as for a reconnecting peer); node:tls: full TLS 1.3 handshakes ' +
+  'key, signature) triple is remembered, as for a reconnecting peer; ephemeral keys come from a pool ' +
+  'refilled after each handshake message goes out, spec/noise.md §2.5); node:tls: full TLS 1.3 handshakes ' +
   '(no session resumption) with a self-signed Ed25519 certificate'
 
 function worker(): ChildProcess {
