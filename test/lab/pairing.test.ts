@@ -18,17 +18,21 @@ if (unavailable) {
   t.teardown(() => lab.down())
   lab.up()
 
+  /** A bootstrap node in pub on `port`; returns the flags that point a device at it. */
+  const startBootstrap = async (
+    t: Parameters<typeof startCli>[0],
+    home: string,
+    port: number,
+  ): Promise<string[]> => {
+    const args = ['bootstrap', '--host', '203.0.113.1', '--port', String(port), '--json']
+    const bootstrap = startCli(t, home, args, {}, lab.ns('pub'))
+    await bootstrap.waitFor((record) => record.type === 'listening')
+    return ['--bootstrap', `203.0.113.1:${port}`, '--json']
+  }
+
   t.test('alice behind a mapping NAT and bob behind another NAT pair with a code', async (t) => {
     const home = await tempHome(t)
-    const bootstrap = startCli(
-      t,
-      home,
-      ['bootstrap', '--host', '203.0.113.1', '--port', '4000', '--json'],
-      {},
-      lab.ns('pub'),
-    )
-    await bootstrap.waitFor((record) => record.type === 'listening')
-    const network = ['--bootstrap', '203.0.113.1:4000', '--json']
+    const network = await startBootstrap(t, home, 4000)
     const alice = startCli(
       t,
       home,
@@ -64,15 +68,7 @@ if (unavailable) {
 
   t.test('as daemons behind their NATs, alice and bob pair and report each other online', async (t) => {
     const home = await tempHome(t)
-    const bootstrap = startCli(
-      t,
-      home,
-      ['bootstrap', '--host', '203.0.113.1', '--port', '4100', '--json'],
-      {},
-      lab.ns('pub'),
-    )
-    await bootstrap.waitFor((record) => record.type === 'listening')
-    const network = ['--bootstrap', '203.0.113.1:4100', '--json']
+    const network = await startBootstrap(t, home, 4100)
     const daemon = (name: string, node: string, flags: string[]) => {
       const args = ['--instance', name, 'start', '--foreground', '--name', name, ...flags, ...network]
       return startCli(t, home, args, {}, lab.ns(node))
