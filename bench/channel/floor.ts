@@ -6,7 +6,7 @@
  * its own overhead; what separates this from node:tls is the cost of node:crypto's per-call API.
  * Benchmark-only: it authenticates nothing about the peer.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { createCipheriv, createDecipheriv, type DecipherChaCha20Poly1305 } from 'node:crypto'
 import type { Socket } from 'node:net'
 
 const KEY = Buffer.alloc(32, 7)
@@ -43,7 +43,7 @@ export function floorRead(socket: Socket, onData: (chunk: Buffer) => void): void
   let header = -1
   let left = 0
   let tagFilled = 0
-  let decipher = createDecipheriv('chacha20-poly1305', KEY, iv, { authTagLength: TAG })
+  let decipher: DecipherChaCha20Poly1305 | undefined
   let pieces: Buffer[] = []
   socket.on('data', (chunk: Buffer) => {
     let offset = 0
@@ -63,12 +63,12 @@ export function floorRead(socket: Socket, onData: (chunk: Buffer) => void): void
       offset += piece.length
       left -= piece.length
       const body = Math.max(0, Math.min(piece.length, left + piece.length - TAG))
-      if (body > 0) pieces.push(decipher.update(piece.subarray(0, body)))
+      if (body > 0) pieces.push(decipher!.update(piece.subarray(0, body)))
       tag.set(piece.subarray(body), tagFilled)
       tagFilled += piece.length - body
       if (left > 0) continue
-      decipher.setAuthTag(tag)
-      decipher.final()
+      decipher!.setAuthTag(tag)
+      decipher!.final()
       for (const plain of pieces) onData(plain)
       pieces = []
     }
