@@ -3,6 +3,7 @@ import {
   CONFIRM_LABEL_ADVERTISER,
   CONFIRM_LABEL_JOINER,
   CPACE_CI_LABEL,
+  PRESENCE_SECRET_LABEL,
   SAS_DIGITS,
   SAS_LABEL,
 } from './constants.js'
@@ -35,4 +36,12 @@ export function shortAuthString(isk: Uint8Array): string {
   const mac = hmacSha256(isk, utf8(SAS_LABEL))
   const value = new DataView(mac.buffer, mac.byteOffset, 8).getBigUint64(0)
   return (value % 10n ** BigInt(SAS_DIGITS)).toString().padStart(SAS_DIGITS, '0')
+}
+
+/**
+ * The pair's presence secret (`spec/pairing.md` §6.4): HMAC-SHA256(ISK, "pairctl/pairing/v1/presence-secret").
+ * Both devices hold it after key confirmation and nobody else can compute it; presence keys derive from it.
+ */
+export function presenceSecret(isk: Uint8Array): Uint8Array {
+  return hmacSha256(isk, utf8(PRESENCE_SECRET_LABEL))
 }

@@ -22,6 +22,8 @@ export const CPACE_CI_LABEL = 'pairctl/pairing/v1'
 export const CONFIRM_LABEL_JOINER = 'pairctl/pairing/v1/confirm/joiner'
 export const CONFIRM_LABEL_ADVERTISER = 'pairctl/pairing/v1/confirm/advertiser'
 export const SAS_LABEL = 'pairctl/pairing/v1/sas'
+/** HMAC label of the pair's presence secret, derived from the confirmed ISK (`spec/pairing.md` §6.4). */
+export const PRESENCE_SECRET_LABEL = 'pairctl/pairing/v1/presence-secret'
 /** Digits of the short authentication string. */
 export const SAS_DIGITS = 6
 

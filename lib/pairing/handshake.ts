@@ -1,7 +1,13 @@
 import { equalBytes, randomBytes } from '../crypto/index.js'
 import { deviceIdFromPublicKey } from '../identity/device-id.js'
 import { codePassword, type PairingCode, type RandomSource } from './code.js'
-import { confirmationTag, cpaceChannelId, type PairingRole, shortAuthString } from './confirmation.js'
+import {
+  confirmationTag,
+  cpaceChannelId,
+  type PairingRole,
+  presenceSecret,
+  shortAuthString,
+} from './confirmation.js'
 import { SAS_TIMEOUT_MS, STEP_TIMEOUT_MS } from './constants.js'
 import { calculateGenerator, cpaceShare, deriveIsk, sampleScalar } from './cpace.js'
 import { PairingError, WIRE_ERROR_CODES, type WireErrorCode } from './errors.js'
@@ -34,6 +40,8 @@ export interface DeviceInfo {
 export interface PeerInfo extends DeviceInfo {
   identityKey: Uint8Array
   deviceId: string
+  /** The pair's shared presence secret (`spec/pairing.md` §6.4), known only to the two devices. */
+  presenceSecret: Uint8Array
 }
 
 /** Events of {@link PairingHandshake}, in order. */
@@ -238,7 +246,13 @@ export class PairingHandshake {
     this.#enter('paired', now)
     this.#events.push({
       type: 'paired',
-      peer: { identityKey, deviceId: deviceIdFromPublicKey(identityKey), name, type: deviceType },
+      peer: {
+        identityKey,
+        deviceId: deviceIdFromPublicKey(identityKey),
+        name,
+        type: deviceType,
+        presenceSecret: presenceSecret(this.#isk!),
+      },
     })
   }
 

@@ -9,7 +9,7 @@ import { PairingError } from './errors.js'
 /** File name of the paired-device store inside an instance directory (`spec/pairing.md` §10). */
 export const STORE_FILE = 'devices.json'
 /** Schema version of {@link STORE_FILE}. */
-export const STORE_VERSION = 1
+export const STORE_VERSION = 2
 
 /** A device this one is paired with (`spec/pairing.md` §10). */
 export interface PairedDevice {
@@ -23,6 +23,11 @@ export interface PairedDevice {
   pairedAt: number
   /** Last addresses the device was reached at, most recent first. */
   addresses: AdvertAddress[]
+  /**
+   * The pair's shared presence secret (`spec/pairing.md` §6.4). Absent only for a device paired before
+   * store version 2, which has none: it is reached at its stored addresses only.
+   */
+  presenceSecret?: Uint8Array
 }
 
 const StoredDevice = z
@@ -33,16 +38,27 @@ const StoredDevice = z
     type: z.string().max(MAX_NAME_LENGTH),
     pairedAt: z.number().int().nonnegative(),
     addresses: z.array(AdvertAddressSchema).max(MAX_ADDRESSES),
+    presenceSecret: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43}=$/)
+      .optional(),
   })
-  .transform((stored) => ({
+  .transform(({ presenceSecret, ...stored }) => ({
     ...stored,
     identityKey: new Uint8Array(Buffer.from(stored.identityKey, 'base64')),
+    ...(presenceSecret === undefined
+      ? {}
+      : { presenceSecret: new Uint8Array(Buffer.from(presenceSecret, 'base64')) }),
   }))
   .refine(
     (device) => deviceIdFromPublicKey(device.identityKey) === device.deviceId,
     'device ID does not match key',
   )
-const StoreFile = z.object({ version: z.literal(STORE_VERSION), devices: z.array(StoredDevice) })
+/** Version 1 files (no presence secrets) still load; the next write stores them as version 2. */
+const StoreFile = z.object({
+  version: z.union([z.literal(1), z.literal(STORE_VERSION)]),
+  devices: z.array(StoredDevice),
+})
 
 /**
  * The paired devices of one instance, kept in `devices.json` (`spec/pairing.md` §10): schema-versioned,
@@ -116,6 +132,9 @@ function serialize(devices: PairedDevice[]): string {
   const stored = devices.map((device) => ({
     ...device,
     identityKey: Buffer.from(device.identityKey).toString('base64'),
+    ...(device.presenceSecret === undefined
+      ? {}
+      : { presenceSecret: Buffer.from(device.presenceSecret).toString('base64') }),
   }))
   return `${JSON.stringify({ version: STORE_VERSION, devices: stored }, null, 2)}\n`
 }

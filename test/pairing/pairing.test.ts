@@ -38,6 +38,8 @@ t.test('success over TCP + Noise: both sides get each other, events in order', a
   t.equal(b.deviceId, alice.deviceId)
   t.equal(b.type, 'desktop')
   t.equal(b.addresses[0]?.host, '127.0.0.1')
+  t.equal(a.presenceSecret?.length, 32)
+  t.same(a.presenceSecret, b.presenceSecret, 'both sides hold the same presence secret')
   t.same(await collect(advertiser), ['code', 'advertised', 'peer-connected', 'verifying', 'sas', 'paired'])
   t.same(await collect(joiner), ['searching', 'found', 'peer-connected', 'verifying', 'sas', 'paired'])
   t.same(dht.live(), [], 'advert withdrawn')

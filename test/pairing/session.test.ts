@@ -5,7 +5,13 @@ import { AdvertiserSession } from '../../lib/pairing/session.js'
 
 const wrongGuess: HandshakeEvent = { type: 'failed', error: PairingError.wrongCode(), attempt: true }
 const sas: HandshakeEvent = { type: 'sas', sas: '123456' }
-const peer = { identityKey: new Uint8Array(32), deviceId: 'X', name: 'n', type: 't' }
+const peer = {
+  identityKey: new Uint8Array(32),
+  deviceId: 'X',
+  name: 'n',
+  type: 't',
+  presenceSecret: new Uint8Array(32),
+}
 
 t.test('one joiner at a time; a wrong guess burns the code with maxAttempts 1', async (t) => {
   const session = new AdvertiserSession({ expiresAt: 1000, maxAttempts: 1 })

@@ -15,6 +15,7 @@ function device(pairedAt: number): PairedDevice {
     type: 'laptop',
     pairedAt,
     addresses: [{ host: '127.0.0.1', port: 1234, transport: 'tcp' }],
+    presenceSecret: new Uint8Array(32).fill(pairedAt),
   }
 }
 
@@ -40,6 +41,7 @@ t.test('add, get, list, update, remove, persisted across reopen', async (t) => {
   const again = await PairedDeviceStore.open(dir)
   t.same(again.get(a.deviceId)?.addresses, [{ host: '::1', port: 9, transport: 'tcp' }])
   t.same(again.get(b.deviceId)?.identityKey, b.identityKey)
+  t.same(again.get(b.deviceId)?.presenceSecret, b.presenceSecret, 'the presence secret is kept')
   t.ok(await again.remove(b.deviceId))
   t.notOk(await again.remove(b.deviceId))
   t.same(
@@ -62,7 +64,7 @@ t.test('a device whose ID does not match its key is refused', async (t) => {
 t.test('corrupt files are kept aside and reported, never replaced silently', async (t) => {
   for (const content of [
     '{not json',
-    '{"version":2,"devices":[]}',
+    '{"version":3,"devices":[]}',
     JSON.stringify({ version: 1, devices: [{}] }),
   ]) {
     const dir = await tempDir(t)
@@ -92,3 +94,18 @@ t.test('concurrent writes are serialized and all land', async (t) => {
   await Promise.all(Array.from({ length: 10 }, (_, i) => store.add(device(i))))
   t.equal((await PairedDeviceStore.open(dir)).list().length, 10)
 })
+
+t.test(
+  'a version 1 file loads, its devices without a presence secret; the next write is version 2',
+  async (t) => {
+    const dir = await tempDir(t)
+    const { presenceSecret: _, ...old } = device(1)
+    const stored = { ...old, identityKey: Buffer.from(old.identityKey).toString('base64') }
+    await writeFile(join(dir, 'devices.json'), JSON.stringify({ version: 1, devices: [stored] }))
+    const store = await PairedDeviceStore.open(dir)
+    t.equal(store.get(old.deviceId)?.presenceSecret, undefined)
+    t.same(store.get(old.deviceId)?.identityKey, old.identityKey)
+    await store.add(device(2))
+    t.equal(JSON.parse(await readFile(join(dir, 'devices.json'), 'utf8')).version, 2)
+  },
+)
