@@ -82,17 +82,22 @@ t.test('same code: both sides paired, same SAS, peer IDs computed from the Noise
   t.match(sas(je), { sas: /^\d{6}$/ })
   t.same(sas(je), sas(ae))
   const peer = (list: HandshakeEvent[]) => (list.at(-1) as Extract<HandshakeEvent, { type: 'paired' }>).peer
+  const secret = peer(je).presenceSecret
+  t.equal(secret.length, 32)
+  t.same(peer(ae).presenceSecret, secret, 'both sides derive one presence secret')
   t.same(peer(je), {
     identityKey: advertiserId,
     deviceId: deviceIdFromPublicKey(advertiserId),
     name: 'laptop',
     type: 'desktop',
+    presenceSecret: secret,
   })
   t.same(peer(ae), {
     identityKey: joinerId,
     deviceId: deviceIdFromPublicKey(joinerId),
     name: 'phone',
     type: 'mobile',
+    presenceSecret: secret,
   })
   t.equal(joiner.pollTimeout(), undefined)
 })
