@@ -30,9 +30,11 @@ import {
 import {
   type PresenceDht,
   type PresenceDhtRecord,
+  type PresencePeer,
   type PresencePublication,
   PresencePublisher,
 } from '../presence/index.js'
+import { ContactBook } from './contacts.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
 import { preambleConnector } from './dial.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
@@ -123,7 +125,8 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const links = new DeviceLinks({
     identity: parts.identity,
     store: parts.store,
-    dial: { identity: parts.identity, dht },
+    dial: { identity: parts.identity, dht, contacts: await ContactBook.open(parts.dir) },
+    peersChanged: () => void presence.setPeers(presencePeers(parts.store)),
   })
   resources.defer('device links', () => links.close())
   const dispatcher = new PairingDispatcher(openPairingChannel)
@@ -137,8 +140,8 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
 }
 
 /**
- * Publishes the node's presence record (`spec/presence.md` §3) with its advertisable TCP addresses, again
- * whenever they change; withdrawn at close, before the DHT goes.
+ * Publishes the node's presence records (`spec/presence.md` §3), one per paired device, with its
+ * advertisable TCP addresses, again whenever they change; withdrawn at close, before the DHT goes.
  */
 function publishPresence(parts: NetworkParts, dht: NetworkDht, addresses: AddressManager): PresencePublisher {
   const { identity, resources } = parts
@@ -149,12 +152,22 @@ function publishPresence(parts: NetworkParts, dht: NetworkDht, addresses: Addres
   })
   const update = () => void presence.update(tcpAddresses(addresses))
   addresses.on('change', update)
+  void presence.setPeers(presencePeers(parts.store))
   update()
   resources.defer('presence record', () => {
     addresses.off('change', update)
     return presence.close()
   })
   return presence
+}
+
+/** The paired devices presence publishes for: those with a presence secret (store version 2). */
+function presencePeers(store: PairedDeviceStore): PresencePeer[] {
+  return store
+    .list()
+    .flatMap(({ identityKey, presenceSecret }) =>
+      presenceSecret === undefined ? [] : [{ identityKey, presenceSecret }],
+    )
 }
 
 /** The advertisable TCP addresses, best first, as adverts and presence records carry them. */
