@@ -267,6 +267,14 @@ t.test('squatting: junk publishers cannot fill a presence key; the owner is stor
   const squatAll = (namespace: string, key: Uint8Array) =>
     junk.map((keyPair, i) => squat(net, net.nodes[40 + i]!, namespace, key, keyPair))
   t.same(squatAll(PRESENCE_NAMESPACE, keys.dhtKey), Array(10).fill(0), 'no storing node took any junk record')
+  t.throws(
+    () =>
+      net.act(net.nodes[40]!, (core, now) =>
+        core.put(PRESENCE_NAMESPACE, keys.dhtKey, utf8('junk'), { keyPair: junk[0]!, ttlMs: TTL_MS }, now),
+      ),
+    { code: 'DHT_BAD_ARGUMENT' },
+    'our own client refuses to publish at a key it does not own',
+  )
   const context = { keys, publisherKey: alice.identity.publicKey, recipientKey: bob.identity.publicKey }
   const value = sealPresence(
     { addresses: [address], staticKey: new Uint8Array(32) },
