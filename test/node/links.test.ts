@@ -278,8 +278,13 @@ t.test('a device whose record cannot be found is reached at its last-known conta
     dial: { identity: a.identity, dht: empty, contacts },
   })
   t.teardown(() => restarted.close())
+  await contacts.learn('UNPAIRED-MEANWHILE', new Uint8Array(32).fill(1))
   restarted.start()
   await online(restarted, b.identity.deviceId)
+  await contacts.flushed()
+  const onDisk = await ContactBook.open(join(dir, 'a'))
+  t.equal(onDisk.get('UNPAIRED-MEANWHILE'), undefined, 'the contact of a device no longer paired is dropped')
+  t.ok(onDisk.get(b.identity.deviceId) !== undefined, "b's contact is kept")
   t.equal(restarted.counters.badRecords, 0)
   t.equal(restarted.isOnline(b.identity.deviceId), true, 'linked through the stored static key and address')
 })
