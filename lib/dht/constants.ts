@@ -117,6 +117,13 @@ export interface DhtLimits {
   maxRtoMs: number
   /** A request is abandoned after this many RTOs (it is already "stalled" after one). */
   failAfterRtos: number
+  /**
+   * Retransmissions of a request before it fails (§6.2): the i-th goes out after span·(1 - 2^-i) of the
+   * request's span (`failAfterRtos` RTOs, at most `maxRtoMs`), so 2 resend after 2 and 3 RTOs.
+   */
+  retransmits: number
+  /** Times a lookup that reached no server at all is started again through the seeds (§6.3, §9). */
+  queryRetries: number
   /** Join attempts after the first when no seed answered, and the wait before the first (doubling), §9. */
   joinRetries: number
   joinBackoffMs: number
@@ -143,6 +150,8 @@ export const DEFAULT_LIMITS: Readonly<DhtLimits> = {
   minRtoMs: 50,
   maxRtoMs: 2_000,
   failAfterRtos: 4,
+  retransmits: 2,
+  queryRetries: 3,
   joinRetries: 4,
   joinBackoffMs: 1_000,
 }
