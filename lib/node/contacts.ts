@@ -69,6 +69,14 @@ export class ContactBook {
     return this.#contacts.delete(deviceId) ? this.#save() : Promise.resolve()
   }
 
+  /** Drops the contacts of devices not in `deviceIds` (unpaired while this node was not running). */
+  retain(deviceIds: readonly string[]): Promise<void> {
+    const keep = new Set(deviceIds)
+    const stale = [...this.#contacts.keys()].filter((id) => !keep.has(id))
+    for (const id of stale) this.#contacts.delete(id)
+    return stale.length > 0 ? this.#save() : Promise.resolve()
+  }
+
   /** Resolves once every change so far is on disk. */
   flushed(): Promise<void> {
     return this.#writing

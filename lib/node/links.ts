@@ -103,9 +103,11 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     this.#peersChanged = options.peersChanged ?? (() => {})
   }
 
-  /** Starts dialing every paired device, at once. */
+  /** Starts dialing every paired device, at once; drops contacts of devices unpaired meanwhile. */
   start(): void {
-    for (const device of this.#store.list()) this.#schedule(device.deviceId, this.#dialer(device.deviceId), 0)
+    const devices = this.#store.list()
+    void this.#dial.contacts.retain(devices.map((device) => device.deviceId))
+    for (const device of devices) this.#schedule(device.deviceId, this.#dialer(device.deviceId), 0)
   }
 
   /**

@@ -89,15 +89,18 @@ async function holds(a: Device, b: Device, secret: Uint8Array, withAddress = fal
   })
 }
 
-/** Two devices on one records DHT, each holding the other and each having published its record. */
-async function pairedDevices(t: Parameters<typeof tempDir>[0]) {
+/**
+ * Two devices on one records DHT, each having published its record for the other; each holds the other
+ * in its store, except that `oneSided` leaves b without a (as after an unpair on b that a missed).
+ */
+async function pairedDevices(t: Parameters<typeof tempDir>[0], oneSided = false) {
   const dir = await tempDir(t)
   const dht = new RecordsDht()
   const a = await device(t, dht, join(dir, 'a'))
   const b = await device(t, dht, join(dir, 'b'))
   const secret = randomBytes(32)
   await holds(a, b, secret)
-  await holds(b, a, secret)
+  if (!oneSided) await holds(b, a, secret)
   const keys = {
     a: dht.publishFor(a.identity, b.identity, secret, a.port),
     b: dht.publishFor(b.identity, a.identity, secret, b.port),
@@ -228,13 +231,7 @@ t.test(
 )
 
 t.test('a device refused as not paired removes the pairing too and stops dialing', async (t) => {
-  const dir = await tempDir(t)
-  const dht = new RecordsDht()
-  const a = await device(t, dht, join(dir, 'a'))
-  const b = await device(t, dht, join(dir, 'b'))
-  const secret = randomBytes(32)
-  await holds(a, b, secret)
-  dht.publishFor(b.identity, a.identity, secret, b.port)
+  const { a, b } = await pairedDevices(t, true)
   const events = flaps(a.links)
   const removed = new Promise<string>((resolve) =>
     a.links.once('removed', (device) => resolve(device.deviceId)),
@@ -281,8 +278,13 @@ t.test('a device whose record cannot be found is reached at its last-known conta
     dial: { identity: a.identity, dht: empty, contacts },
   })
   t.teardown(() => restarted.close())
+  await contacts.learn('UNPAIRED-MEANWHILE', new Uint8Array(32).fill(1))
   restarted.start()
   await online(restarted, b.identity.deviceId)
+  await contacts.flushed()
+  const onDisk = await ContactBook.open(join(dir, 'a'))
+  t.equal(onDisk.get('UNPAIRED-MEANWHILE'), undefined, 'the contact of a device no longer paired is dropped')
+  t.ok(onDisk.get(b.identity.deviceId) !== undefined, "b's contact is kept")
   t.equal(restarted.counters.badRecords, 0)
   t.equal(restarted.isOnline(b.identity.deviceId), true, 'linked through the stored static key and address')
 })
