@@ -55,18 +55,24 @@ export const Domain = {
   TARGET: 'pairctl/dht/target/v1',
   RECORD: 'pairctl/dht/record/v1',
   TOKEN: 'pairctl/dht/token/v1',
+  OWNED_KEY: 'pairctl/dht/owned-key/v1',
 } as const
 
-/** Per-namespace record policy: TTL clamp and largest value (`spec/dht.md` §7.2). */
+/** Per-namespace record policy: TTL clamp, largest value and key ownership (`spec/dht.md` §7.2). */
 export interface NamespacePolicy {
   maxTtlMs: number
   maxValueBytes: number
+  /**
+   * Owned keys: a record is stored only under the key its publisher key derives (`ownedKey`), so one key
+   * has exactly one possible publisher and nobody else can fill it (`spec/dht.md` §7.2).
+   */
+  ownedKeys: boolean
 }
 
 /** The namespaces storing nodes accept; anything else gets `UNKNOWN_NAMESPACE`. */
 export const NAMESPACES: Readonly<Record<string, NamespacePolicy>> = {
-  pairing: { maxTtlMs: 15 * 60_000, maxValueBytes: 700 },
-  presence: { maxTtlMs: 60 * 60_000, maxValueBytes: 700 },
+  pairing: { maxTtlMs: 15 * 60_000, maxValueBytes: 700, ownedKeys: false },
+  presence: { maxTtlMs: 60 * 60_000, maxValueBytes: 700, ownedKeys: true },
 }
 
 /** Longest namespace name in bytes. */

@@ -206,7 +206,7 @@ export class DhtNode {
     value: Uint8Array,
     options: { keyPair: Ed25519KeyPair; ttlMs: number; seq?: number; signal?: AbortSignal },
   ): Promise<{ stored: number }> {
-    assertPublishable(namespace, key, value, options.ttlMs)
+    assertPublishable(namespace, key, value, options.ttlMs, options.keyPair.publicKey)
     const { keyPair, ttlMs, seq } = options
     return this.#storeEverywhere(options.signal, (core, now) =>
       core.put(namespace, key, value, { keyPair, ttlMs, ...(seq === undefined ? {} : { seq }) }, now),
@@ -220,7 +220,7 @@ export class DhtNode {
     value: Uint8Array,
     options: { keyPair: Ed25519KeyPair; ttlMs: number },
   ): Publication {
-    assertPublishable(namespace, key, value, options.ttlMs)
+    assertPublishable(namespace, key, value, options.ttlMs, options.keyPair.publicKey)
     this.#assertOpen()
     const ids = new Map<Binding, number>()
     const stored = this.#storeEverywhere(undefined, (core, now, binding) => {

@@ -140,7 +140,7 @@ export class QueryRunner {
   }
 
   put(namespace: string, key: Uint8Array, value: Uint8Array, options: PutOptions, now: number): number {
-    assertPublishable(namespace, key, value, options.ttlMs)
+    assertPublishable(namespace, key, value, options.ttlMs, options.keyPair.publicKey)
     // Records carry whole milliseconds; the caller's clock may not.
     const at = Math.floor(now)
     const expiresAt = at + Math.floor(options.ttlMs)

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { Ed25519KeyPair, utf8 } from '../../lib/crypto/index.js'
+import { ownedKey } from '../../lib/dht/record.js'
 import { MemoryNetwork, type SimNode } from '../../lib/dht/sim.js'
 import { buildNetwork, getRecords, lookup, putRecord, recall, testId } from './helpers/sim.js'
 
@@ -79,7 +80,7 @@ t.test('a publication is republished at TTL/2 and a withdraw leaves a signed tom
 t.test(
   'after 20% of nodes silently die, lookups still find the live 20 closest and the record',
   async (t) => {
-    const key = testId('survivor')
+    const key = ownedKey('presence', publisher.publicKey)
     putRecord(net, net.nodes[50]!, {
       namespace: 'presence',
       key,
