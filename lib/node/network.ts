@@ -43,7 +43,7 @@ import { listenTcp, type PairingListener } from './listener.js'
 import { type NatProbe, probeNat } from './nat.js'
 import { NodeError, type ResolvedNodeOptions } from './options.js'
 import type { PairingRequest, PairingRun } from './pairing-run.js'
-import { mapPorts } from './portmap.js'
+import { mapPorts, mapsFrom } from './portmap.js'
 import { toProgress } from './progress.js'
 import type { Resources } from './resources.js'
 import { routeConnections } from './router.js'
@@ -117,7 +117,7 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const ports = { tcp: listener.port, udp: dht.address().port }
   const addresses = new AddressManager({ ports, networkInterfaces: interfacesOf(options.host) }).start()
   resources.defer('address book', () => addresses.stop())
-  const mapping = options.portMapping ? mapPorts(addresses, ports) : null
+  const mapping = options.portMapping && mapsFrom(options.host) ? mapPorts(addresses, ports) : null
   if (mapping !== null) resources.defer('port mappings', () => mapping.close())
   const nat = probeNat(options.bootstrap, options.host)
   resources.defer('NAT probe', () => nat.stop())
