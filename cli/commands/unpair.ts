@@ -18,7 +18,15 @@ interface UnpairArgs {
 export const unpairCommand: Command<UnpairArgs> = {
   command: 'unpair <device>',
   describe: 'Forget a paired device (device ID, a unique ID prefix, or its name)',
-  builder: (yargs: Argv) => yargs.positional('device', { type: 'string', demandOption: true }),
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('device', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Device ID, its first 4 or more characters, or its name',
+      })
+      .example('$0 unpair bob', 'forget the device named "bob"')
+      .example('$0 unpair TIY7', 'forget the device whose ID starts with TIY7'),
   async run(args, ctx) {
     const client = await connectDaemon(ctx)
     const removed =
@@ -26,7 +34,7 @@ export const unpairCommand: Command<UnpairArgs> = {
         ? await removeLocally(ctx, args.device)
         : (await client.request('devices.remove', { device: args.device })).removed
     await client?.close()
-    ctx.out.emit({ removed }, () => `unpaired ${formatDevice(removed)}`)
+    ctx.out.emit({ type: 'unpaired', removed }, () => `unpaired ${formatDevice(removed)}`)
     return ExitCode.OK
   },
 }

@@ -1,4 +1,4 @@
-import { link, open, unlink } from 'node:fs/promises'
+import { link, open, rename, unlink } from 'node:fs/promises'
 import { randomBytes, toHex } from '../crypto/index.js'
 import { IdentityError } from './device-id.js'
 
@@ -25,5 +25,26 @@ export async function writeExclusive(path: string, content: string): Promise<boo
     throw new IdentityError('IDENTITY_IO', `cannot create ${path}: ${(err as Error).message}`, { cause: err })
   } finally {
     await unlink(temporary).catch(() => undefined)
+  }
+}
+
+/**
+ * Replaces `path` with `content` (mode 0600) atomically: written and fsynced to a temporary file, then
+ * renamed over it, so a reader sees the old file or the new one, never half of either.
+ */
+export async function writeAtomic(path: string, content: string): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}-${toHex(randomBytes(4))}`
+  try {
+    const handle = await open(temporary, 'wx', 0o600)
+    try {
+      await handle.writeFile(content)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temporary, path)
+  } catch (err) {
+    await unlink(temporary).catch(() => undefined)
+    throw new IdentityError('IDENTITY_IO', `cannot write ${path}: ${(err as Error).message}`, { cause: err })
   }
 }
