@@ -2,6 +2,20 @@ import t from 'tap'
 import { formatDevice, formatMessage, formatPeer, formatProgress, localTime } from '../../cli/format.js'
 import { jsonLine, printable } from '../../cli/text.js'
 
+/** True when `text` holds a C0/C1 control, DEL, a bidi override/isolate or a line separator. */
+function hasRaw(text: string): boolean {
+  return [...text].some((char) => {
+    const code = char.codePointAt(0)!
+    return (
+      code < 0x20 ||
+      (code >= 0x7f && code <= 0x9f) ||
+      (code >= 0x202a && code <= 0x202e) ||
+      (code >= 0x2066 && code <= 0x2069) ||
+      code === 0x2028
+    )
+  })
+}
+
 const device = { deviceId: 'AAAA-BBBB', name: 'bob', type: 'laptop', pairedAt: '2026-01-01T00:00:00.000Z' }
 
 t.test(
@@ -51,7 +65,7 @@ t.test('a peer cannot colour, move the cursor or forge lines: its text is escape
     receivedAt: '2026-01-02T00:00:00.000Z',
   }
   const line = formatMessage(hostile)
-  t.notMatch(line, /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028]/, 'nothing raw reaches the terminal')
+  t.notOk(hasRaw(line), 'nothing raw reaches the terminal')
   t.match(line, '\\x1b[31mRED\\x0d\\x0apairctl: fake line\\x07\\x9b\\u2028')
   t.match(line, '"ev\\u202eil\\x1b[2J"')
   const shown = formatDevice({ ...device, name: 'a\nb', type: 'x\u2066y' })
@@ -63,6 +77,6 @@ t.test('a peer cannot colour, move the cursor or forge lines: its text is escape
 t.test('JSON lines stay parseable and escape what JSON.stringify leaves raw', async (t) => {
   const record = { type: 'message', text: '\x1b[31m\n\u202e\x85\x7f' }
   const line = jsonLine(record)
-  t.notMatch(line, /[\x00-\x1f\x7f-\x9f\u202e]/, 'no raw control or bidi character in the line')
+  t.notOk(hasRaw(line), 'no raw control or bidi character in the line')
   t.same(JSON.parse(line), record, 'the same value after parsing')
 })
