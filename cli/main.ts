@@ -9,6 +9,8 @@ import { Output, tolerateClosedReader } from './output.js'
 import { packageVersion } from './version.js'
 
 const debug = createDebug('pairctl:cli')
+/** How long a command may take to cancel cleanly after Ctrl-C or SIGTERM before the process exits. */
+const SIGNAL_GRACE_MS = 5_000
 
 const EPILOGUE = `Exit codes: 0 ok, 1 failed, 2 usage, 3 wrong or used code, 4 timeout or expired code,
 5 cancelled, 6 daemon already running / not running, 130 interrupted (Ctrl-C).
@@ -28,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(ExitCode.INTERRUPTED)
     controller.abort(CliError.interrupted())
+    // A command stuck where it cannot be cancelled (a hung file system call) still ends.
+    setTimeout(() => process.exit(ExitCode.INTERRUPTED), SIGNAL_GRACE_MS).unref()
   }
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
   const result = { code: ExitCode.OK as number }

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
+import { open, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Argv } from 'yargs'
 import { ControlError } from '../../lib/control/errors.js'
-import { writeAtomic } from '../../lib/identity/index.js'
+import { ensureDir, writeAtomic } from '../../lib/identity/index.js'
 import type { Command } from '../command.js'
 import type { Context } from '../context.js'
 import { connectDaemon, STARTING_FILE } from '../daemon-client.js'
@@ -59,7 +59,7 @@ export const startCommand: Command<StartArgs> = {
 async function runForeground(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK> {
   const { createNode, startDaemon } = await import('../../lib/node/index.js')
   const options = await nodeOptions(args, ctx)
-  await mkdir(ctx.dir, { recursive: true, mode: 0o700 })
+  await ensureDir(ctx.dir)
   const starting = join(ctx.dir, STARTING_FILE)
   await writeAtomic(starting, `${process.pid}\n`)
   const node = await createNode(options).catch(async (err) => {
@@ -94,7 +94,7 @@ async function runForeground(args: StartArgs, ctx: Context): Promise<typeof Exit
  * run's kept as daemon.log.1); waits until it answers.
  */
 async function detach(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK> {
-  await mkdir(ctx.dir, { recursive: true, mode: 0o700 })
+  await ensureDir(ctx.dir)
   const logPath = join(ctx.dir, DAEMON_LOG)
   await rename(logPath, `${logPath}.1`).catch(() => undefined)
   const log = await open(logPath, 'w', 0o600)

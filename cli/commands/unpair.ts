@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises'
 import type { Argv } from 'yargs'
 import type { DeviceInfo } from '../../lib/control/protocol.js'
-import { lockInstance } from '../../lib/identity/index.js'
+import { ensureDir, lockInstance } from '../../lib/identity/index.js'
 import { deviceInfo, findDevice } from '../../lib/node/devices.js'
 import { PairedDeviceStore } from '../../lib/pairing/store.js'
 import type { Command } from '../command.js'
@@ -41,7 +40,7 @@ export const unpairCommand: Command<UnpairArgs> = {
 
 /** Without a daemon: under the instance lock, so no embedded pairing writes the store meanwhile. */
 async function removeLocally(ctx: Context, text: string): Promise<DeviceInfo> {
-  await mkdir(ctx.dir, { recursive: true, mode: 0o700 })
+  await ensureDir(ctx.dir)
   const lock = await lockInstance(ctx.dir)
   try {
     const store = await PairedDeviceStore.open(ctx.dir)

@@ -1,8 +1,8 @@
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { PairctlError } from '../errors.js'
-import { writeAtomic } from '../identity/index.js'
+import { ensureDir, writeAtomic } from '../identity/index.js'
 
 /** File name of the per-instance configuration inside the instance directory (`spec/cli.md` §5). */
 export const CONFIG_FILE = 'config.json'
@@ -68,7 +68,7 @@ export async function loadConfig(dir: string): Promise<InstanceConfig> {
 export async function saveConfig(dir: string, config: InstanceConfig): Promise<void> {
   const parsed = InstanceConfig.safeParse(config)
   if (!parsed.success) throw new ConfigError('CONFIG_INVALID', describeIssue(parsed.error.issues[0]))
-  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await ensureDir(dir)
   await writeAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(parsed.data, null, 2)}\n`)
 }
 
