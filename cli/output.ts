@@ -9,12 +9,15 @@ export interface Streams {
 
 /** A stream whose reader went away (`pairctl generate | head -2`): later writes are dropped, not fatal. */
 const closedStreams = new WeakSet<NodeJS.WritableStream>()
+const guarded = new WeakSet<NodeJS.WritableStream>()
 
 /**
  * Makes a broken pipe on `stream` harmless (`spec/cli.md` §2): once the reader has gone, output is
  * dropped and the command goes on (a pairing whose code was printed can still complete).
  */
 export function tolerateClosedReader(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream)) return
+  guarded.add(stream)
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err
     closedStreams.add(stream)

@@ -54,7 +54,13 @@ const setCommand: Command<SetArgs> = {
   describe: 'Change one setting (bootstrap takes one or more HOST:PORT)',
   builder: (yargs: Argv) =>
     keyPositional(yargs)
-      .positional('value', { type: 'string', array: true, demandOption: true, describe: 'New value' })
+      .positional('value', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        default: undefined,
+        describe: 'New value',
+      })
       .example('$0 config set bootstrap 192.0.2.7:49737', 'generate, join and start use this DHT node')
       .example('$0 --instance alice config set name alice', 'the name the other device is shown'),
   async run(args, ctx) {

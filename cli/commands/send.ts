@@ -27,6 +27,7 @@ export const sendCommand: Command<SendArgs> = {
         type: 'string',
         array: true,
         demandOption: true,
+        default: undefined,
         describe: `The message, 1 to ${MESSAGE_TEXT_MAX_BYTES} bytes (words are joined by spaces)`,
       })
       .example('$0 send bob hello there', 'to the paired device named "bob"')
