@@ -6,14 +6,17 @@ import type {
   PeerStatus,
   Status,
 } from '../lib/control/protocol.js'
+import { printable } from './text.js'
 
 /** `pairctl status` for people (`spec/control.md` §8). `online` null reads as "unknown", never "offline". */
 export function formatStatus(status: Status, running: boolean): string {
-  const lines = [
-    `Device ID   ${status.deviceId}`,
-    `Name        ${status.name}`,
-    `Daemon      ${running ? `running (pid ${status.pid}, version ${status.version})` : 'not running (pairctl start)'}`,
-  ]
+  const start =
+    status.instance === 'default' ? 'pairctl start' : `pairctl start --instance ${status.instance}`
+  const lines = [`Device ID   ${status.deviceId}`]
+  if (running) lines.push(`Name        ${printable(status.name)}`)
+  lines.push(
+    `Daemon      ${running ? `running (pid ${status.pid}, version ${status.version})` : `not running (${start})`}`,
+  )
   if (running) {
     lines.push(
       `Listening   ${formatAddresses(status.listen)}`,
@@ -44,12 +47,14 @@ export function formatPeer(peer: PeerStatus): string {
 function onlineWord(peer: PeerStatus): string {
   if (peer.online === null) return 'unknown (start the daemon to track it: pairctl start)'
   if (peer.online) return 'yes'
-  return peer.lastSeen === null ? 'no (not seen since the daemon started)' : `no (last seen ${peer.lastSeen})`
+  return peer.lastSeen === null
+    ? 'no (not seen since the daemon started)'
+    : `no (last seen ${localTime(peer.lastSeen)})`
 }
 
 /** A received message on one line. */
 export function formatMessage(message: MessageInfo): string {
-  return `[${message.receivedAt}] "${message.name}" ${message.deviceId}: ${message.text}`
+  return `[${localTime(message.receivedAt)}] "${printable(message.name)}" ${message.deviceId}: ${printable(message.text)}`
 }
 
 /** `HOST:PORT`, bracketing IPv6. */
@@ -59,22 +64,22 @@ export function hostPort(host: string, port: number): string {
 
 /** One device on one line. */
 export function formatDevice(device: DeviceInfo): string {
-  return `"${device.name}" ${device.deviceId} (${device.type}, paired ${device.pairedAt})`
+  return `"${printable(device.name)}" ${device.deviceId} (${printable(device.type)}, paired ${localTime(device.pairedAt)})`
 }
 
 /** One pairing step in plain words, or null for steps not shown to people. */
-export function formatProgress(progress: PairingProgress): string | null {
+export function formatProgress(progress: PairingProgress, joinFlags = ''): string | null {
   switch (progress.type) {
     case 'code':
-      return formatCode(progress.code, progress.expiresAt)
+      return formatCode(progress.code, progress.expiresAt, joinFlags)
     case 'advertised':
-      return `advertised; waiting for the other device (reachable at ${progress.addresses.join(', ') || 'no address'})`
+      return `advertised; waiting for the other device (reachable at ${printable(progress.addresses.join(', ')) || 'no address'})`
     case 'searching':
       return 'looking up the code…'
     case 'found':
-      return `found the other device at ${progress.addresses.join(', ')}`
+      return `found the other device at ${printable(progress.addresses.join(', '))}`
     case 'peer-connected':
-      return `peer connected (${progress.address})`
+      return `peer connected (${printable(progress.address)})`
     case 'verifying':
       return 'verifying the code…'
     case 'sas':
@@ -88,10 +93,22 @@ export function formatProgress(progress: PairingProgress): string | null {
   }
 }
 
-function formatCode(code: string, expiresAt: string): string {
+/** The code, boxed, and the whole command the other device types (with the flags it needs). */
+function formatCode(code: string, expiresAt: string, joinFlags: string): string {
   const line = '─'.repeat(code.length + 4)
-  const expires = new Date(expiresAt).toLocaleTimeString()
-  return `\nPairing code (valid until ${expires}):\n\n  ┌${line}┐\n  │  ${code}  │\n  └${line}┘\n\nOn the other device run:  pairctl join ${code}\n`
+  return `\nPairing code (valid until ${localTime(expiresAt)}):\n\n  ┌${line}┐\n  │  ${code}  │\n  └${line}┘\n\nOn the other device run:  pairctl join ${joinFlags}${code}\n`
+}
+
+/**
+ * The one terminal time format (`spec/cli.md` §3): local time, 24 hours, `YYYY-MM-DD HH:MM:SS`; JSON
+ * keeps ISO 8601 UTC. Text that is not a time is shown escaped, as it came.
+ */
+export function localTime(iso: string): string {
+  const time = new Date(iso)
+  if (Number.isNaN(time.getTime())) return printable(iso)
+  const two = (n: number) => String(n).padStart(2, '0')
+  const date = `${time.getFullYear()}-${two(time.getMonth() + 1)}-${two(time.getDate())}`
+  return `${date} ${two(time.getHours())}:${two(time.getMinutes())}:${two(time.getSeconds())}`
 }
 
 function plural(count: number, noun: string): string {

@@ -1,6 +1,14 @@
 import type { Argv } from 'yargs'
+import {
+  BootstrapAddress,
+  bootstrapFromEnv,
+  type InstanceConfig,
+  loadConfig,
+  saveConfig,
+} from '../lib/node/config.js'
 import type { NodeOptions } from '../lib/node/options.js'
 import type { Context } from './context.js'
+import { CliError } from './errors.js'
 
 /** Flags of every command that may run a node (`start`, `bootstrap`, embedded `generate` / `join`). */
 export interface NetworkArgs {
@@ -11,15 +19,39 @@ export interface NetworkArgs {
   'port-mapping'?: boolean
 }
 
+/** `--port N`: a whole number from 0 to 65535, else a usage error naming the flag and the range. */
+export function parsePort(text: unknown): number {
+  const word = String(text)
+  if (!/^\d{1,5}$/.test(word) || Number(word) > 65535)
+    throw CliError.usage(`--port must be a whole number from 0 to 65535 (0: any free port), not "${word}"`)
+  return Number(word)
+}
+
+/** `--bootstrap HOST:PORT …`: each checked, else a usage error with an example. */
+export function parseBootstrap(values: unknown): string[] {
+  const nodes = (Array.isArray(values) ? values : [values]).map(String)
+  const bad = nodes.find((node) => !BootstrapAddress.safeParse(node).success)
+  if (bad !== undefined)
+    throw CliError.usage(
+      `--bootstrap takes HOST:PORT with a port from 1 to 65535 (e.g. 192.0.2.7:49737), not "${bad}"`,
+    )
+  return nodes
+}
+
 /** Adds the {@link NetworkArgs} flags. */
 export function networkOptions<T>(yargs: Argv<T>) {
   return yargs
-    .option('port', { type: 'number', describe: 'UDP/TCP port to listen on (default: any free port)' })
+    .option('port', {
+      requiresArg: true,
+      coerce: parsePort,
+      describe: 'UDP/TCP port to listen on, 0-65535 (default: any free port)',
+    })
     .option('host', { type: 'string', describe: 'Address to bind (default: all interfaces)' })
     .option('bootstrap', {
       type: 'string',
       array: true,
-      describe: 'DHT bootstrap node HOST:PORT (repeatable)',
+      coerce: parseBootstrap,
+      describe: 'DHT bootstrap node HOST:PORT, repeatable (default: $PAIRCTL_BOOTSTRAP or pairctl config)',
     })
     .option('name', { type: 'string', describe: 'Name shown to the other device (default: host name)' })
     .option('port-mapping', {
@@ -29,17 +61,57 @@ export function networkOptions<T>(yargs: Argv<T>) {
     })
 }
 
-/** The node options the flags describe, for the instance of `ctx`. */
-export function nodeOptions(args: NetworkArgs, ctx: Context): NodeOptions {
+/**
+ * The node options for the instance of `ctx` (`spec/cli.md` §5): each setting from its flag, else (for
+ * bootstrap nodes) `$PAIRCTL_BOOTSTRAP`, else the instance's configuration.
+ */
+export async function nodeOptions(args: NetworkArgs, ctx: Context): Promise<NodeOptions> {
+  const config = await loadConfig(ctx.dir)
+  const name = args.name ?? config.name
   return {
     dir: ctx.dir,
     instance: ctx.instance,
-    host: args.host,
-    port: args.port,
-    bootstrap: args.bootstrap ?? [],
-    deviceInfo: args.name === undefined ? undefined : { name: args.name, type: 'desktop' },
+    host: args.host ?? config.host,
+    port: args.port ?? config.port,
+    bootstrap: configuredBootstrap(args, config),
+    deviceInfo: name === undefined ? undefined : { name, type: 'desktop' },
     portMapping: args['port-mapping'] ?? true,
   }
+}
+
+/** The bootstrap nodes this instance uses: flag, else `$PAIRCTL_BOOTSTRAP`, else the configuration. */
+export function configuredBootstrap(args: NetworkArgs, config: InstanceConfig): string[] {
+  return args.bootstrap ?? bootstrapFromEnv() ?? config.bootstrap ?? []
+}
+
+/**
+ * Stores the settings given as flags in the instance's configuration, so a later `start`, `generate`
+ * or `join` uses them without the flags; returns the keys that changed.
+ */
+export async function rememberFlags(args: NetworkArgs, ctx: Context): Promise<string[]> {
+  const config = await loadConfig(ctx.dir)
+  const given = { name: args.name, host: args.host, port: args.port, bootstrap: args.bootstrap }
+  const changed = Object.entries(given).filter(
+    ([key, value]) =>
+      value !== undefined && JSON.stringify(value) !== JSON.stringify(config[key as keyof InstanceConfig]),
+  )
+  if (changed.length === 0) return []
+  await saveConfig(ctx.dir, { ...config, ...Object.fromEntries(changed) })
+  return changed.map(([key]) => key)
+}
+
+/** Says which flags were remembered, and how to change them. */
+export async function rememberAndSay(args: NetworkArgs, ctx: Context): Promise<void> {
+  const changed = await rememberFlags(args, ctx)
+  if (changed.length > 0)
+    ctx.out.note(
+      `remembered ${changed.join(', ')} for this instance (see: pairctl config list${instanceFlag(ctx)})\n`,
+    )
+}
+
+/** ` --instance NAME` for hints, or nothing for the default instance. */
+export function instanceFlag(ctx: { instance: string }): string {
+  return ctx.instance === 'default' ? '' : ` --instance ${ctx.instance}`
 }
 
 /** The same flags as command-line words, for the detached daemon child. */
@@ -51,4 +123,18 @@ export function networkFlags(args: NetworkArgs): string[] {
   if (args.name !== undefined) flags.push('--name', args.name)
   if (args['port-mapping'] === false) flags.push('--no-port-mapping')
   return flags
+}
+
+/**
+ * A usage-checked whole number for flag `--name` in `[min, max]`, for yargs' `coerce` (`spec/cli.md` §4):
+ * the message names the flag, the range and what was typed.
+ */
+export function wholeNumber(flag: string, min: number, max: number, unit = '') {
+  return (text: unknown): number => {
+    const word = String(text)
+    const value = Number(word)
+    if (!/^\d+$/.test(word) || value < min || value > max)
+      throw CliError.usage(`--${flag} must be a whole number from ${min} to ${max}${unit}, not "${word}"`)
+    return value
+  }
 }

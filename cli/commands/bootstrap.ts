@@ -3,6 +3,7 @@ import type { Argv } from 'yargs'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { hostPort } from '../format.js'
+import { parseBootstrap, parsePort } from '../network-options.js'
 import { untilAborted } from '../signals.js'
 
 const debug = createDebug('pairctl:bootstrap')
@@ -23,7 +24,12 @@ export const bootstrapCommand: Command<BootstrapArgs> = {
   describe: 'Run a public DHT bootstrap node that also answers STUN on the same UDP port',
   builder: (yargs: Argv) =>
     yargs
-      .option('port', { type: 'number', demandOption: true, describe: 'UDP port (0: any free port)' })
+      .option('port', {
+        requiresArg: true,
+        coerce: parsePort,
+        demandOption: true,
+        describe: 'UDP port, 0-65535 (0: any free port)',
+      })
       .option('host', {
         type: 'string',
         default: '0.0.0.0',
@@ -32,6 +38,7 @@ export const bootstrapCommand: Command<BootstrapArgs> = {
       .option('bootstrap', {
         type: 'string',
         array: true,
+        coerce: parseBootstrap,
         describe: 'Other bootstrap nodes HOST:PORT to join',
       })
       .example('$0 bootstrap --port 49737', 'serve the DHT and STUN on UDP 49737'),

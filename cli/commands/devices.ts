@@ -6,6 +6,7 @@ import type { Command } from '../command.js'
 import { connectDaemon } from '../daemon-client.js'
 import { ExitCode } from '../exit-codes.js'
 import { formatDevice, formatPeer } from '../format.js'
+import { instanceFlag } from '../network-options.js'
 
 /**
  * `pairctl devices`: the paired devices, from the daemon when it runs (with their online state, as in
@@ -14,7 +15,10 @@ import { formatDevice, formatPeer } from '../format.js'
 export const devicesCommand: Command<object> = {
   command: 'devices',
   describe: 'List paired devices',
-  builder: (yargs: Argv) => yargs,
+  builder: (yargs: Argv) =>
+    yargs
+      .example('$0 devices', 'one line per device: name, ID, type, when paired, online')
+      .example('$0 --instance bob devices --json', '{"type":"devices","devices":[…]}'),
   async run(_args, ctx) {
     const client = await connectDaemon(ctx)
     const devices: (DeviceInfo | PeerStatus)[] =
@@ -22,9 +26,9 @@ export const devicesCommand: Command<object> = {
         ? (await PairedDeviceStore.open(ctx.dir)).list().map(deviceInfo)
         : (await client.request('status', {})).paired
     await client?.close()
-    ctx.out.emit({ devices }, () =>
+    ctx.out.emit({ type: 'devices', devices }, () =>
       devices.length === 0
-        ? 'no paired devices yet (pair one with: pairctl generate)'
+        ? `no paired devices yet (pair one with: pairctl generate${instanceFlag(ctx)})`
         : devices
             .map((device) => ('online' in device ? formatPeer(device) : formatDevice(device)))
             .join('\n'),

@@ -7,10 +7,11 @@ import { ExitCode } from '../exit-codes.js'
 export const idCommand: Command<object> = {
   command: 'id',
   describe: "Print this device's ID (creates the identity on first use)",
-  builder: (yargs: Argv) => yargs.example('$0 id --instance alice --json', 'prints {"deviceId": "…"}'),
+  builder: (yargs: Argv) =>
+    yargs.example('$0 id --instance alice --json', 'prints {"type":"id","deviceId":"…"}'),
   async run(_args, ctx) {
     const identity = await loadOrCreateIdentity(ctx.dir)
-    ctx.out.emit({ deviceId: identity.deviceId }, () => identity.deviceId)
+    ctx.out.emit({ type: 'id', deviceId: identity.deviceId }, () => identity.deviceId)
     return ExitCode.OK
   },
 }

@@ -1,5 +1,7 @@
 import type { Command } from '../command.js'
 import { bootstrapCommand } from './bootstrap.js'
+import { completionCommand } from './completion.js'
+import { configCommand } from './config.js'
 import { devicesCommand } from './devices.js'
 import { idCommand } from './id.js'
 import { listenCommand } from './listen.js'
@@ -24,5 +26,7 @@ export const COMMANDS: Command<any>[] = [
   unpairCommand,
   sendCommand,
   listenCommand,
+  configCommand,
   bootstrapCommand,
+  completionCommand,
 ]

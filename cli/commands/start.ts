@@ -1,18 +1,25 @@
 import { spawn } from 'node:child_process'
-import { mkdir, open, readFile } from 'node:fs/promises'
+import { open, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Argv } from 'yargs'
 import { ControlError } from '../../lib/control/errors.js'
+import { ensureDir, writeAtomic } from '../../lib/identity/index.js'
 import type { Command } from '../command.js'
 import type { Context } from '../context.js'
-import { connectDaemon } from '../daemon-client.js'
+import { connectDaemon, STARTING_FILE } from '../daemon-client.js'
 import { ExitCode } from '../exit-codes.js'
-import { type NetworkArgs, networkFlags, networkOptions, nodeOptions } from '../network-options.js'
+import {
+  type NetworkArgs,
+  networkFlags,
+  networkOptions,
+  nodeOptions,
+  rememberAndSay,
+} from '../network-options.js'
 import { untilAborted } from '../signals.js'
 import { packageVersion } from '../version.js'
 
-/** File the detached daemon writes its output to, in the instance directory. */
+/** File the detached daemon writes its output to, in the instance directory; the previous run's is `.1`. */
 export const DAEMON_LOG = 'daemon.log'
 /** How long `start` waits for a detached daemon to answer on its socket. */
 const START_TIMEOUT_MS = 20_000
@@ -32,6 +39,7 @@ export const startCommand: Command<StartArgs> = {
         default: false,
         describe: 'Run in this process, log to stdout',
       })
+      .example('$0 start', 'start the daemon in the background; flags given once are remembered')
       .example('$0 --instance alice start --foreground', 'run alice in the terminal, Ctrl-C stops it'),
   async run(args, ctx) {
     const running = await connectDaemon(ctx)
@@ -39,15 +47,27 @@ export const startCommand: Command<StartArgs> = {
       await running.close()
       throw ControlError.daemonRunning(ctx.instance, running.hello.pid)
     }
+    await rememberAndSay(args, ctx)
     return args.foreground ? runForeground(args, ctx) : detach(args, ctx)
   },
 }
 
+/**
+ * Runs the daemon here. Until its control socket answers, a `daemon.starting` file names this process,
+ * so that commands typed meanwhile wait for the socket instead of failing on the instance lock.
+ */
 async function runForeground(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK> {
   const { createNode, startDaemon } = await import('../../lib/node/index.js')
-  const node = await createNode(nodeOptions(args, ctx))
+  const options = await nodeOptions(args, ctx)
+  await ensureDir(ctx.dir)
+  const starting = join(ctx.dir, STARTING_FILE)
+  await writeAtomic(starting, `${process.pid}\n`)
+  const node = await createNode(options).catch(async (err) => {
+    await unlink(starting).catch(() => {})
+    throw err
+  })
   try {
-    const daemon = await startDaemon(node, packageVersion())
+    const daemon = await startDaemon(node, packageVersion()).finally(() => unlink(starting).catch(() => {}))
     const status = node.status(packageVersion())
     ctx.out.emit(
       { type: 'started', pid: process.pid, deviceId: node.deviceId, socket: daemon.socketPath, status },
@@ -63,16 +83,21 @@ async function runForeground(args: StartArgs, ctx: Context): Promise<typeof Exit
     ctx.out.emit({ type: 'stopping' }, () => 'stopping…')
     await daemon.close()
   } finally {
+    await unlink(starting).catch(() => {})
     await node.close()
   }
   return ExitCode.OK
 }
 
-/** Starts `pairctl start --foreground` as a detached child logging to daemon.log; waits until it answers. */
+/**
+ * Starts `pairctl start --foreground` as a detached child logging to a fresh daemon.log (the previous
+ * run's kept as daemon.log.1); waits until it answers.
+ */
 async function detach(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK> {
-  await mkdir(ctx.dir, { recursive: true, mode: 0o700 })
+  await ensureDir(ctx.dir)
   const logPath = join(ctx.dir, DAEMON_LOG)
-  const log = await open(logPath, 'a', 0o600)
+  await rename(logPath, `${logPath}.1`).catch(() => undefined)
+  const log = await open(logPath, 'w', 0o600)
   const argv = [...process.execArgv, process.argv[1]!, 'start', '--foreground', '--instance', ctx.instance]
   const child = spawn(process.execPath, [...argv, ...networkFlags(args)], {
     detached: true,
@@ -90,7 +115,7 @@ async function detach(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK
 async function waitForSocket(ctx: Context, exitCode: () => number | null, logPath: string): Promise<number> {
   const deadline = Date.now() + START_TIMEOUT_MS
   while (Date.now() < deadline) {
-    const client = await connectDaemon(ctx).catch(() => null)
+    const client = await connectDaemon(ctx, { wait: false }).catch(() => null)
     if (client !== null) {
       await client.close()
       return client.hello.pid

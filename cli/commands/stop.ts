@@ -12,7 +12,10 @@ const STOP_TIMEOUT_MS = 15_000
 export const stopCommand: Command<object> = {
   command: 'stop',
   describe: 'Stop the daemon of this instance',
-  builder: (yargs: Argv) => yargs,
+  builder: (yargs: Argv) =>
+    yargs
+      .example('$0 stop', 'stop the daemon of the default instance')
+      .example('$0 --instance alice stop --json', '{"type":"stopped","pid":…}'),
   async run(_args, ctx) {
     const pid = await withDaemon(ctx, async (client) => {
       await client.request('daemon.stop', {})

@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises'
 import type { Argv } from 'yargs'
 import type { DeviceInfo } from '../../lib/control/protocol.js'
-import { lockInstance } from '../../lib/identity/index.js'
+import { ensureDir, lockInstance } from '../../lib/identity/index.js'
 import { deviceInfo, findDevice } from '../../lib/node/devices.js'
 import { PairedDeviceStore } from '../../lib/pairing/store.js'
 import type { Command } from '../command.js'
@@ -18,7 +17,15 @@ interface UnpairArgs {
 export const unpairCommand: Command<UnpairArgs> = {
   command: 'unpair <device>',
   describe: 'Forget a paired device (device ID, a unique ID prefix, or its name)',
-  builder: (yargs: Argv) => yargs.positional('device', { type: 'string', demandOption: true }),
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('device', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Device ID, its first 4 or more characters, or its name',
+      })
+      .example('$0 unpair bob', 'forget the device named "bob"')
+      .example('$0 unpair TIY7', 'forget the device whose ID starts with TIY7'),
   async run(args, ctx) {
     const client = await connectDaemon(ctx)
     const removed =
@@ -26,14 +33,14 @@ export const unpairCommand: Command<UnpairArgs> = {
         ? await removeLocally(ctx, args.device)
         : (await client.request('devices.remove', { device: args.device })).removed
     await client?.close()
-    ctx.out.emit({ removed }, () => `unpaired ${formatDevice(removed)}`)
+    ctx.out.emit({ type: 'unpaired', removed }, () => `unpaired ${formatDevice(removed)}`)
     return ExitCode.OK
   },
 }
 
 /** Without a daemon: under the instance lock, so no embedded pairing writes the store meanwhile. */
 async function removeLocally(ctx: Context, text: string): Promise<DeviceInfo> {
-  await mkdir(ctx.dir, { recursive: true, mode: 0o700 })
+  await ensureDir(ctx.dir)
   const lock = await lockInstance(ctx.dir)
   try {
     const store = await PairedDeviceStore.open(ctx.dir)

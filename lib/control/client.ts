@@ -66,8 +66,11 @@ export class ControlClient {
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       if (this.ws.readyState !== WebSocket.OPEN) return reject(ControlError.closed())
+      const text = JSON.stringify({ id, method, params })
+      const bytes = Buffer.byteLength(text, 'utf8')
+      if (bytes > CONTROL_MAX_MESSAGE_BYTES) return reject(ControlError.tooLarge(method, bytes))
       this.pending.set(id, { method, resolve: resolve as (result: unknown) => void, reject })
-      this.ws.send(JSON.stringify({ id, method, params }))
+      this.ws.send(text)
     })
   }
 

@@ -15,3 +15,7 @@ export const CONTROL_SOCKET_MODE = 0o600
 export const CONTROL_MAX_MESSAGE_BYTES = 64 * 1024
 /** How long a client waits for the server's hello before giving up. */
 export const CONTROL_HELLO_TIMEOUT_MS = 5_000
+/** Largest `messages.send` text, in bytes of UTF-8: well inside one control message and one channel frame. */
+export const MESSAGE_TEXT_MAX_BYTES = 16_384
+/** Longest `pairing.join` timeout: an hour of looking for the code. */
+export const MAX_JOIN_TIMEOUT_MS = 3_600_000

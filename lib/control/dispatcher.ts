@@ -41,7 +41,7 @@ async function invoke(request: RequestMessage, handlers: MethodHandlers): Promis
   const { method } = request
   if (!isMethodName(method)) throw ControlError.unknownMethod(method)
   const params = METHODS[method].params.safeParse(request.params ?? {})
-  if (!params.success) throw ControlError.badMessage(`${method}: ${params.error.issues[0]?.message}`, true)
+  if (!params.success) throw ControlError.badParams(method, params.error.issues[0])
   const handler = handlers[method] as (params: unknown) => Promise<unknown>
   return handler(params.data)
 }

@@ -1,13 +1,11 @@
 import { PairctlError } from '../errors.js'
+import { CONTROL_MAX_MESSAGE_BYTES } from './constants.js'
 
 /** Errors of the control API (`spec/control.md` §6); the code travels in `error.code` of a response. */
 export class ControlError extends PairctlError {
   /** No daemon answers on the instance's socket. */
   static notRunning(instance: string): ControlError {
-    return new ControlError(
-      'CONTROL_NOT_RUNNING',
-      `no pairctl daemon is running for instance "${instance}"; start one with: pairctl start --instance ${instance}`,
-    )
+    return new ControlError('CONTROL_NOT_RUNNING', `no pairctl daemon is running for instance "${instance}"`)
   }
 
   /** A daemon already owns the instance. */
@@ -15,13 +13,34 @@ export class ControlError extends PairctlError {
     const owner = pid === null ? '' : ` (process ${pid})`
     return new ControlError(
       'CONTROL_DAEMON_RUNNING',
-      `a pairctl daemon is already running for instance "${instance}"${owner}; stop it with: pairctl stop --instance ${instance}`,
+      `a pairctl daemon is already running for instance "${instance}"${owner}`,
     )
   }
 
   /** A malformed or schema-violating message. `remote` is true when the other side sent it. */
   static badMessage(detail: string, remote: boolean): ControlError {
     return new ControlError('CONTROL_BAD_MESSAGE', `malformed control message: ${detail}`, { remote })
+  }
+
+  /** Params that violate the method's schema: names the method, the parameter and the rule. */
+  static badParams(
+    method: string,
+    issue: { path: PropertyKey[]; message: string } | undefined,
+  ): ControlError {
+    const name = issue?.path.map(String).join('.') || 'params'
+    return new ControlError(
+      'CONTROL_BAD_MESSAGE',
+      `invalid ${method} request: ${name} ${issue?.message ?? 'is invalid'}`,
+      { remote: true },
+    )
+  }
+
+  /** A request bigger than the control API takes; refused before sending. */
+  static tooLarge(method: string, bytes: number): ControlError {
+    return new ControlError(
+      'CONTROL_MESSAGE_TOO_LARGE',
+      `the ${method} request is ${bytes} bytes; the control API takes at most ${CONTROL_MAX_MESSAGE_BYTES}`,
+    )
   }
 
   /** The method name is not part of this protocol version. */

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { MAX_WORDS, MIN_WORDS } from '../pairing/constants.js'
+import { MAX_TTL_MS, MAX_WORDS, MIN_WORDS } from '../pairing/constants.js'
+import { MAX_JOIN_TIMEOUT_MS, MESSAGE_TEXT_MAX_BYTES } from './constants.js'
 
 /**
  * Message and method schemas of the control API (`spec/control.md` §3-5). Both ends validate every
@@ -128,12 +129,32 @@ export type PairingProgress = z.output<typeof PairingProgress>
 /** Event `pairing`: a progress step of session `sessionId`. */
 export const PairingEventData = z.object({ sessionId: z.string(), progress: PairingProgress })
 
+/** The UTF-8 size of `text`. */
+export function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8')
+}
+
+/** The text of `messages.send`: 1 to {@link MESSAGE_TEXT_MAX_BYTES} bytes of UTF-8. */
+export const MessageText = z.string().superRefine((text, ctx) => {
+  const bytes = utf8Length(text)
+  if (bytes === 0 || bytes > MESSAGE_TEXT_MAX_BYTES)
+    ctx.addIssue({ code: 'custom', message: messageSizeRule(bytes) })
+})
+
+/** The message-size rule in words, with the size of the offending text. */
+export function messageSizeRule(bytes: number): string {
+  return `must be 1 to ${MESSAGE_TEXT_MAX_BYTES} bytes of UTF-8 text; this one is ${bytes} bytes`
+}
+
 const empty = z.strictObject({})
 const sessionRef = z.strictObject({ sessionId: z.string().max(64) })
-const pairingOptions = {
-  confirm: z.boolean().optional(),
-  timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+/** A whole number in `[min, max]`; every violation gets one message naming the range. */
+function wholeNumber(min: number, max: number, what: string) {
+  const message = `must be a whole number ${what} from ${min} to ${max}`
+  return z.number({ error: message }).int(message).min(min, message).max(max, message)
 }
+
+const confirm = z.boolean().optional()
 
 /** Every method: its params and result schemas (`spec/control.md` §4). */
 export const METHODS = {
@@ -145,17 +166,22 @@ export const METHODS = {
   },
   'pairing.generate': {
     params: z.strictObject({
-      words: z.number().int().min(MIN_WORDS).max(MAX_WORDS).optional(),
-      ...pairingOptions,
+      words: wholeNumber(MIN_WORDS, MAX_WORDS, 'of words').optional(),
+      timeoutMs: wholeNumber(1000, MAX_TTL_MS, 'of milliseconds').optional(),
+      confirm,
     }),
     result: z.object({ sessionId: z.string() }),
   },
   'pairing.join': {
-    params: z.strictObject({ code: z.string().min(1).max(512), ...pairingOptions }),
+    params: z.strictObject({
+      code: z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters'),
+      timeoutMs: wholeNumber(1000, MAX_JOIN_TIMEOUT_MS, 'of milliseconds').optional(),
+      confirm,
+    }),
     result: z.object({ sessionId: z.string() }),
   },
   'messages.send': {
-    params: z.strictObject({ device: z.string().max(128), text: z.string().min(1).max(16_384) }),
+    params: z.strictObject({ device: z.string().max(128), text: MessageText }),
     result: z.object({ to: DeviceInfo }),
   },
   'pairing.confirm': { params: sessionRef.extend({ accept: z.boolean() }), result: empty },

@@ -38,6 +38,26 @@ export class DhtError extends PairctlError {
 
   /** The UDP socket could not be bound. */
   static bindFailed(cause: unknown): DhtError {
-    return new DhtError('DHT_BIND_FAILED', 'could not bind the DHT socket', { cause })
+    const { address, port, code } = (cause ?? {}) as NodeJS.ErrnoException & {
+      address?: string
+      port?: number
+    }
+    const where =
+      address === undefined ? '' : ` to UDP ${address.includes(':') ? `[${address}]` : address}:${port}`
+    return new DhtError(
+      'DHT_BIND_FAILED',
+      `could not bind the DHT socket${where}: ${bindReason(code, cause)}`,
+      {
+        cause,
+      },
+    )
   }
+}
+
+/** Why a bind failed, in plain words. */
+function bindReason(code: string | undefined, cause: unknown): string {
+  if (code === 'EADDRINUSE') return 'the port is already in use by another program (EADDRINUSE)'
+  if (code === 'EACCES') return 'permission denied; ports below 1024 need privileges (EACCES)'
+  if (code === 'EADDRNOTAVAIL') return 'this machine has no such address (EADDRNOTAVAIL)'
+  return cause instanceof Error ? cause.message : String(cause)
 }

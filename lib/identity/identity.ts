@@ -1,10 +1,10 @@
-import { mkdir, readFile, stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { Ed25519KeyPair, randomBytes, type X25519KeyPair } from '../crypto/index.js'
 import { deriveStaticKey } from '../noise/static-key.js'
 import { deviceIdFromPublicKey, IdentityError } from './device-id.js'
-import { writeExclusive } from './files.js'
+import { ensureDir, writeExclusive } from './files.js'
 
 /** File name of the identity inside an instance directory. */
 export const IDENTITY_FILE = 'identity.json'
@@ -14,9 +14,12 @@ const base64Key = z
   .regex(/^[A-Za-z0-9+/]{43}=$/, 'a 32-byte key in base64')
   .transform((text) => new Uint8Array(Buffer.from(text, 'base64')))
 
+/** The `version` of the identity files this pairctl writes and reads. */
+const IDENTITY_FILE_VERSION = 1
+
 /** Schema of `identity.json` (`spec/identity.md` §3). */
 const IdentityFile = z.object({
-  version: z.literal(1),
+  version: z.literal(IDENTITY_FILE_VERSION),
   ed25519Seed: base64Key,
   createdAt: z.string(),
 })
@@ -53,7 +56,7 @@ export class Identity {
  * would orphan every pairing.
  */
 export async function loadOrCreateIdentity(dir: string): Promise<Identity> {
-  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await ensureDir(dir)
   const path = join(dir, IDENTITY_FILE)
   const created = await createIdentityFile(path)
   return created ?? (await loadIdentityFile(path))
@@ -73,17 +76,41 @@ async function loadIdentityFile(path: string): Promise<Identity> {
       `${path} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); fix it with: chmod 600 '${path}'`,
     )
   }
-  let parsed: z.output<typeof IdentityFile>
-  try {
-    parsed = IdentityFile.parse(JSON.parse(await readFile(path, 'utf8')))
-  } catch (err) {
+  const json = await readJson(path)
+  const version = (json as { version?: unknown } | null)?.version
+  if (typeof version === 'number' && version > IDENTITY_FILE_VERSION)
     throw new IdentityError(
-      'IDENTITY_CORRUPT',
-      `${path} is corrupt or unreadable (${(err as Error).message}); it was left untouched. Restore it from a backup, or move it away to create a new identity (existing pairings will then be lost)`,
-      { cause: err },
+      'IDENTITY_NEWER_VERSION',
+      `${path} was written by a newer pairctl (identity file version ${version}; this one reads version ${IDENTITY_FILE_VERSION}); it was left untouched. Upgrade pairctl to use this identity`,
     )
+  const parsed = IdentityFile.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw corrupt(path, `${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}`, parsed.error)
   }
-  return new Identity(Ed25519KeyPair.fromSeed(parsed.ed25519Seed))
+  return new Identity(Ed25519KeyPair.fromSeed(parsed.data.ed25519Seed))
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new IdentityError('IDENTITY_IO', `cannot read ${path}: ${(err as Error).message}`, { cause: err })
+  }
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw corrupt(path, 'not JSON', err)
+  }
+}
+
+function corrupt(path: string, detail: string, cause: unknown): IdentityError {
+  return new IdentityError(
+    'IDENTITY_CORRUPT',
+    `${path} is corrupt (${detail}); it was left untouched. Restore it from a backup, or move it away to create a new identity (existing pairings will then be lost)`,
+    { cause },
+  )
 }
 
 function serialize(identity: Identity): z.input<typeof IdentityFile> {

@@ -25,7 +25,7 @@ export async function lockInstance(dir: string): Promise<InstanceLock> {
     if (owner !== null && isRunning(owner)) {
       throw new IdentityError(
         'IDENTITY_INSTANCE_LOCKED',
-        `the instance at ${dir} is in use by process ${owner}; stop it first (pairctl stop) or use another --instance`,
+        `the instance at ${dir} is in use by process ${owner}`,
       )
     }
     await removeIfUnchanged(path, owner)

@@ -311,8 +311,8 @@ function addressInfo(address: Address): AddressInfo {
 function noPeers(bootstrap: string[], cause: unknown): NodeError {
   const hint =
     bootstrap.length === 0
-      ? 'this node knows no other DHT node: give one with --bootstrap HOST:PORT (e.g. a "pairctl bootstrap" node)'
-      : `the bootstrap node(s) ${bootstrap.join(', ')} did not answer: check they run and are reachable`
+      ? 'no DHT node answered: the bootstrap option is empty and no other node is known'
+      : `no DHT node answered: the bootstrap node(s) ${bootstrap.join(', ')} did not reply`
   return new NodeError('NODE_NO_PEERS', `could not advertise the code: ${hint}`, { cause })
 }
 

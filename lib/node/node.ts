@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import createDebug from 'debug'
 import { AsyncQueue } from '../control/async-queue.js'
 import type { DeviceInfo, MessageInfo, PairingProgress, PeerStatus, Status } from '../control/protocol.js'
+import { hasCode } from '../errors.js'
 import {
   type Identity,
   instanceDir,
@@ -10,17 +12,26 @@ import {
   lockInstance,
   pairctlHome,
 } from '../identity/index.js'
+import { PairingError } from '../pairing/errors.js'
 import { type PairedDevice, PairedDeviceStore } from '../pairing/store.js'
 import { deviceInfo, findDevice } from './devices.js'
 import { openDht } from './dht.js'
 import type { PairingEngine } from './engine.js'
 import type { LinkCounters } from './links.js'
 import { startNetwork } from './network.js'
-import { NodeError, type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './options.js'
+import {
+  DEFAULT_JOIN_TIMEOUT_MS,
+  NodeError,
+  type NodeOptions,
+  type ResolvedNodeOptions,
+  resolveNodeOptions,
+} from './options.js'
 import { type PairingRequest, PairingRun } from './pairing-run.js'
 import { Resources } from './resources.js'
 
 const debug = createDebug('pairctl:node')
+/** Pause between lookups of a code not advertised yet. */
+const JOIN_RETRY_MS = 1_000
 
 /** Events of a {@link PairctlNode} (`spec/control.md` §5). */
 export interface NodeEventMap {
@@ -147,9 +158,41 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
     return this.startRun(request, (run) => this.pairing.generate(run, request))
   }
 
-  /** Joins the pairing `code` names; progress as for {@link PairctlNode.generate}. */
+  /**
+   * Joins the pairing `code` names; progress as for {@link PairctlNode.generate}. Keeps looking for the
+   * code's advertisement until `request.timeoutMs` (default {@link DEFAULT_JOIN_TIMEOUT_MS}) has passed,
+   * so a joiner may start before the other device has advertised. With no other DHT node known, fails at
+   * once with `NODE_NO_PEERS` instead of `PAIRING_NOT_FOUND`.
+   */
   join(code: string, request: PairingRequest = {}): PairingRun {
-    return this.startRun(request, (run) => this.pairing.join(run, code, request))
+    const timeoutMs = request.timeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS
+    const attempt = { ...request, timeoutMs: undefined }
+    return this.startRun(request, (run) => this.joinUntil(run, code, timeoutMs, attempt))
+  }
+
+  private async joinUntil(
+    run: PairingRun,
+    code: string,
+    timeoutMs: number,
+    attempt: PairingRequest,
+  ): Promise<PairedDevice> {
+    const deadline = Date.now() + timeoutMs
+    const timer = setTimeout(() => run.cancel(joinTimedOut(timeoutMs)), timeoutMs)
+    try {
+      for (;;) {
+        try {
+          return await this.pairing.join(run, code, attempt)
+        } catch (err) {
+          if (!hasCode(err, 'PAIRING_NOT_FOUND') || run.signal.aborted) throw err
+          if (this.pairing.status().routingTableSize === 0) throw noDhtNode(this.options.bootstrap, err)
+          if (Date.now() + JOIN_RETRY_MS >= deadline) throw err
+          await sleep(JOIN_RETRY_MS, undefined, { signal: run.signal }).catch(() => undefined)
+          if (run.signal.aborted) throw run.signal.reason
+        }
+      }
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   private startRun(request: PairingRequest, body: (run: PairingRun) => Promise<PairedDevice>): PairingRun {
@@ -276,6 +319,24 @@ function closeOnAbort(node: PairctlNode, signal: AbortSignal | undefined, resour
   const onAbort = () => void node.close()
   signal.addEventListener('abort', onAbort, { once: true })
   resources.defer('abort signal', () => signal.removeEventListener('abort', onAbort))
+}
+
+function joinTimedOut(timeoutMs: number): PairingError {
+  return new PairingError(
+    'PAIRING_TIMEOUT',
+    `no pairing completed within ${Math.round(timeoutMs / 1000)} s; check the code and that the other device is still waiting`,
+  )
+}
+
+/** Nobody answered the lookup: the DHT has no other node, which a bootstrap address fixes. */
+function noDhtNode(bootstrap: string[], cause: unknown): NodeError {
+  const detail =
+    bootstrap.length === 0
+      ? 'the bootstrap option is empty and no other node is known'
+      : `the bootstrap node(s) ${bootstrap.join(', ')} did not reply`
+  return new NodeError('NODE_NO_PEERS', `no DHT node answered (${detail}), so the code cannot be looked up`, {
+    cause,
+  })
 }
 
 /** Cancels `run` when any of `signals` aborts; returns the function that stops watching. */

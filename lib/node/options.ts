@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { PairctlError } from '../errors.js'
+import { BootstrapAddress } from './config.js'
 
 /** Errors of `lib/node` (`spec/control.md` §6). */
 export class NodeError extends PairctlError {
@@ -14,12 +15,13 @@ export class NodeError extends PairctlError {
   static unknownDevice(text: string): NodeError {
     return new NodeError(
       'NODE_UNKNOWN_DEVICE',
-      `no paired device matches "${text}"; list them with: pairctl devices`,
+      `no paired device matches "${text}" (give a device ID, at least 4 leading characters of one, or a name)`,
     )
   }
 }
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'HOST:PORT')
+/** How long `join` keeps looking for the code's advertisement when the caller gives no timeout. */
+export const DEFAULT_JOIN_TIMEOUT_MS = 30_000
 
 /** Options of {@link createNode}, validated at the library boundary. */
 export const NodeOptions = z.object({
@@ -32,9 +34,14 @@ export const NodeOptions = z.object({
   /** Address the UDP (DHT) and TCP (pairing) sockets bind to; tests use 127.0.0.1. */
   host: z.string().default('0.0.0.0'),
   /** UDP port of the DHT node (0: any). The TCP listener takes the same number when free. */
-  port: z.number().int().min(0).max(65535).default(0),
+  port: z
+    .number({ error: 'must be a whole number from 0 to 65535' })
+    .int('must be a whole number from 0 to 65535')
+    .min(0, 'must be a whole number from 0 to 65535')
+    .max(65535, 'must be a whole number from 0 to 65535')
+    .default(0),
   /** DHT bootstrap nodes, `HOST:PORT`. Empty: the node starts a DHT of its own. */
-  bootstrap: z.array(hostPort).default([]),
+  bootstrap: z.array(BootstrapAddress).default([]),
   /** What the peer is shown when pairing. */
   deviceInfo: z.object({ name: z.string().min(1).max(64), type: z.string().min(1).max(64) }).optional(),
   /**
@@ -55,5 +62,9 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const parsed = NodeOptions.safeParse(options)
   if (parsed.success) return parsed.data
   const issue = parsed.error.issues[0]
-  throw NodeError.badOption(`option ${issue?.path.join('.')}: ${issue?.message}`)
+  const [name, index] = issue?.path ?? []
+  const which =
+    typeof index === 'number' ? `entry ${index + 1} of option ${String(name)}` : `option ${String(name)}`
+  const value = typeof index === 'number' ? ` ("${String(options.bootstrap?.[index])}")` : ''
+  throw NodeError.badOption(`${which}${value} ${issue?.message}`)
 }

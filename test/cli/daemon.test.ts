@@ -49,7 +49,7 @@ t.test('devices and unpair without a daemon', async (t) => {
   const home = await tempHome(t)
   const list = await runCli(home, ['devices', '--json'])
   t.equal(list.code, 0)
-  t.same(jsonLines(list.stdout), [{ devices: [] }])
+  t.same(jsonLines(list.stdout), [{ type: 'devices', devices: [] }])
   const unpair = await runCli(home, ['unpair', 'nobody'])
   t.equal(unpair.code, 1)
   t.match(unpair.stderr, /no paired device matches "nobody"; list them with: pairctl devices/)

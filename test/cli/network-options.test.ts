@@ -18,13 +18,17 @@ function parse(words: string[]): NetworkArgs {
 t.test(
   'port mapping is on unless --no-port-mapping, and the daemon child inherits the refusal',
   async (t) => {
-    t.equal(nodeOptions(parse([]), ctx).portMapping, true, 'no flag: on')
-    t.equal(nodeOptions(parse(['--port-mapping']), ctx).portMapping, true)
+    t.equal((await nodeOptions(parse([]), ctx)).portMapping, true, 'no flag: on')
+    t.equal((await nodeOptions(parse(['--port-mapping']), ctx)).portMapping, true)
     const refused = parse(['--no-port-mapping'])
-    t.equal(nodeOptions(refused, ctx).portMapping, false, '--no-port-mapping: off')
+    t.equal((await nodeOptions(refused, ctx)).portMapping, false, '--no-port-mapping: off')
     t.same(networkFlags(refused), ['--no-port-mapping'], 'passed on to the detached daemon')
     t.same(networkFlags(parse([])), [], 'the default needs no flag')
-    t.equal(nodeOptions(parse(networkFlags(refused)), ctx).portMapping, false, 'and parses back to off')
+    t.equal(
+      (await nodeOptions(parse(networkFlags(refused)), ctx)).portMapping,
+      false,
+      'and parses back to off',
+    )
   },
 )
 

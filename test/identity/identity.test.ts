@@ -123,3 +123,32 @@ async function deadPid(): Promise<number> {
   await new Promise((resolve) => child.on('exit', resolve))
   return child.pid!
 }
+
+t.test('an identity file from a newer pairctl says so, not "corrupt", and is left untouched', async (t) => {
+  const dir = t.testdir({})
+  const content = `${JSON.stringify({ version: 2, ed25519Seed: 'x', createdAt: 'later' })}\n`
+  await writeFile(join(dir, IDENTITY_FILE), content, { mode: 0o600 })
+  const err = await loadOrCreateIdentity(dir).catch((e: unknown) => e)
+  t.match(err, { code: 'IDENTITY_NEWER_VERSION', message: /written by a newer pairctl/ })
+  t.notMatch((err as Error).message, /is corrupt/)
+  t.equal(await readFile(join(dir, IDENTITY_FILE), 'utf8'), content)
+})
+
+t.test(
+  'a corrupt file names the bad field in a sentence, without a dump of validation internals',
+  async (t) => {
+    const dir = t.testdir({})
+    await writeFile(join(dir, IDENTITY_FILE), '{"version":1,"ed25519Seed":"short","createdAt":"x"}', {
+      mode: 0o600,
+    })
+    const err = (await loadOrCreateIdentity(dir).catch((e: unknown) => e)) as Error
+    t.match(err, { code: 'IDENTITY_CORRUPT', message: /corrupt \(ed25519Seed: a 32-byte key in base64\)/ })
+    t.notMatch(err.message, /[[{]/, 'no JSON of zod issues in the message')
+  },
+)
+
+t.test('a home that cannot be created fails fast with IDENTITY_IO naming the directory', async (t) => {
+  // Before, mkdir -p spun at full CPU here forever (the test then ends by tap's timeout).
+  const err = await loadOrCreateIdentity('/proc/nonexistent/instances/default').catch((e: unknown) => e)
+  t.match(err, { code: 'IDENTITY_IO', message: /cannot create the directory \/proc\/nonexistent/ })
+})
