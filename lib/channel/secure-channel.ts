@@ -105,6 +105,8 @@ export class SecureChannel implements ChannelInfo {
   #error: PairctlError | undefined
   #done = false
   #corked = false
+  /** The inner stream's write callback while the connection's buffer is over its high-water mark. */
+  #drainWaiter: ((err?: Error | null) => void) | undefined
 
   /** @internal Use {@link openChannel}. */
   constructor(
@@ -180,7 +182,9 @@ export class SecureChannel implements ChannelInfo {
       this.#pump()
     })
     source.on('error', (err) => this.#fail(ChannelError.io(err)))
+    source.on('drain', this.#onDrain)
     source.on('close', () => {
+      this.#onDrain()
       if (this.#done) return
       if (this.#core.sentClose && this.#core.receivedClose) this.#finish(undefined)
       else this.#fail(ChannelError.closed('connection closed before both sides closed the channel', true))
@@ -306,22 +310,15 @@ export class SecureChannel implements ChannelInfo {
       callback(err as Error)
       return
     }
-    if (this.#flush()) {
-      callback()
-      return
-    }
-    this.#waitDrain(callback)
+    if (this.#flush()) callback()
+    else this.#drainWaiter = callback
   }
 
-  #waitDrain(callback: (err?: Error | null) => void): void {
-    const source = this.#source
-    const done = () => {
-      source.off('drain', done)
-      source.off('close', done)
-      callback(this.#error)
-    }
-    source.on('drain', done)
-    source.on('close', done)
+  /** The connection drained or closed: the write waiting for it completes (with the error, if one ended it). */
+  readonly #onDrain = (): void => {
+    const callback = this.#drainWaiter
+    this.#drainWaiter = undefined
+    callback?.(this.#error)
   }
 
   #closeOutput(): void {
