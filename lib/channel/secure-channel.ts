@@ -184,11 +184,16 @@ export class SecureChannel implements ChannelInfo {
     source.on('error', (err) => this.#fail(ChannelError.io(err)))
     source.on('drain', this.#onDrain)
     source.on('close', () => {
+      if (!this.#done) this.#connectionClosed()
+      // After the verdict, so a write waiting for drain completes with the error that ended the channel.
       this.#onDrain()
-      if (this.#done) return
-      if (this.#core.sentClose && this.#core.receivedClose) this.#finish(undefined)
-      else this.#fail(ChannelError.closed('connection closed before both sides closed the channel', true))
     })
+  }
+
+  /** The connection closed under an open channel: clean only after both close frames. */
+  #connectionClosed(): void {
+    if (this.#core.sentClose && this.#core.receivedClose) this.#finish(undefined)
+    else this.#fail(ChannelError.closed('connection closed before both sides closed the channel', true))
   }
 
   /** Writes what the core queued, dispatches its events and re-arms the timer. */
