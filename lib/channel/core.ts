@@ -228,7 +228,7 @@ export class ChannelCore implements FrameSink {
   }
 
   #sendFrame(type: number, parts: readonly Uint8Array[], size: number, now: number): void {
-    for (const piece of this.#transport!.seal(type, parts, size)) this.#outbox.push(piece)
+    this.#transport!.seal(type, parts, size, this.#outbox)
     this.#lastSend = now
   }
 

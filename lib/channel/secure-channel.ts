@@ -108,6 +108,8 @@ export class SecureChannel implements ChannelInfo {
   #error: PairctlError | undefined
   #done = false
   #corked = false
+  /** The inner stream's write callback while the connection's buffer is over its high-water mark. */
+  #drainWaiter: ((err?: Error | null) => void) | undefined
 
   /** @internal Use {@link openChannel}. */
   constructor(
@@ -183,11 +185,18 @@ export class SecureChannel implements ChannelInfo {
       this.#pump()
     })
     source.on('error', (err) => this.#fail(ChannelError.io(err)))
+    source.on('drain', this.#onDrain)
     source.on('close', () => {
-      if (this.#done) return
-      if (this.#core.sentClose && this.#core.receivedClose) this.#finish(undefined)
-      else this.#fail(ChannelError.closed('connection closed before both sides closed the channel', true))
+      if (!this.#done) this.#connectionClosed()
+      // After the verdict, so a write waiting for drain completes with the error that ended the channel.
+      this.#onDrain()
     })
+  }
+
+  /** The connection closed under an open channel: clean only after both close frames. */
+  #connectionClosed(): void {
+    if (this.#core.sentClose && this.#core.receivedClose) this.#finish(undefined)
+    else this.#fail(ChannelError.closed('connection closed before both sides closed the channel', true))
   }
 
   /** Writes what the core queued, dispatches its events and re-arms the timer. */
@@ -309,22 +318,15 @@ export class SecureChannel implements ChannelInfo {
       callback(err as Error)
       return
     }
-    if (this.#flush()) {
-      callback()
-      return
-    }
-    this.#waitDrain(callback)
+    if (this.#flush()) callback()
+    else this.#drainWaiter = callback
   }
 
-  #waitDrain(callback: (err?: Error | null) => void): void {
-    const source = this.#source
-    const done = () => {
-      source.off('drain', done)
-      source.off('close', done)
-      callback(this.#error)
-    }
-    source.on('drain', done)
-    source.on('close', done)
+  /** The connection drained or closed: the write waiting for it completes (with the error, if one ended it). */
+  readonly #onDrain = (): void => {
+    const callback = this.#drainWaiter
+    this.#drainWaiter = undefined
+    callback?.(this.#error)
   }
 
   #closeOutput(): void {

@@ -11,6 +11,8 @@ import {
 import { ChannelError } from './errors.js'
 
 const EMPTY = new Uint8Array(0)
+/** What `#chunks` holds between frames, so a delivered frame's plaintext is not kept alive by the transport. */
+const NO_CHUNKS: Buffer[] = []
 /** One preallocated plaintext type byte per frame type, so sealing allocates nothing for it. */
 const TYPE_BYTES = [
   Uint8Array.of(FRAME_TYPE.data),
@@ -39,7 +41,7 @@ export class Transport {
   #ciphertextLeft = 0
   readonly #tag = Buffer.alloc(TAGLEN)
   #tagFilled = 0
-  #chunks: Buffer[] = []
+  #chunks: Buffer[] = NO_CHUNKS
 
   constructor(keys: TransportKeys, rekeyInterval = REKEY_INTERVAL) {
     this.#send = keys.send
@@ -49,19 +51,20 @@ export class Transport {
 
   /**
    * Seals one frame of `type` whose body is the concatenation of `parts` (`bodyLength` bytes in total, at most
-   * MAX_MESSAGE_LENGTH). Returns the pieces to write in order; the body is never copied, only encrypted.
+   * MAX_MESSAGE_LENGTH) and appends the pieces to write, in order, to `out` (returned). The body is never
+   * copied, only encrypted; appending to the caller's queue spares an array per frame.
    */
-  seal(type: number, parts: readonly Uint8Array[], bodyLength: number): Buffer[] {
+  seal(type: number, parts: readonly Uint8Array[], bodyLength: number, out: Buffer[] = []): Buffer[] {
     const length = TYPE_LENGTH + bodyLength + TAGLEN
     const sealer = this.#send.beginEncrypt(EMPTY)
     const head = Buffer.allocUnsafe(3)
     head.writeUInt16BE(length, 0)
     head[2] = sealer.update(TYPE_BYTES[type] ?? Uint8Array.of(type))[0]!
-    const pieces: Buffer[] = [head]
-    for (const part of parts) if (part.length > 0) pieces.push(sealer.update(part))
-    pieces.push(sealer.final())
+    out.push(head)
+    for (const part of parts) if (part.length > 0) out.push(sealer.update(part))
+    out.push(sealer.final())
     if (++this.#sent % this.#rekeyInterval === 0) this.#send.rekey()
-    return pieces
+    return out
   }
 
   /** A frame of `length` bytes starts. Throws CHANNEL_PROTOCOL_ERROR when it cannot hold a type and a tag. */
@@ -93,6 +96,7 @@ export class Transport {
     this.#opener = undefined
     if (++this.#received % this.#rekeyInterval === 0) this.#receive.rekey()
     const chunks = this.#chunks
+    this.#chunks = NO_CHUNKS
     const type = chunks[0]![0]!
     chunks[0] = chunks[0]!.subarray(TYPE_LENGTH)
     if (chunks[0].length === 0) chunks.shift()

@@ -193,6 +193,24 @@ t.test('a connection cut without a close frame rejects closed with CHANNEL_TRUNC
   await a.closed
 })
 
+t.test(
+  'a write waiting for the connection to drain fails with the error that ended the channel',
+  async (t) => {
+    const pair = await tcpPair()
+    const [a, b] = await open(pair)
+    // 1 MiB is far over the socket's high-water mark: the write waits for a drain when write() returns.
+    const written = new Promise<Error | null | undefined>((resolve) =>
+      a.stream().write(randomBytes(1024 * 1024), resolve),
+    )
+    ;(pair[0] as Socket).destroy()
+    const error = await written
+    t.equal((error as { code?: string } | null | undefined)?.code, 'CHANNEL_CLOSED')
+    t.equal(await codeOf(a.closed), 'CHANNEL_CLOSED')
+    b.destroy()
+    await b.closed
+  },
+)
+
 t.test('an idle peer without keepalives hits the idle timeout', async (t) => {
   const [a, b] = await open(await tcpPair(), { idleTimeoutMs: 150 }, { keepaliveMs: 0 })
   t.equal(await codeOf(a.closed), 'CHANNEL_IDLE_TIMEOUT')
