@@ -80,7 +80,7 @@ t.test(
     net.drop = null
     const key = testId('after the outage')
     const stored = putRecord(net, a, {
-      namespace: 'presence',
+      namespace: 'pairing',
       key,
       value: utf8('back'),
       keyPair: publisher,
