@@ -182,7 +182,12 @@ async function exchangeMessages() {
   }
 }
 
+/** Stops every daemon (also one still starting: its instance is stopped by name), then the rest. */
 async function cleanUp() {
+  for (const name of ['alice', 'bob']) {
+    if (!daemons.some((daemon) => daemon.name === name))
+      await pairctl(['--instance', name, 'stop']).catch(() => undefined)
+  }
   for (const { name, pid } of daemons) {
     await pairctl(['--instance', name, 'stop']).catch(() => {
       try {
@@ -194,6 +199,20 @@ async function cleanUp() {
   await rm(home, { recursive: true, force: true })
 }
 
+let cleaning = null
+const cleanUpOnce = () => {
+  cleaning ??= cleanUp()
+  return cleaning
+}
+// Ctrl-C: the detached daemons would outlive the demo (parent PID 1), and the directory would stay.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    say(`Interrupted (${signal}): stopping the daemons and removing the temporary directory.`)
+    await cleanUpOnce()
+    process.exit(130)
+  })
+}
+
 let failed = false
 try {
   await demo()
@@ -203,6 +222,6 @@ try {
   console.error(`\nDemo failed: ${err.message}`)
 } finally {
   say('Cleaning up: stopping the daemons and the bootstrap node, removing the temporary directory.')
-  await cleanUp()
+  await cleanUpOnce()
 }
 process.exit(failed ? 1 : 0)

@@ -15,6 +15,7 @@ import {
   networkOptions,
   nodeOptions,
   rememberAndSay,
+  rememberFlags,
 } from '../network-options.js'
 import { untilAborted } from '../signals.js'
 import { packageVersion } from '../version.js'
@@ -22,7 +23,7 @@ import { packageVersion } from '../version.js'
 /** File the detached daemon writes its output to, in the instance directory; the previous run's is `.1`. */
 export const DAEMON_LOG = 'daemon.log'
 /** How long `start` waits for a detached daemon to answer on its socket. */
-const START_TIMEOUT_MS = 20_000
+const START_TIMEOUT_MS = 60_000
 
 interface StartArgs extends NetworkArgs {
   foreground: boolean
@@ -47,7 +48,6 @@ export const startCommand: Command<StartArgs> = {
       await running.close()
       throw ControlError.daemonRunning(ctx.instance, running.hello.pid)
     }
-    await rememberAndSay(args, ctx)
     return args.foreground ? runForeground(args, ctx) : detach(args, ctx)
   },
 }
@@ -68,6 +68,7 @@ async function runForeground(args: StartArgs, ctx: Context): Promise<typeof Exit
   })
   try {
     const daemon = await startDaemon(node, packageVersion()).finally(() => unlink(starting).catch(() => {}))
+    await rememberFlags(args, ctx)
     const status = node.status(packageVersion())
     ctx.out.emit(
       { type: 'started', pid: process.pid, deviceId: node.deviceId, socket: daemon.socketPath, status },
@@ -108,6 +109,8 @@ async function detach(args: StartArgs, ctx: Context): Promise<typeof ExitCode.OK
   child.once('exit', (code) => (exited = code ?? 1))
   child.unref()
   const pid = await waitForSocket(ctx, () => exited, logPath)
+  // Remembered once they worked: a port that was in use is not kept.
+  await rememberAndSay(args, ctx)
   ctx.out.emit({ type: 'started', pid, log: logPath }, () => `daemon started (pid ${pid}); log: ${logPath}`)
   return ExitCode.OK
 }
