@@ -54,7 +54,23 @@ interface Link {
   channel: SecureChannel
   /** Device ID of the side that dialed it. */
   dialer: string
+  /** What rides on the link besides link messages (`spec/transfer.md` §2). */
+  tenant?: LinkTenant
 }
+
+/** What rides on a kept link besides its CBOR link messages (streams, `spec/transfer.md` §2). */
+export interface LinkTenant {
+  /** Offered every message first: true when it took it, false to leave it to the link. */
+  receive(message: Uint8Array): boolean
+  /** The link closed. */
+  close(): void
+}
+
+/** Creates the tenant of a link just kept: `send` writes one message on it, `cut` closes it. */
+export type LinkTenantFactory = (
+  deviceId: string,
+  link: { send(message: Uint8Array): Promise<void>; cut(): void },
+) => LinkTenant
 
 interface Dialer {
   backoff: Backoff
@@ -82,6 +98,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   readonly #attempts = new Set<Promise<void>>()
   #admitting = 0
   #closed = false
+  #tenants: LinkTenantFactory | undefined
 
   constructor(options: {
     identity: Identity
@@ -92,6 +109,11 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     this.#identity = options.identity
     this.#store = options.store
     this.#dial = { ...options.dial, onSkipped: (count) => (this.counters.badRecords += count) }
+  }
+
+  /** Sets what rides on every link kept from now on (`spec/transfer.md` §2). */
+  carry(tenants: LinkTenantFactory): void {
+    this.#tenants = tenants
   }
 
   /** Starts dialing every paired device, at once. */
@@ -259,6 +281,10 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
       return
     }
     this.#links.set(deviceId, link)
+    link.tenant = this.#tenants?.(deviceId, {
+      send: (message) => link.channel.send(message),
+      cut: () => link.channel.close(),
+    })
     this.#dialers.get(deviceId)?.backoff.reset()
     if (current !== undefined) {
       this.counters.duplicates++
@@ -274,6 +300,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     } catch (err) {
       debug('link to %s ended: %s', deviceId, (err as Error).message)
     }
+    link.tenant?.close()
     if (this.#links.get(deviceId) !== link) return
     this.#links.delete(deviceId)
     this.#lastSeen.set(deviceId, Date.now())
@@ -284,6 +311,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   }
 
   #receive(deviceId: string, link: Link, bytes: Uint8Array): void {
+    if (link.tenant?.receive(bytes) === true) return
     let message: LinkMessage
     try {
       message = decodeLinkMessage(bytes)
