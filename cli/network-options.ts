@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import type { NodeOptions } from '../lib/node/options.js'
 import type { Context } from './context.js'
@@ -9,6 +10,8 @@ export interface NetworkArgs {
   bootstrap?: string[]
   name?: string
   'port-mapping'?: boolean
+  downloads?: string
+  receive?: 'accept' | 'ask'
 }
 
 /** Adds the {@link NetworkArgs} flags. */
@@ -26,6 +29,14 @@ export function networkOptions<T>(yargs: Argv<T>) {
       type: 'boolean',
       describe: 'Ask the router for a port mapping (UPnP/NAT-PMP/PCP)',
     })
+    .option('downloads', {
+      type: 'string',
+      describe: 'Directory received files go to (default: <instance dir>/downloads)',
+    })
+    .option('receive', {
+      choices: ['accept', 'ask'] as const,
+      describe: 'Files offered by paired devices: accept at once (default) or ask (pairctl inbox)',
+    })
 }
 
 /** The node options the flags describe, for the instance of `ctx`. */
@@ -38,6 +49,8 @@ export function nodeOptions(args: NetworkArgs, ctx: Context): NodeOptions {
     bootstrap: args.bootstrap ?? [],
     deviceInfo: args.name === undefined ? undefined : { name: args.name, type: 'desktop' },
     portMapping: args['port-mapping'] ?? false,
+    downloads: args.downloads === undefined ? undefined : resolve(args.downloads),
+    receive: args.receive,
   }
 }
 
@@ -49,5 +62,7 @@ export function networkFlags(args: NetworkArgs): string[] {
   for (const node of args.bootstrap ?? []) flags.push('--bootstrap', node)
   if (args.name !== undefined) flags.push('--name', args.name)
   if (args['port-mapping']) flags.push('--port-mapping')
+  if (args.downloads !== undefined) flags.push('--downloads', resolve(args.downloads))
+  if (args.receive !== undefined) flags.push('--receive', args.receive)
   return flags
 }

@@ -8,6 +8,7 @@ import { sendCommand } from './send.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
 import { stopCommand } from './stop.js'
+import { acceptCommand, cancelCommand, inboxCommand, rejectCommand, transfersCommand } from './transfers.js'
 import { unpairCommand } from './unpair.js'
 
 /** Every `pairctl` subcommand, in the order `--help` lists them. */
@@ -23,6 +24,11 @@ export const COMMANDS: Command<any>[] = [
   devicesCommand,
   unpairCommand,
   sendCommand,
+  transfersCommand,
+  inboxCommand,
+  acceptCommand,
+  rejectCommand,
+  cancelCommand,
   listenCommand,
   bootstrapCommand,
 ]

@@ -39,6 +39,10 @@ export const NodeOptions = z.object({
   deviceInfo: z.object({ name: z.string().min(1).max(64), type: z.string().min(1).max(64) }).optional(),
   /** Ask the router for a port mapping (UPnP / NAT-PMP / PCP). Off by default: it talks to the LAN. */
   portMapping: z.boolean().default(false),
+  /** Where received files go (`spec/transfer.md` §6); default `<instance dir>/downloads`. */
+  downloads: z.string().min(1).optional(),
+  /** Offers from paired devices: `accept` (default) starts them at once, `ask` keeps them in the inbox. */
+  receive: z.enum(['accept', 'ask']).default('accept'),
   /** Take the instance lock (default). Off only for a second, read-only view of an instance. */
   lock: z.boolean().default(true),
   signal: z.instanceof(AbortSignal).optional(),

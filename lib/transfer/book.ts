@@ -1,36 +1,15 @@
+export type { TransferInfo }
+
 /**
  * The transfers an instance knows, in memory, with what both sides share: the persisted record, the
  * manifest, progress and rate, and the subscribers of each transfer's progress.
  * @module
  */
 import { AsyncQueue } from '../control/async-queue.js'
+import type { TransferInfo } from '../control/protocol.js'
 import type { DeviceStreams } from './device-streams.js'
 import { chunkCount, chunkLength, type Manifest } from './manifest.js'
 import { FINAL_STATES, type TransferRecord, type TransferState, type TransferStore } from './store.js'
-
-/** A transfer as the API and `pairctl transfers` show it (`spec/control.md` §4, `transfers.list`). */
-export interface TransferInfo {
-  id: string
-  direction: 'send' | 'receive'
-  deviceId: string
-  state: TransferState
-  /** Hex of the root the sender committed to (`spec/transfer.md` §4.3), shown on both sides. */
-  root: string
-  /** The first offered name, e.g. `photos` or `report.pdf`. */
-  label: string
-  files: number
-  bytes: number
-  /** Bytes verified by the receiver (receiver), or known to be there or sent (sender). */
-  transferred: number
-  /** Bytes per second over the last seconds, 0 when idle. */
-  rate: number
-  /** Seconds to completion at the current rate, null when unknown. */
-  etaSeconds: number | null
-  /** Receiver: where the files go (the downloads directory). */
-  target: string | null
-  createdAt: string
-  error: { code: string; message: string } | null
-}
 
 /** How many seconds of progress the rate averages over. */
 const RATE_WINDOW_MS = 3000

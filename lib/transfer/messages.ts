@@ -6,6 +6,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { z } from 'zod'
 import { encodeCbor } from '../cbor.js'
 import { toHex } from '../crypto/index.js'
@@ -37,19 +38,20 @@ export interface DeliveredMessage {
   id: string
 }
 
-/** Sends and receives acknowledged messages over {@link DeviceStreams}. */
-export class Messages {
+/** Sends and receives acknowledged messages over {@link DeviceStreams}; emits `message` once per id. */
+export class Messages extends EventEmitter<{ message: [DeliveredMessage] }> {
   readonly #streams: DeviceStreams
   readonly #seen = new Set<string>()
   /** Attempts that were sent again after their link closed or their acknowledgement timed out. */
   retries = 0
 
-  constructor(streams: DeviceStreams, onMessage: (message: DeliveredMessage) => void) {
+  constructor(streams: DeviceStreams) {
+    super()
     this.#streams = streams
     streams.handleRequests('msg', async (deviceId, body) => {
       const { id, text } = parseBody(MessageRequest, body)
       const key = `${deviceId}/${toHex(id)}`
-      if (this.#remember(key)) onMessage({ deviceId, text, id: toHex(id) })
+      if (this.#remember(key)) this.emit('message', { deviceId, text, id: toHex(id) })
       return {}
     })
   }

@@ -3,6 +3,7 @@
  * instance's {@link DeviceStreams}, with their state persisted in the instance directory.
  * @module
  */
+import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import type { Book, Entry, TransferInfo } from './book.js'
 import type { DeviceStreams } from './device-streams.js'
@@ -20,31 +21,33 @@ export interface TransfersOptions {
   /** `accept` (default): offers from paired devices start at once; `ask`: they wait in the inbox. */
   policy?: ReceivePolicy
   streams: DeviceStreams
-  /** Every change of a transfer (state, throttled progress). */
-  onChange?: (info: TransferInfo) => void
+}
+
+/** Events of {@link Transfers}. */
+export interface TransfersEvents {
+  /** A transfer changed: its state, or its progress (throttled). */
+  changed: [TransferInfo]
   /** An offer arrived and its manifest checked out. */
-  onIncoming?: (info: TransferInfo) => void
+  incoming: [TransferInfo]
 }
 
 /** The transfers of one instance. */
-export class Transfers implements Book {
+export class Transfers extends EventEmitter<TransfersEvents> implements Book {
   readonly entries = new Map<string, Entry>()
   readonly streams: DeviceStreams
   readonly store: TransferStore
   readonly sender: Sender
   readonly receiver: Receiver
-  readonly #onChange: (info: TransferInfo) => void
 
   constructor(options: TransfersOptions) {
+    super()
     this.streams = options.streams
     this.store = new TransferStore(options.dir)
-    this.#onChange = options.onChange ?? (() => {})
-    const onIncoming = options.onIncoming ?? (() => {})
     this.sender = new Sender(this)
     this.receiver = new Receiver(this, {
       downloads: options.downloads ?? join(options.dir, 'downloads'),
       policy: options.policy ?? 'accept',
-      onIncoming: (entry) => onIncoming(entry.info()),
+      onIncoming: (entry) => this.emit('incoming', entry.info()),
     })
     options.streams.on('linked', (deviceId) => {
       this.sender.linked(deviceId)
@@ -141,7 +144,7 @@ export class Transfers implements Book {
   #publish(entry: Entry): void {
     const info = entry.info()
     entry.publish(info)
-    this.#onChange(info)
+    this.emit('changed', info)
   }
 
   #incoming(id: string): Entry {
