@@ -68,6 +68,7 @@ export class Receiver {
   readonly #fetching = new Set<string>()
   readonly #handles = new Map<string, Map<number, FileHandle>>()
   readonly #persistedAt = new Map<string, number>()
+  readonly #runs = new Set<Promise<void>>()
   #nonce = 1
 
   constructor(
@@ -134,6 +135,7 @@ export class Receiver {
     for (const entry of this.#book.entries.values())
       if (entry.record.direction === 'receive') entry.abort.abort()
     for (const waiting of this.#expected.values()) waiting.reject(TransferError.linkClosed())
+    await Promise.allSettled(this.#runs)
     for (const entry of this.#book.entries.values())
       if (entry.record.direction === 'receive' && !entry.final)
         await this.#checkpoint(entry, true).catch(() => {})
@@ -277,9 +279,15 @@ export class Receiver {
   }
 
   /** Pulls missing chunks until every file is placed, the link is gone or the transfer ends. */
-  async #run(entry: Entry): Promise<void> {
-    if (entry.running || entry.final || entry.record.state === 'pending') return
+  #run(entry: Entry): Promise<void> {
+    if (entry.running || entry.final || entry.record.state === 'pending') return Promise.resolve()
     entry.running = true
+    const run = this.#runLoop(entry).finally(() => this.#runs.delete(run))
+    this.#runs.add(run)
+    return run
+  }
+
+  async #runLoop(entry: Entry): Promise<void> {
     try {
       await this.#loop(entry)
     } catch (err) {

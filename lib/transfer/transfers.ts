@@ -38,6 +38,7 @@ export class Transfers extends EventEmitter<TransfersEvents> implements Book {
   readonly store: TransferStore
   readonly sender: Sender
   readonly receiver: Receiver
+  #closed = false
 
   constructor(options: TransfersOptions) {
     super()
@@ -117,10 +118,12 @@ export class Transfers extends EventEmitter<TransfersEvents> implements Book {
   async close(): Promise<void> {
     for (const entry of this.entries.values()) if (entry.record.direction === 'send') entry.abort.abort()
     await this.receiver.close()
+    this.#closed = true
   }
 
+  /** Persists `entry`; nothing is written once closed (the next start sees the last state saved). */
   async save(entry: Entry): Promise<void> {
-    await this.store.save(entry.record)
+    if (!this.#closed) await this.store.save(entry.record)
   }
 
   moved(entry: Entry, transferred: number): void {

@@ -90,8 +90,8 @@ export async function startDevice(
   let stopped: Promise<void> | null = null
   const stop = () => {
     stopped ??= (async () => {
-      await transfers.close()
       await links.close()
+      await transfers.close()
       await new Promise((resolve) => server.close(resolve))
     })()
     return stopped
@@ -101,7 +101,8 @@ export async function startDevice(
 
 /** Two paired devices `a` and `b` in temporary directories, linked once `start()`ed. */
 export async function pairedDevices(t: Teardown, options: { a?: DeviceOptions; b?: DeviceOptions } = {}) {
-  const root = await tempDir(t)
+  // Removed after the devices stopped, so no state write races the removal.
+  const root = await mkdtemp(join(tmpdir(), 'pairctl-transfer-'))
   const dht = new RecordsDht()
   const ids = { a: Identity.generate(), b: Identity.generate() }
   const dirs = { a: join(root, 'a'), b: join(root, 'b') }
@@ -128,6 +129,7 @@ export async function pairedDevices(t: Teardown, options: { a?: DeviceOptions; b
   }
   t.teardown(async () => {
     for (const device of running) await device.stop()
+    await rm(root, { recursive: true, force: true })
   })
   return { root, dht, ids, dirs, start }
 }
