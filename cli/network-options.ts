@@ -27,7 +27,8 @@ export function networkOptions<T>(yargs: Argv<T>) {
     .option('name', { type: 'string', describe: 'Name shown to the other device (default: host name)' })
     .option('port-mapping', {
       type: 'boolean',
-      describe: 'Ask the router for a port mapping (UPnP/NAT-PMP/PCP)',
+      describe:
+        'Ask the router for a port mapping (UPnP/NAT-PMP/PCP); on by default, --no-port-mapping refuses',
     })
     .option('downloads', {
       type: 'string',
@@ -48,7 +49,7 @@ export function nodeOptions(args: NetworkArgs, ctx: Context): NodeOptions {
     port: args.port,
     bootstrap: args.bootstrap ?? [],
     deviceInfo: args.name === undefined ? undefined : { name: args.name, type: 'desktop' },
-    portMapping: args['port-mapping'] ?? false,
+    portMapping: args['port-mapping'] ?? true,
     downloads: args.downloads === undefined ? undefined : resolve(args.downloads),
     receive: args.receive,
   }
@@ -61,7 +62,7 @@ export function networkFlags(args: NetworkArgs): string[] {
   if (args.host !== undefined) flags.push('--host', args.host)
   for (const node of args.bootstrap ?? []) flags.push('--bootstrap', node)
   if (args.name !== undefined) flags.push('--name', args.name)
-  if (args['port-mapping']) flags.push('--port-mapping')
+  if (args['port-mapping'] === false) flags.push('--no-port-mapping')
   if (args.downloads !== undefined) flags.push('--downloads', resolve(args.downloads))
   if (args.receive !== undefined) flags.push('--receive', args.receive)
   return flags

@@ -138,7 +138,12 @@ export const PairingProgress = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer-connected'), address: z.string() }),
   z.object({ type: z.literal('verifying') }),
   z.object({ type: z.literal('sas'), sas: z.string() }),
-  z.object({ type: z.literal('attempt-failed'), remaining: z.number().int() }),
+  z.object({
+    type: z.literal('attempt-failed'),
+    remaining: z.number().int(),
+    /** `wrong-code`: a wrong guess; `abandoned`: a joiner got the share and left (spec/pairing.md §7.2). */
+    reason: z.enum(['wrong-code', 'abandoned']).optional(),
+  }),
   z.object({ type: z.literal('paired'), device: DeviceInfo }),
   z.object({ type: z.literal('failed'), code: z.string(), message: z.string() }),
 ])

@@ -1,7 +1,14 @@
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Address, AddressManager, type InterfaceList } from '../addresses/index.js'
+import {
+  type Address,
+  AddressManager,
+  dhtScope,
+  endpointHost,
+  type InterfaceList,
+  publishableAddresses,
+} from '../addresses/index.js'
 import type { AddressInfo } from '../control/protocol.js'
 import type { Ed25519KeyPair } from '../crypto/index.js'
 import { hasCode } from '../errors.js'
@@ -18,13 +25,16 @@ import {
   PairingDispatcher,
   PairingError,
   type PairingSession,
+  UsedCodeStore,
 } from '../pairing/index.js'
 import {
   type PresenceDht,
   type PresenceDhtRecord,
+  type PresencePeer,
   type PresencePublication,
   PresencePublisher,
 } from '../presence/index.js'
+import { ContactBook } from './contacts.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
 import { preambleConnector } from './dial.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
@@ -33,7 +43,7 @@ import { listenTcp, type PairingListener } from './listener.js'
 import { type NatProbe, probeNat } from './nat.js'
 import { NodeError, type ResolvedNodeOptions } from './options.js'
 import type { PairingRequest, PairingRun } from './pairing-run.js'
-import { mapPorts } from './portmap.js'
+import { mapPorts, mapsFrom } from './portmap.js'
 import { toProgress } from './progress.js'
 import type { Resources } from './resources.js'
 import { routeConnections } from './router.js'
@@ -109,7 +119,7 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const ports = { tcp: listener.port, udp: dht.address().port }
   const addresses = new AddressManager({ ports, networkInterfaces: interfacesOf(options.host) }).start()
   resources.defer('address book', () => addresses.stop())
-  const mapping = options.portMapping ? mapPorts(addresses, ports) : null
+  const mapping = options.portMapping && mapsFrom(options.host) ? mapPorts(addresses, ports) : null
   if (mapping !== null) resources.defer('port mappings', () => mapping.close())
   const nat = probeNat(options.bootstrap, options.host)
   resources.defer('NAT probe', () => nat.stop())
@@ -117,10 +127,11 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const links = new DeviceLinks({
     identity: parts.identity,
     store: parts.store,
-    dial: { identity: parts.identity, dht },
+    dial: { identity: parts.identity, dht, contacts: await ContactBook.open(parts.dir) },
+    peersChanged: () => void presence.setPeers(presencePeers(parts.store)),
   })
   resources.defer('device links', () => links.close())
-  const dispatcher = new PairingDispatcher(parts.identity, openPairingChannel)
+  const dispatcher = new PairingDispatcher(openPairingChannel)
   routeConnections(listener.server, {
     pairing: (socket, address) => dispatcher.handleSocket(socket, address),
     reconnect: (socket, address) => links.accept(socket, address),
@@ -132,8 +143,8 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
 }
 
 /**
- * Publishes the node's presence record (`spec/presence.md` §3) with its advertisable TCP addresses, again
- * whenever they change; withdrawn at close, before the DHT goes.
+ * Publishes the node's presence records (`spec/presence.md` §3), one per paired device, with its
+ * advertisable TCP addresses, again whenever they change; withdrawn at close, before the DHT goes.
  */
 function publishPresence(parts: NetworkParts, dht: NetworkDht, addresses: AddressManager): PresencePublisher {
   const { identity, resources } = parts
@@ -144,12 +155,22 @@ function publishPresence(parts: NetworkParts, dht: NetworkDht, addresses: Addres
   })
   const update = () => void presence.update(tcpAddresses(addresses))
   addresses.on('change', update)
+  void presence.setPeers(presencePeers(parts.store))
   update()
   resources.defer('presence record', () => {
     addresses.off('change', update)
     return presence.close()
   })
   return presence
+}
+
+/** The paired devices presence publishes for: those with a presence secret (store version 2). */
+function presencePeers(store: PairedDeviceStore): PresencePeer[] {
+  return store
+    .list()
+    .flatMap(({ identityKey, presenceSecret }) =>
+      presenceSecret === undefined ? [] : [{ identityKey, presenceSecret }],
+    )
 }
 
 /** The advertisable TCP addresses, best first, as adverts and presence records carry them. */
@@ -211,10 +232,18 @@ class NetworkEngine implements PairingEngine {
 
   private async advertise(run: PairingRun, request: PairingRequest): Promise<PairingSession> {
     await Promise.race([this.engine.mapped, sleep(PORT_MAPPING_WAIT_MS, undefined, { ref: false })])
+    const { bootstrap, host } = this.parts.options
+    // The advert is readable by every DHT node: only addresses in the DHT's scope (spec/pairing.md §3.1).
+    const scope = dhtScope(bootstrap.map(endpointHost), host)
+    const addresses = publishableAddresses(tcpAddresses(this.addresses), scope)
+    if (addresses.length === 0)
+      throw PairingError.badOption(
+        `no address of this device is reachable from the ${scope} nodes of its DHT, so a joiner could not connect: enable port mapping, or use a bootstrap node on this network`,
+      )
     return generatePairing({
       ...this.common(run, request),
       listener: this.engine.dispatcher,
-      addresses: tcpAddresses(this.addresses),
+      addresses,
       words: request.words,
       ttlMs: request.timeoutMs,
     })
@@ -227,7 +256,10 @@ class NetworkEngine implements PairingEngine {
         : setTimeout(() => run.cancel(timedOut(request)), request.timeoutMs)
     try {
       const connect = preambleConnector('pairing')
-      return await follow(run, await joinPairing({ ...this.common(run, request), code, connect }))
+      const usedCodes = await UsedCodeStore.open(this.parts.dir)
+      const ownCodes = this.engine.dispatcher
+      const session = joinPairing({ ...this.common(run, request), code, connect, usedCodes, ownCodes })
+      return await follow(run, session)
     } catch (err) {
       throw run.signal.reason instanceof PairingError ? run.signal.reason : err
     } finally {

@@ -37,8 +37,12 @@ export const NodeOptions = z.object({
   bootstrap: z.array(hostPort).default([]),
   /** What the peer is shown when pairing. */
   deviceInfo: z.object({ name: z.string().min(1).max(64), type: z.string().min(1).max(64) }).optional(),
-  /** Ask the router for a port mapping (UPnP / NAT-PMP / PCP). Off by default: it talks to the LAN. */
-  portMapping: z.boolean().default(false),
+  /**
+   * Ask the router for a port mapping (UPnP / NAT-PMP / PCP), released at close and made again after
+   * the router restarts (`spec/portmap.md` §6). On by default; never for a loopback `host`, which no
+   * router forwards to.
+   */
+  portMapping: z.boolean().default(true),
   /** Where received files go (`spec/transfer.md` §6); default `<instance dir>/downloads`. */
   downloads: z.string().min(1).optional(),
   /** Offers from paired devices: `accept` (default) starts them at once, `ask` keeps them in the inbox. */

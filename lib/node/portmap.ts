@@ -1,5 +1,6 @@
 import createDebug from 'debug'
 import type { AddressCandidate, AddressManager } from '../addresses/index.js'
+import { isLoopback } from '../dht/address.js'
 import { type Mapping, PortMapper } from '../portmap/index.js'
 
 const debug = createDebug('pairctl:node')
@@ -10,6 +11,14 @@ export interface PortMapping {
   settled: Promise<void>
   /** Deletes the mappings. */
   close(): Promise<void>
+}
+
+/**
+ * Whether a node bound to `host` asks the router for mappings: not when bound to loopback (nothing
+ * outside the host could use the mapping, and a test node must not talk to the LAN's router).
+ */
+export function mapsFrom(host: string): boolean {
+  return !isLoopback(host)
 }
 
 /**
@@ -54,10 +63,16 @@ async function mapAll(mapper: PortMapper, addresses: AddressManager, ports: { tc
   }
 }
 
-/** Puts a mapping's external address in the book, replacing what the same internal port had before. */
+/**
+ * Puts a mapping's external address in the book, replacing what the same internal port had before. A
+ * renewal of the same address only refreshes its expiry: no `change`, so the records are republished
+ * when the mapped address changes (a restarted router granting another port), not at every check.
+ */
 function track(addresses: AddressManager, granted: Map<string, AddressCandidate>, mapping: Mapping): void {
-  untrack(addresses, granted, mapping)
+  const previous = granted.get(keyOf(mapping))
   const candidate = candidateOf(mapping)
+  if (previous?.host !== candidate.host || previous.port !== candidate.port)
+    untrack(addresses, granted, mapping)
   granted.set(keyOf(mapping), candidate)
   addresses.add(candidate)
 }

@@ -6,7 +6,8 @@ const cache = new WeakMap<Ed25519KeyPair, X25519KeyPair>()
 /**
  * The device's long-term Noise static key, derived from its identity seed (`spec/noise.md` §2.5):
  * X25519 private key = HMAC-SHA256(key = Ed25519 seed, "pairctl/noise-static-key/v1"). Deterministic, so
- * nothing new is stored; peers learn the public half in the XX pairing handshake and keep it for IK.
+ * nothing new is stored; paired peers learn the public half from the presence record and use it for IK.
+ * Pairing never sends it: its handshake uses a per-connection key (`spec/noise.md` §2.7).
  */
 export function deriveStaticKey(identity: Ed25519KeyPair): X25519KeyPair {
   let key = cache.get(identity)

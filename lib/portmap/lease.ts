@@ -12,14 +12,21 @@ interface Lease {
   expiresAt: number
 }
 
-/** Leases keyed by a caller-chosen key. Lifetime 0 means permanent: never renewed, never expires. */
+/**
+ * Leases keyed by a caller-chosen key. Lifetime 0 means permanent: never expires, renewed only as a
+ * check. `checkMs` bounds the time between two renewals: a renewal doubles as the check that the
+ * gateway still holds the mapping (a rebooted or reset router forgets it long before half a 2-hour
+ * lease), spec/portmap.md §6.
+ */
 export class LeaseTable<K> {
   private readonly leases = new Map<K, Lease>()
+
+  constructor(private readonly checkMs = Number.POSITIVE_INFINITY) {}
 
   /** Records a grant (new or renewed) made at `now` for `lifetimeS` seconds. */
   grant(key: K, now: number, lifetimeS: number): number {
     const expiresAt = lifetimeS === 0 ? Number.POSITIVE_INFINITY : now + lifetimeS * 1000
-    this.leases.set(key, { renewAt: now + (expiresAt - now) / 2, expiresAt })
+    this.leases.set(key, { renewAt: now + Math.min((expiresAt - now) / 2, this.checkMs), expiresAt })
     return expiresAt
   }
 

@@ -30,7 +30,16 @@ export interface PortMapperOptions {
   /** UPnP specifics: SSDP target, a fixed description URL, mapping description. */
   upnp?: Omit<UpnpOptions, 'gateway'>
   clock?: Clock
+  /**
+   * Longest time between two renewals of a mapping, ms; default {@link CHECK_INTERVAL_MS}. Each renewal
+   * checks the gateway still holds it (its epoch for NAT-PMP/PCP, the re-added rule for UPnP) and makes
+   * it again after a router restart (spec/portmap.md §6). Infinity: renew at half the lifetime only.
+   */
+  checkIntervalMs?: number
 }
+
+/** Default {@link PortMapperOptions.checkIntervalMs}: a restarted router is noticed within a minute. */
+export const CHECK_INTERVAL_MS = 60_000
 
 /** Events: `renewed` after each successful renewal, `lost` when a mapping could not be kept. */
 export interface PortMapperEvents {
@@ -57,7 +66,7 @@ const REAL_CLOCK: Clock = {
  */
 export class PortMapper extends EventEmitter<PortMapperEvents> {
   private readonly entries = new Map<string, Entry>()
-  private readonly leases = new LeaseTable<string>()
+  private readonly leases: LeaseTable<string>
   private readonly epochs = new EpochTracker()
   private readonly closing = new AbortController()
   private selected: MethodDriver | undefined
@@ -67,8 +76,10 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
   private constructor(
     private readonly drivers: MethodDriver[],
     private readonly clock: Clock,
+    checkIntervalMs: number,
   ) {
     super()
+    this.leases = new LeaseTable(checkIntervalMs)
   }
 
   /**
@@ -79,7 +90,11 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     if (options.signal?.aborted) throw PortmapError.aborted('signal already aborted')
     const host = options.gateway ?? (await defaultGateway())
     if (!isIPv4(host)) throw PortmapError.invalidArgument(`gateway must be an IPv4 address: ${host}`)
-    const mapper = new PortMapper(makeDrivers(host, options), options.clock ?? REAL_CLOCK)
+    const mapper = new PortMapper(
+      makeDrivers(host, options),
+      options.clock ?? REAL_CLOCK,
+      options.checkIntervalMs ?? CHECK_INTERVAL_MS,
+    )
     options.signal?.addEventListener('abort', () => void mapper.close().catch(() => {}), { once: true })
     return mapper
   }

@@ -157,3 +157,46 @@ t.test('IK without the responder static is NOISE_MISUSE', async (t) => {
     code: 'NOISE_MISUSE',
   })
 })
+
+t.test('anonymous XX: fresh static keys, every payload empty, no identity in the result', async (t) => {
+  const initiator = new SecureHandshake({ role: 'initiator', staticKey: X25519KeyPair.generate() })
+  const responder = new SecureHandshake({ role: 'responder', staticKey: X25519KeyPair.generate() })
+  const sizes: number[] = []
+  while (!initiator.isFinished || !responder.isFinished) {
+    const [from, to] = initiator.isMyTurn ? [initiator, responder] : [responder, initiator]
+    const message = from.writeMessage()
+    sizes.push(message.length)
+    to.readMessage(message)
+  }
+  // -> e (32) / <- e, ee, s, es (32 + 48 + 16 tag of the empty payload) / -> s, se (48 + 16).
+  t.same(sizes, [32, 96, 64], 'no payload bytes beyond the Noise tokens and tags')
+  const [a, b] = [initiator.result(), responder.result()]
+  t.ok(equalBytes(a.handshakeHash, b.handshakeHash))
+  t.same(a.remoteIdentityKey, new Uint8Array(0))
+  t.equal(a.remoteDeviceId, '')
+  t.equal(a.remotePayload, undefined)
+  t.equal(initiator.anonymous, true)
+})
+
+t.test(
+  'anonymous without a static key is NOISE_MISUSE; meeting an identity payload is NOISE_BAD_PAYLOAD',
+  async (t) => {
+    t.throws(() => new SecureHandshake({ role: 'initiator' }), { code: 'NOISE_MISUSE' })
+    const initiator = new SecureHandshake({ role: 'initiator', staticKey: X25519KeyPair.generate() })
+    const responder = new SecureHandshake({ role: 'responder', identity: alice })
+    responder.readMessage(initiator.writeMessage())
+    t.throws(() => initiator.readMessage(responder.writeMessage()), { code: 'NOISE_BAD_PAYLOAD' })
+  },
+)
+
+t.test(
+  'the identity payload is encoded deterministically: sig, then identity (app first when present)',
+  async (t) => {
+    const staticKey = X25519KeyPair.generate().publicKey
+    const plain = toHex(encodeHandshakePayload(alice, staticKey))
+    const sig = toHex(alice.sign(staticSignatureMessage(staticKey)))
+    t.equal(plain, `a2637369675840${sig}686964656e746974795820${toHex(alice.publicKey)}`)
+    const withApp = toHex(encodeHandshakePayload(alice, staticKey, utf8('x')))
+    t.equal(withApp, `a363617070417863736967${'5840'}${sig}686964656e746974795820${toHex(alice.publicKey)}`)
+  },
+)

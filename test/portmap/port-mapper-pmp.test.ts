@@ -114,6 +114,32 @@ t.test('a gateway reboot (epoch went back) makes the mapper renew every other ma
   t.equal(natPmpMaps(fake).length, 7)
 })
 
+t.test(
+  'a router restart that forgot the mapping is noticed by the minute check, which makes it again',
+  async (t) => {
+    const clock = new FakeClock()
+    const options: PmpOptions = { epoch: 5000, grantLifetime: 7200, grantPort: 41000 }
+    const { fake, mapper } = await setup(t, options, ['pcp'], clock)
+    const first = await mapper.map({ protocol: 'udp', internalPort: 7200 })
+    t.equal(first.externalPort, 41000)
+    const renewed: Mapping[] = []
+    mapper.on('renewed', (m) => renewed.push(m))
+    clock.advance(59_000)
+    t.equal(pcpMaps(fake).length, 1, 'nothing sent before the check interval')
+    // The router reboots: its epoch starts again and it would now grant another external port.
+    options.epoch = 3
+    options.grantPort = 42000
+    clock.advance(1_000)
+    await until(() => renewed.length === 1)
+    t.equal(pcpMaps(fake).length, 2, 'the check, a minute after the grant (not at half the 2-hour lease)')
+    t.equal(renewed[0]!.externalPort, 42000, 'the mapping was made again, on its new external port')
+    t.same(
+      mapper.mappings().map((m) => m.externalPort),
+      [42000],
+    )
+  },
+)
+
 t.test('a failing renewal retries, then emits lost', async (t) => {
   const clock = new FakeClock()
   const options: PmpOptions = { grantLifetime: 10 }

@@ -1,13 +1,21 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { toHex } from '../../../lib/crypto/index.js'
 import { Identity } from '../../../lib/identity/index.js'
+import { ContactBook } from '../../../lib/node/contacts.js'
 import { DeviceLinks } from '../../../lib/node/links.js'
 import { routeConnections } from '../../../lib/node/router.js'
 import { PairedDeviceStore } from '../../../lib/pairing/store.js'
-import { encodePresence, type PresenceDht, type PresenceDhtRecord } from '../../../lib/presence/index.js'
+import {
+  epochKeys,
+  epochOf,
+  type PresenceDht,
+  type PresenceDhtRecord,
+  sealPresence,
+} from '../../../lib/presence/index.js'
 import {
   type DeliveredMessage,
   DeviceStreams,
@@ -25,24 +33,52 @@ export async function tempDir(t: Teardown, prefix = 'pairctl-transfer-'): Promis
   return dir
 }
 
-/** A DHT holding one presence record per identity, as the real one would after each node published. */
+/** A DHT holding the presence records the devices "published", as the real one would. */
 export class RecordsDht implements PresenceDht {
   readonly records = new Map<string, PresenceDhtRecord>()
 
-  async *get(_namespace: string, _key: Uint8Array, options: { publicKey?: Uint8Array }) {
-    const found = this.records.get(toHex(options.publicKey!))
+  async *get(_namespace: string, key: Uint8Array) {
+    const found = this.records.get(toHex(key))
     if (found !== undefined) yield found
   }
 
   publish(): never {
     throw new Error('not used')
   }
+
+  /** Stores `publisher`'s record for `recipient` in the current epoch (a newer one replaces it). */
+  publishFor(publisher: Identity, recipient: Identity, secret: Uint8Array, port: number): void {
+    const keys = epochKeys(secret, publisher.publicKey, epochOf(Date.now()))
+    const value = sealPresence(
+      {
+        addresses: [{ host: '127.0.0.1', port, transport: 'tcp' }],
+        staticKey: publisher.noiseKeyPair.publicKey,
+      },
+      {
+        keys,
+        publisherKey: publisher.publicKey,
+        recipientKey: recipient.publicKey,
+        identity: publisher.keyPair,
+      },
+    )
+    const key = toHex(keys.dhtKey)
+    const seq = (this.records.get(key)?.seq ?? 0) + 1
+    this.records.set(key, { publicKey: keys.signing.publicKey, seq, value, deleted: false })
+  }
+}
+
+/** A paired peer a device publishes its presence record for. */
+export interface Peer {
+  identity: Identity
+  secret: Uint8Array
 }
 
 /** One running device: links, streams, messages and transfers over a loopback listener. */
 export interface Device {
   identity: Identity
   dir: string
+  /** The TCP port its listener is on. */
+  port: number
   links: DeviceLinks
   streams: DeviceStreams
   transfers: Transfers
@@ -64,9 +100,11 @@ export async function startDevice(
   identity: Identity,
   dir: string,
   options: DeviceOptions = {},
+  peers: Peer[] = [],
 ): Promise<Device> {
   const store = await PairedDeviceStore.open(dir)
-  const links = new DeviceLinks({ identity, store, dial: { identity, dht } })
+  const contacts = await ContactBook.open(dir)
+  const links = new DeviceLinks({ identity, store, dial: { identity, dht, contacts } })
   const streams = new DeviceStreams()
   links.carry(streams.tenants)
   const received: DeliveredMessage[] = []
@@ -81,12 +119,7 @@ export async function startDevice(
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as { port: number }).port
-  const value = encodePresence({
-    addresses: [{ host: '127.0.0.1', port, transport: 'tcp' }],
-    staticKey: identity.noiseKeyPair.publicKey,
-  })
-  const seq = (dht.records.get(toHex(identity.publicKey))?.seq ?? 0) + 1
-  dht.records.set(toHex(identity.publicKey), { publicKey: identity.publicKey, seq, value, deleted: false })
+  for (const peer of peers) dht.publishFor(identity, peer.identity, peer.secret, port)
   let stopped: Promise<void> | null = null
   const stop = () => {
     stopped ??= (async () => {
@@ -96,7 +129,7 @@ export async function startDevice(
     })()
     return stopped
   }
-  return { identity, dir, links, streams, transfers, messages, received, stop }
+  return { identity, dir, port, links, streams, transfers, messages, received, stop }
 }
 
 /** Two paired devices `a` and `b` in temporary directories, linked once `start()`ed. */
@@ -105,6 +138,7 @@ export async function pairedDevices(t: Teardown, options: { a?: DeviceOptions; b
   const root = await mkdtemp(join(tmpdir(), 'pairctl-transfer-'))
   const dht = new RecordsDht()
   const ids = { a: Identity.generate(), b: Identity.generate() }
+  const secret = randomBytes(32)
   const dirs = { a: join(root, 'a'), b: join(root, 'b') }
   for (const [self, peer] of [
     ['a', 'b'],
@@ -118,11 +152,13 @@ export async function pairedDevices(t: Teardown, options: { a?: DeviceOptions; b
       type: 'test',
       pairedAt: Date.now(),
       addresses: [],
+      presenceSecret: secret,
     })
   }
   const running = new Set<Device>()
   const start = async (name: 'a' | 'b', override?: DeviceOptions) => {
-    const device = await startDevice(dht, ids[name], dirs[name], override ?? options[name])
+    const peer = { identity: ids[name === 'a' ? 'b' : 'a'], secret }
+    const device = await startDevice(dht, ids[name], dirs[name], override ?? options[name], [peer])
     running.add(device)
     device.links.start()
     return device
@@ -131,7 +167,7 @@ export async function pairedDevices(t: Teardown, options: { a?: DeviceOptions; b
     for (const device of running) await device.stop()
     await rm(root, { recursive: true, force: true })
   })
-  return { root, dht, ids, dirs, start }
+  return { root, dht, ids, dirs, secret, start }
 }
 
 /** Resolves once `links` has a link to `deviceId`. */
