@@ -24,6 +24,7 @@ export function formatStatus(status: Status, running: boolean): string {
       `NAT type    ${status.natType}`,
       `DHT         ${plural(status.dht.routingTableSize, 'node')} in the routing table${bootstrapNote(status)}`,
     )
+    if (status.downloads !== undefined) lines.push(`Downloads   ${status.downloads}`)
   }
   lines.push(`Paired      ${status.paired.length === 0 ? 'no devices' : `${status.paired.length} device(s)`}`)
   for (const peer of status.paired) lines.push(`  ${formatPeer(peer)}`)

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import {
   BootstrapAddress,
@@ -17,6 +18,8 @@ export interface NetworkArgs {
   bootstrap?: string[]
   name?: string
   'port-mapping'?: boolean
+  downloads?: string
+  receive?: 'accept' | 'ask'
 }
 
 /** `--port N`: a whole number from 0 to 65535, else a usage error naming the flag and the range. */
@@ -59,6 +62,14 @@ export function networkOptions<T>(yargs: Argv<T>) {
       describe:
         'Ask the router for a port mapping (UPnP/NAT-PMP/PCP); on by default, --no-port-mapping refuses',
     })
+    .option('downloads', {
+      type: 'string',
+      describe: 'Directory received files go to (default: <instance dir>/downloads)',
+    })
+    .option('receive', {
+      choices: ['accept', 'ask'] as const,
+      describe: 'Files offered by paired devices: accept at once (default) or ask (pairctl inbox)',
+    })
 }
 
 /**
@@ -76,6 +87,8 @@ export async function nodeOptions(args: NetworkArgs, ctx: Context): Promise<Node
     bootstrap: configuredBootstrap(args, config),
     deviceInfo: name === undefined ? undefined : { name, type: 'desktop' },
     portMapping: args['port-mapping'] ?? true,
+    downloads: args.downloads === undefined ? undefined : resolve(args.downloads),
+    receive: args.receive,
   }
 }
 
@@ -122,6 +135,8 @@ export function networkFlags(args: NetworkArgs): string[] {
   for (const node of args.bootstrap ?? []) flags.push('--bootstrap', node)
   if (args.name !== undefined) flags.push('--name', args.name)
   if (args['port-mapping'] === false) flags.push('--no-port-mapping')
+  if (args.downloads !== undefined) flags.push('--downloads', resolve(args.downloads))
+  if (args.receive !== undefined) flags.push('--receive', args.receive)
   return flags
 }
 

@@ -10,6 +10,7 @@ import { sendCommand } from './send.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
 import { stopCommand } from './stop.js'
+import { acceptCommand, cancelCommand, inboxCommand, rejectCommand, transfersCommand } from './transfers.js'
 import { unpairCommand } from './unpair.js'
 
 /** Every `pairctl` subcommand, in the order `--help` lists them. */
@@ -25,6 +26,11 @@ export const COMMANDS: Command<any>[] = [
   devicesCommand,
   unpairCommand,
   sendCommand,
+  transfersCommand,
+  inboxCommand,
+  acceptCommand,
+  rejectCommand,
+  cancelCommand,
   listenCommand,
   configCommand,
   bootstrapCommand,

@@ -88,6 +88,28 @@ export const MessageInfo = z.object({
 })
 export type MessageInfo = z.output<typeof MessageInfo>
 
+/** A file transfer (`spec/transfer.md` §6.1), in `transfers.*` results and events. */
+export const TransferInfo = z.object({
+  id: z.string(),
+  direction: z.enum(['send', 'receive']),
+  deviceId: z.string(),
+  state: z.enum(['offering', 'pending', 'active', 'paused', 'done', 'rejected', 'cancelled', 'failed']),
+  /** Hex of the root the sender committed to, shown on both sides. */
+  root: z.string(),
+  label: z.string(),
+  files: z.number().int(),
+  bytes: z.number().int(),
+  transferred: z.number().int(),
+  /** Bytes per second over the last seconds. */
+  rate: z.number(),
+  etaSeconds: z.number().nullable(),
+  /** Receiver: the directory the files go to. */
+  target: z.string().nullable(),
+  createdAt: z.string(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+})
+export type TransferInfo = z.output<typeof TransferInfo>
+
 /** Result of `status`. */
 export const Status = z.object({
   deviceId: z.string(),
@@ -100,6 +122,8 @@ export const Status = z.object({
   natType: z.string(),
   dht: z.object({ routingTableSize: z.number().int(), bootstrap: z.array(z.string()) }),
   paired: z.array(PeerStatus),
+  /** Where received files go (`spec/transfer.md` §6); absent when no daemon runs. */
+  downloads: z.string().optional(),
 })
 export type Status = z.output<typeof Status>
 
@@ -154,6 +178,8 @@ function wholeNumber(min: number, max: number, what: string) {
   return z.number({ error: message }).int(message).min(min, message).max(max, message)
 }
 
+const transferRef = z.strictObject({ id: z.string().min(4).max(64) })
+
 const confirm = z.boolean().optional()
 
 /** Every method: its params and result schemas (`spec/control.md` §4). */
@@ -184,6 +210,18 @@ export const METHODS = {
     params: z.strictObject({ device: z.string().max(128), text: MessageText }),
     result: z.object({ to: DeviceInfo }),
   },
+  'transfers.send': {
+    params: z.strictObject({
+      device: z.string().max(128),
+      /** Absolute paths of files and directories, as the daemon sees them. */
+      files: z.array(z.string().min(1).max(4096)).min(1).max(1024),
+    }),
+    result: z.object({ transfer: TransferInfo }),
+  },
+  'transfers.list': { params: empty, result: z.object({ transfers: z.array(TransferInfo) }) },
+  'transfers.accept': { params: transferRef, result: z.object({ transfer: TransferInfo }) },
+  'transfers.reject': { params: transferRef, result: z.object({ transfer: TransferInfo }) },
+  'transfers.cancel': { params: transferRef, result: z.object({ transfer: TransferInfo }) },
   'pairing.confirm': { params: sessionRef.extend({ accept: z.boolean() }), result: empty },
   'pairing.cancel': { params: sessionRef, result: empty },
   'daemon.stop': { params: empty, result: empty },

@@ -66,6 +66,11 @@ function handlers(
     'pairing.generate': async (params) => ({ sessionId: sessions.generate(params) }),
     'pairing.join': async ({ code, ...params }) => ({ sessionId: sessions.join(code, params) }),
     'messages.send': async ({ device, text }) => ({ to: await node.send(device, text) }),
+    'transfers.send': async ({ device, files }) => ({ transfer: await node.offerFiles(device, files) }),
+    'transfers.list': async () => ({ transfers: node.transfers() }),
+    'transfers.accept': async ({ id }) => ({ transfer: await node.acceptTransfer(id) }),
+    'transfers.reject': async ({ id }) => ({ transfer: await node.rejectTransfer(id) }),
+    'transfers.cancel': async ({ id }) => ({ transfer: await node.cancelTransfer(id) }),
     'pairing.confirm': async ({ sessionId, accept }) => {
       sessions.confirm(sessionId, accept)
       return {}
@@ -89,10 +94,14 @@ function forwardEvents(node: PairctlNode, server: ControlServer): () => void {
   const onOnline = (peer: unknown) => server.broadcast('devices.online', peer)
   const onOffline = (peer: unknown) => server.broadcast('devices.offline', peer)
   const onMessage = (message: unknown) => server.broadcast('messages.received', message)
+  const onTransfer = (transfer: unknown) => server.broadcast('transfers.changed', transfer)
+  const onIncoming = (transfer: unknown) => server.broadcast('transfers.incoming', transfer)
   node.on('pairing', onPairing).on('device-added', onAdded).on('device-removed', onRemoved)
   node.on('device-online', onOnline).on('device-offline', onOffline).on('message', onMessage)
+  node.on('transfer', onTransfer).on('incoming-transfer', onIncoming)
   return () => {
     node.off('pairing', onPairing).off('device-added', onAdded).off('device-removed', onRemoved)
     node.off('device-online', onOnline).off('device-offline', onOffline).off('message', onMessage)
+    node.off('transfer', onTransfer).off('incoming-transfer', onIncoming)
   }
 }

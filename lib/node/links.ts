@@ -58,7 +58,23 @@ interface Link {
   dialer: string
   /** When it was adopted: a link that lasted {@link LINK_STABLE_MS} resets the backoff. */
   since: number
+  /** What rides on the link besides link messages (`spec/transfer.md` §2). */
+  tenant?: LinkTenant
 }
+
+/** What rides on a kept link besides its CBOR link messages (streams, `spec/transfer.md` §2). */
+export interface LinkTenant {
+  /** Offered every message first: true when it took it, false to leave it to the link. */
+  receive(message: Uint8Array): boolean
+  /** The link closed. */
+  close(): void
+}
+
+/** Creates the tenant of a link just kept: `send` writes one message on it, `cut` closes it. */
+export type LinkTenantFactory = (
+  deviceId: string,
+  link: { send(message: Uint8Array): Promise<void>; cut(): void },
+) => LinkTenant
 
 interface Dialer {
   backoff: Backoff
@@ -86,6 +102,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   readonly #attempts = new Set<Promise<void>>()
   #admitting = 0
   #closed = false
+  #tenants: LinkTenantFactory | undefined
 
   readonly #peersChanged: () => void
 
@@ -101,6 +118,11 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     this.#store = options.store
     this.#dial = { ...options.dial, onSkipped: (count) => (this.counters.badRecords += count) }
     this.#peersChanged = options.peersChanged ?? (() => {})
+  }
+
+  /** Sets what rides on every link kept from now on (`spec/transfer.md` §2). */
+  carry(tenants: LinkTenantFactory): void {
+    this.#tenants = tenants
   }
 
   /** Starts dialing every paired device, at once; drops contacts of devices unpaired meanwhile. */
@@ -314,6 +336,10 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
       return
     }
     this.#links.set(deviceId, link)
+    link.tenant = this.#tenants?.(deviceId, {
+      send: (message) => link.channel.send(message),
+      cut: () => link.channel.close(),
+    })
     if (current !== undefined) {
       this.counters.duplicates++
       current.channel.close()
@@ -328,6 +354,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     } catch (err) {
       debug('link to %s ended: %s', deviceId, (err as Error).message)
     }
+    link.tenant?.close()
     if (this.#links.get(deviceId) !== link) return
     this.#links.delete(deviceId)
     const now = Date.now()
@@ -341,6 +368,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   }
 
   #receive(deviceId: string, link: Link, bytes: Uint8Array): void {
+    if (link.tenant?.receive(bytes) === true) return
     let message: LinkMessage
     try {
       message = decodeLinkMessage(bytes)

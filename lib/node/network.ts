@@ -38,7 +38,7 @@ import { ContactBook } from './contacts.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
 import { preambleConnector } from './dial.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
-import { DeviceLinks } from './links.js'
+import { DeviceLinks, type LinkTenantFactory } from './links.js'
 import { listenTcp, type PairingListener } from './listener.js'
 import { type NatProbe, probeNat } from './nat.js'
 import { NodeError, type ResolvedNodeOptions } from './options.js'
@@ -95,6 +95,8 @@ export interface NetworkParts {
   deviceInfo: DeviceInfo
   resources: Resources
   openDht: DhtOpener
+  /** What rides on each device link (streams, `spec/transfer.md` §2). */
+  tenants?: LinkTenantFactory
 }
 
 /**
@@ -134,6 +136,7 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
     pairing: (socket, address) => dispatcher.handleSocket(socket, address),
     reconnect: (socket, address) => links.accept(socket, address),
   })
+  if (parts.tenants !== undefined) links.carry(parts.tenants)
   links.start()
   const mapped = mapping?.settled ?? Promise.resolve()
   return new NetworkEngine(parts, dht, { listener, dispatcher, addresses, mapped, nat, links, presence })

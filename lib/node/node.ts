@@ -3,7 +3,14 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import createDebug from 'debug'
 import { AsyncQueue } from '../control/async-queue.js'
-import type { DeviceInfo, MessageInfo, PairingProgress, PeerStatus, Status } from '../control/protocol.js'
+import type {
+  DeviceInfo,
+  MessageInfo,
+  PairingProgress,
+  PeerStatus,
+  Status,
+  TransferInfo,
+} from '../control/protocol.js'
 import { hasCode } from '../errors.js'
 import {
   type Identity,
@@ -14,6 +21,7 @@ import {
 } from '../identity/index.js'
 import { PairingError } from '../pairing/errors.js'
 import { type PairedDevice, PairedDeviceStore } from '../pairing/store.js'
+import { DeviceStreams, Messages, Transfers } from '../transfer/index.js'
 import { deviceInfo, findDevice } from './devices.js'
 import { openDht } from './dht.js'
 import type { PairingEngine } from './engine.js'
@@ -42,8 +50,12 @@ export interface NodeEventMap {
   'device-online': [PeerStatus]
   /** The link to a paired device closed; the node keeps trying to reach it. */
   'device-offline': [PeerStatus]
-  /** A text message from a paired device (`spec/presence.md` §5). */
+  /** A text message from a paired device (`spec/transfer.md` §3). */
   message: [MessageInfo]
+  /** A file transfer changed state or made progress (`spec/transfer.md` §6). */
+  transfer: [TransferInfo]
+  /** A paired device offered files (accepted at once, or waiting for `acceptTransfer`). */
+  'incoming-transfer': [TransferInfo]
 }
 /** One node event, as yielded by {@link PairctlNode.events}. */
 export type NodeEvent = {
@@ -70,12 +82,24 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
     private readonly store: PairedDeviceStore,
     private readonly pairing: PairingEngine,
     private readonly resources: Resources,
+    private readonly transfer: { messages: Messages; transfers: Transfers },
   ) {
     super()
     resources.defer('event streams', () => {
       for (const queue of this.subscribers) queue.end()
     })
     this.followLinks()
+    this.followTransfers()
+  }
+
+  /** Relays acknowledged messages and transfer events as node events. */
+  private followTransfers(): void {
+    this.transfer.messages.on('message', ({ deviceId, text }) => {
+      const name = this.store.get(deviceId)?.name ?? deviceId
+      this.publish('message', { deviceId, name, text, receivedAt: new Date().toISOString() })
+    })
+    this.transfer.transfers.on('changed', (info) => this.publish('transfer', info))
+    this.transfer.transfers.on('incoming', (info) => this.publish('incoming-transfer', info))
   }
 
   /** Relays the links' online, offline and message events as node events. */
@@ -131,13 +155,70 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
 
   /**
    * Sends `text` to the paired device `device` names (ID, ID prefix or name) over its link
-   * (`spec/presence.md` §5); `PRESENCE_OFFLINE` when it is not online. Resolves once handed to the socket.
+   * (`spec/transfer.md` §3); `PRESENCE_OFFLINE` when it is not online. Resolves once the device
+   * acknowledged it; a link lost before that is retried over the next one, else `MESSAGE_UNDELIVERED`.
    */
   async send(device: string, text: string): Promise<DeviceInfo> {
     this.assertOpen()
     const found = findDevice(this.store.list(), device)
-    await this.pairing.links.send(found.deviceId, text)
+    await this.transfer.messages.send(found.deviceId, text)
     return deviceInfo(found)
+  }
+
+  /**
+   * Offers files and directories to the paired device `device` names (`spec/transfer.md` §5): hashes
+   * them, persists the offer and resolves with it; it is sent when the device is linked and resumes
+   * across lost links and restarts. Follow it with {@link PairctlNode.followTransfer}.
+   */
+  async offerFiles(device: string, paths: readonly string[]): Promise<TransferInfo> {
+    this.assertOpen()
+    const found = findDevice(this.store.list(), device)
+    return this.transfer.transfers.send(found.deviceId, paths)
+  }
+
+  /**
+   * Sends files and directories as one offer and yields its progress (state, bytes, rate, ETA) until it
+   * ends (`done`, `rejected`, `cancelled` or `failed`). Aborting `signal` cancels the transfer.
+   */
+  async *sendFiles(
+    device: string,
+    paths: readonly string[],
+    options: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<TransferInfo> {
+    const info = await this.offerFiles(device, paths)
+    const onAbort = () => void this.cancelTransfer(info.id).catch(() => {})
+    if (options.signal?.aborted) onAbort()
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      yield* this.followTransfer(info.id)
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** One transfer's changes from now until its final state. */
+  followTransfer(id: string): AsyncIterableIterator<TransferInfo> {
+    return this.transfer.transfers.follow(id)
+  }
+
+  /** Every transfer this instance knows (active, paused and finished), oldest first. */
+  transfers(): TransferInfo[] {
+    return this.transfer.transfers.list()
+  }
+
+  /** Accepts an offer waiting in the inbox (or retries a paused incoming transfer). */
+  acceptTransfer(id: string): Promise<TransferInfo> {
+    return this.transfer.transfers.accept(id)
+  }
+
+  /** Rejects an offer (or abandons an incoming transfer; its partial files are deleted). */
+  rejectTransfer(id: string): Promise<TransferInfo> {
+    return this.transfer.transfers.reject(id)
+  }
+
+  /** Cancels an outgoing transfer. */
+  cancelTransfer(id: string): Promise<TransferInfo> {
+    return this.transfer.transfers.cancel(id)
   }
 
   /** What the links refused or skipped so far (`spec/presence.md` §8). */
@@ -234,6 +315,7 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
       ...network,
       dht: { routingTableSize: routingTableSize, bootstrap: this.options.bootstrap },
       paired: this.peers(),
+      downloads: this.transfer.transfers.downloads,
     }
   }
 
@@ -295,6 +377,7 @@ export async function createNode(options: NodeOptions = {}): Promise<PairctlNode
       name: resolved.deviceInfo?.name ?? hostname(),
       type: resolved.deviceInfo?.type ?? 'desktop',
     }
+    const transfer = await openTransfers(dir, resolved, resources)
     const engine = await startNetwork({
       options: resolved,
       dir,
@@ -303,15 +386,36 @@ export async function createNode(options: NodeOptions = {}): Promise<PairctlNode
       deviceInfo,
       resources,
       openDht,
+      tenants: transfer.streams.tenants,
     })
     if (resolved.signal?.aborted) throw NodeError.closed()
-    const node = new PairctlNode(identity, dir, instance, deviceInfo.name, resolved, store, engine, resources)
+    const node = new PairctlNode(
+      identity,
+      dir,
+      instance,
+      deviceInfo.name,
+      resolved,
+      store,
+      engine,
+      resources,
+      transfer,
+    )
     closeOnAbort(node, resolved.signal, resources)
     return node
   } catch (err) {
     await resources.closeAll()
     throw err
   }
+}
+
+/** Streams, messages and transfers, ready before the first link so no request of a peer goes unhandled. */
+async function openTransfers(dir: string, options: ResolvedNodeOptions, resources: Resources) {
+  const streams = new DeviceStreams()
+  const messages = new Messages(streams)
+  const transfers = new Transfers({ dir, streams, downloads: options.downloads, policy: options.receive })
+  await transfers.load()
+  resources.defer('transfers', () => transfers.close())
+  return { streams, messages, transfers }
 }
 
 function closeOnAbort(node: PairctlNode, signal: AbortSignal | undefined, resources: Resources): void {

@@ -50,6 +50,10 @@ export const NodeOptions = z.object({
    * router forwards to.
    */
   portMapping: z.boolean().default(true),
+  /** Where received files go (`spec/transfer.md` §6); default `<instance dir>/downloads`. */
+  downloads: z.string().min(1).optional(),
+  /** Offers from paired devices: `accept` (default) starts them at once, `ask` keeps them in the inbox. */
+  receive: z.enum(['accept', 'ask']).default('accept'),
   /** Take the instance lock (default). Off only for a second, read-only view of an instance. */
   lock: z.boolean().default(true),
   signal: z.instanceof(AbortSignal).optional(),
