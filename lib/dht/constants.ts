@@ -67,6 +67,8 @@ export interface NamespacePolicy {
 export const NAMESPACES: Readonly<Record<string, NamespacePolicy>> = {
   pairing: { maxTtlMs: 15 * 60_000, maxValueBytes: 700 },
   presence: { maxTtlMs: 60 * 60_000, maxValueBytes: 700 },
+  /** Relay announcements (`spec/relay.md` §7). */
+  relay: { maxTtlMs: 60 * 60_000, maxValueBytes: 300 },
 }
 
 /** Longest namespace name in bytes. */

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { decodeCbor, encodeCbor } from '../cbor.js'
-import { type AdvertAddress, AdvertAddressSchema } from '../pairing/advert.js'
+import { type AdvertAddress, StrictAdvertAddressSchema, wireAddress } from '../pairing/advert.js'
 import { MAX_PRESENCE_ADDRESSES, MAX_PRESENCE_BYTES, PRESENCE_VERSION } from './constants.js'
 import { PresenceError } from './errors.js'
 
@@ -20,7 +20,7 @@ export interface PresenceRecord {
 
 const Record = z.object({
   v: z.literal(PRESENCE_VERSION),
-  addrs: z.array(AdvertAddressSchema.strict()).min(1).max(MAX_PRESENCE_ADDRESSES),
+  addrs: z.array(StrictAdvertAddressSchema).min(1).max(MAX_PRESENCE_ADDRESSES),
   noise: z.custom<Uint8Array>((key) => key instanceof Uint8Array && key.length === 32, '32 bytes'),
 })
 
@@ -31,7 +31,7 @@ const Record = z.object({
 export function encodePresence(record: PresenceRecord): Uint8Array {
   if (record.staticKey.length !== 32) throw PresenceError.badOption('the Noise static key must be 32 bytes')
   for (let count = Math.min(record.addresses.length, MAX_PRESENCE_ADDRESSES); count > 0; count--) {
-    const addrs = record.addresses.slice(0, count).map(({ host, port }) => ({ host, port, transport: 'tcp' }))
+    const addrs = record.addresses.slice(0, count).map(wireAddress)
     const encoded = encodeCbor({ v: PRESENCE_VERSION, addrs, noise: record.staticKey })
     if (encoded.length <= MAX_PRESENCE_BYTES) return encoded
   }
