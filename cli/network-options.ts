@@ -9,6 +9,7 @@ export interface NetworkArgs {
   bootstrap?: string[]
   name?: string
   'port-mapping'?: boolean
+  relay?: string[]
 }
 
 /** Adds the {@link NetworkArgs} flags. */
@@ -26,6 +27,11 @@ export function networkOptions<T>(yargs: Argv<T>) {
       type: 'boolean',
       describe: 'Ask the router for a port mapping (UPnP/NAT-PMP/PCP)',
     })
+    .option('relay', {
+      type: 'string',
+      array: true,
+      describe: 'Relay HOST:PORT to be reachable through when not directly (repeatable)',
+    })
 }
 
 /** The node options the flags describe, for the instance of `ctx`. */
@@ -38,6 +44,7 @@ export function nodeOptions(args: NetworkArgs, ctx: Context): NodeOptions {
     bootstrap: args.bootstrap ?? [],
     deviceInfo: args.name === undefined ? undefined : { name: args.name, type: 'desktop' },
     portMapping: args['port-mapping'] ?? false,
+    relays: args.relay ?? [],
   }
 }
 
@@ -49,5 +56,6 @@ export function networkFlags(args: NetworkArgs): string[] {
   for (const node of args.bootstrap ?? []) flags.push('--bootstrap', node)
   if (args.name !== undefined) flags.push('--name', args.name)
   if (args['port-mapping']) flags.push('--port-mapping')
+  for (const relay of args.relay ?? []) flags.push('--relay', relay)
   return flags
 }

@@ -4,6 +4,7 @@ import { devicesCommand } from './devices.js'
 import { idCommand } from './id.js'
 import { listenCommand } from './listen.js'
 import { generateCommand, joinCommand, pairCommand } from './pair.js'
+import { relayCommand } from './relay.js'
 import { sendCommand } from './send.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
@@ -25,4 +26,5 @@ export const COMMANDS: Command<any>[] = [
   sendCommand,
   listenCommand,
   bootstrapCommand,
+  relayCommand,
 ]

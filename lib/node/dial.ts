@@ -14,6 +14,7 @@ import {
   PresenceError,
   presenceConstants,
 } from '../presence/index.js'
+import { reconnectConnector, relayedChannels } from './relay.js'
 
 const { LOOKUP_TIMEOUT_MS, RECONNECT_PROLOGUE } = presenceConstants
 
@@ -71,12 +72,13 @@ export async function dialDevice(
   if (skipped > 0) context.onSkipped(skipped)
   if (record === null) throw PresenceError.notFound(device.deviceId)
   const remote = { staticKey: record.staticKey, identityKey: device.identityKey }
-  const { channel } = await connectFirst(
+  const { channel, address } = await connectFirst(
     merged(record.addresses, device.addresses),
-    context.connect ?? preambleConnector('reconnect'),
+    context.connect ?? preambleConnector('reconnect', reconnectConnector(device)),
     (duplex, attempt) => reconnectChannel(duplex, context.identity, { role: 'initiator', remote }, attempt),
     signal,
   )
+  if (address.transport === 'relay') relayedChannels.add(channel)
   return channel
 }
 

@@ -25,6 +25,7 @@ import {
   type PresencePublication,
   PresencePublisher,
 } from '../presence/index.js'
+import { parseRelayAddress } from '../relay/index.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
 import { preambleConnector } from './dial.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
@@ -35,6 +36,7 @@ import { NodeError, type ResolvedNodeOptions } from './options.js'
 import type { PairingRequest, PairingRun } from './pairing-run.js'
 import { mapPorts } from './portmap.js'
 import { toProgress } from './progress.js'
+import { NodeRelay, pairingConnector } from './relay.js'
 import type { Resources } from './resources.js'
 import { routeConnections } from './router.js'
 
@@ -111,7 +113,6 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   if (mapping !== null) resources.defer('port mappings', () => mapping.close())
   const nat = probeNat(options.bootstrap, options.host)
   resources.defer('NAT probe', () => nat.stop())
-  const presence = publishPresence(parts, dht, addresses)
   const links = new DeviceLinks({
     identity: parts.identity,
     store: parts.store,
@@ -119,31 +120,57 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   })
   resources.defer('device links', () => links.close())
   const dispatcher = new PairingDispatcher(parts.identity, openPairingChannel)
-  routeConnections(listener.server, {
+  const route = routeConnections(listener.server, {
     pairing: (socket, address) => dispatcher.handleSocket(socket, address),
     reconnect: (socket, address) => links.accept(socket, address),
   })
+  const relay = new NodeRelay({
+    identityKey: parts.identity.publicKey,
+    devices: () => parts.store.list(),
+    configured: options.relays.map(parseRelayAddress),
+    dht,
+    addresses,
+    onCircuit: route,
+  }).start()
+  resources.defer('relay reservation', () => relay.close())
+  const presence = publishPresence(parts, dht, addresses, relay)
   links.start()
   const mapped = mapping?.settled ?? Promise.resolve()
-  return new NetworkEngine(parts, dht, { listener, dispatcher, addresses, mapped, nat, links, presence })
+  return new NetworkEngine(parts, dht, {
+    listener,
+    dispatcher,
+    addresses,
+    mapped,
+    nat,
+    links,
+    presence,
+    relay,
+  })
 }
 
 /**
  * Publishes the node's presence record (`spec/presence.md` §3) with its advertisable TCP addresses, again
  * whenever they change; withdrawn at close, before the DHT goes.
  */
-function publishPresence(parts: NetworkParts, dht: NetworkDht, addresses: AddressManager): PresencePublisher {
+function publishPresence(
+  parts: NetworkParts,
+  dht: NetworkDht,
+  addresses: AddressManager,
+  relay: NodeRelay,
+): PresencePublisher {
   const { identity, resources } = parts
   const presence = new PresencePublisher({
     dht,
     keyPair: identity.keyPair,
     staticKey: identity.noiseKeyPair.publicKey,
   })
-  const update = () => void presence.update(tcpAddresses(addresses))
+  const update = () => void presence.update([...tcpAddresses(addresses), ...relay.presenceAddresses()])
   addresses.on('change', update)
+  relay.on('change', update)
   update()
   resources.defer('presence record', () => {
     addresses.off('change', update)
+    relay.off('change', update)
     return presence.close()
   })
   return presence
@@ -178,6 +205,8 @@ interface EngineParts {
   nat: NatProbe
   links: DeviceLinks
   presence: PresencePublisher
+  /** Relay reservation and the relayed address (`spec/relay.md` §8). */
+  relay: NodeRelay
 }
 
 class NetworkEngine implements PairingEngine {
@@ -200,18 +229,28 @@ class NetworkEngine implements PairingEngine {
   }
 
   async generate(run: PairingRun, request: PairingRequest): Promise<PairedDevice> {
-    const session = await this.advertise(run, request).catch((err) => {
-      throw hasCode(err, 'DHT_NOT_STORED') ? noPeers(this.parts.options.bootstrap, err) : err
-    })
-    return follow(run, session)
+    const relayed = await this.engine.relay.pairingAddress()
+    try {
+      const session = await this.advertise(run, request, relayed.address).catch((err) => {
+        throw hasCode(err, 'DHT_NOT_STORED') ? noPeers(this.parts.options.bootstrap, err) : err
+      })
+      return await follow(run, session)
+    } finally {
+      relayed.release()
+    }
   }
 
-  private async advertise(run: PairingRun, request: PairingRequest): Promise<PairingSession> {
+  private async advertise(
+    run: PairingRun,
+    request: PairingRequest,
+    relayed: AdvertAddress | null,
+  ): Promise<PairingSession> {
     await Promise.race([this.engine.mapped, sleep(PORT_MAPPING_WAIT_MS, undefined, { ref: false })])
     return generatePairing({
       ...this.common(run, request),
       listener: this.engine.dispatcher,
-      addresses: tcpAddresses(this.addresses),
+      // The relay last: a joiner tries it only after the direct addresses (`spec/relay.md` §8.2).
+      addresses: [...tcpAddresses(this.addresses), ...(relayed === null ? [] : [relayed])],
       words: request.words,
       ttlMs: request.timeoutMs,
     })
@@ -223,8 +262,10 @@ class NetworkEngine implements PairingEngine {
         ? null
         : setTimeout(() => run.cancel(timedOut(request)), request.timeoutMs)
     try {
-      const connect = preambleConnector('pairing')
-      return await follow(run, await joinPairing({ ...this.common(run, request), code, connect }))
+      const connect = preambleConnector('pairing', pairingConnector)
+      const device = await follow(run, await joinPairing({ ...this.common(run, request), code, connect }))
+      this.engine.relay.refresh()
+      return device
     } catch (err) {
       throw run.signal.reason instanceof PairingError ? run.signal.reason : err
     } finally {
@@ -239,7 +280,7 @@ class NetworkEngine implements PairingEngine {
         { host, port, protocol: 'udp', source: 'socket' },
         { host, port: this.listener.port, protocol: 'tcp', source: 'socket' },
       ],
-      external: [...this.addresses.list().map(addressInfo), ...this.observed()],
+      external: [...this.addresses.list().map(addressInfo), ...this.observed(), ...this.relayed()],
       natType: this.nat.natType,
       routingTableSize: this.dht.routingTableSize(),
     }
@@ -248,6 +289,12 @@ class NetworkEngine implements PairingEngine {
   private common(run: PairingRun, request: PairingRequest) {
     const { identity, store, deviceInfo } = this.parts
     return { identity, dht: this.dht, deviceInfo, store, confirm: request.confirm, signal: run.signal }
+  }
+
+  /** The relay this node is reachable through, while it holds a reservation. */
+  private relayed(): AddressInfo[] {
+    const relay = this.engine.relay.relay
+    return relay === null ? [] : [{ ...relay, protocol: 'tcp', source: 'relay' }]
   }
 
   /** The UDP address DHT peers report seeing us at, when they agree on one. */

@@ -37,6 +37,8 @@ export const NodeOptions = z.object({
   bootstrap: z.array(hostPort).default([]),
   /** What the peer is shown when pairing. */
   deviceInfo: z.object({ name: z.string().min(1).max(64), type: z.string().min(1).max(64) }).optional(),
+  /** Relays `HOST:PORT` to hold a reservation on, first preferred (`spec/relay.md` §8). Empty: look in the DHT. */
+  relays: z.array(hostPort).default([]),
   /** Ask the router for a port mapping (UPnP / NAT-PMP / PCP). Off by default: it talks to the LAN. */
   portMapping: z.boolean().default(false),
   /** Take the instance lock (default). Off only for a second, read-only view of an instance. */

@@ -1,4 +1,5 @@
-import type { Server, Socket } from 'node:net'
+import type { Server } from 'node:net'
+import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
 import { MAX_PENDING_CONNECTIONS } from '../pairing/constants.js'
 import { type ConnectionPurpose, parsePreamble, presenceConstants } from '../presence/index.js'
@@ -6,7 +7,7 @@ import { type ConnectionPurpose, parsePreamble, presenceConstants } from '../pre
 const debug = createDebug('pairctl:node')
 
 /** Takes a connection whose preamble named its purpose; the preamble is consumed, the rest unread. */
-export type ConnectionHandler = (socket: Socket, address: string) => void
+export type ConnectionHandler = (socket: Duplex, address: string) => void
 
 /**
  * Routes every connection accepted by `server` by its preamble (`spec/presence.md` §4): pairing
@@ -17,24 +18,33 @@ export type ConnectionHandler = (socket: Socket, address: string) => void
 export function routeConnections(
   server: Server,
   handlers: Record<ConnectionPurpose, ConnectionHandler>,
-): void {
+): ConnectionHandler {
+  const route = connectionRouter(handlers)
+  server.on('connection', (socket) => route(socket, `${socket.remoteAddress}:${socket.remotePort}`))
+  return route
+}
+
+/**
+ * The router of {@link routeConnections} for connections that come from elsewhere (relay circuits,
+ * `spec/relay.md` §8): the same preamble rules, and the same bound on connections waiting for one.
+ */
+export function connectionRouter(handlers: Record<ConnectionPurpose, ConnectionHandler>): ConnectionHandler {
   let pending = 0
-  server.on('connection', (socket) => {
+  return (socket, address) => {
     if (pending >= MAX_PENDING_CONNECTIONS) return void socket.destroy()
     pending++
-    const address = `${socket.remoteAddress}:${socket.remotePort}`
-    readPreamble(socket).then((purpose) => {
+    readPreamble(socket, address).then((purpose) => {
       pending--
       if (purpose === null) return void socket.destroy()
       handlers[purpose](socket, address)
       // The handler attached its reader; what arrived after the preamble now flows to it.
       socket.resume()
     })
-  })
+  }
 }
 
 /** The purpose named by the socket's first bytes; what follows them is pushed back, unread. */
-function readPreamble(socket: Socket): Promise<ConnectionPurpose | null> {
+function readPreamble(socket: Duplex, address: string): Promise<ConnectionPurpose | null> {
   const { PREAMBLE_LENGTH, PREAMBLE_TIMEOUT_MS } = presenceConstants
   return new Promise((resolve) => {
     let received = Buffer.alloc(0)
@@ -49,7 +59,7 @@ function readPreamble(socket: Socket): Promise<ConnectionPurpose | null> {
       socket.pause()
       if (received.length > PREAMBLE_LENGTH) socket.unshift(received.subarray(PREAMBLE_LENGTH))
       const purpose = parsePreamble(received.subarray(0, PREAMBLE_LENGTH))
-      if (purpose === null) debug('connection from %s without a preamble', socket.remoteAddress)
+      if (purpose === null) debug('connection from %s without a preamble', address)
       finish(purpose)
     }
     const onClose = () => finish(null)

@@ -25,6 +25,15 @@ export function formatRelay(relay: RelayAddress): string {
   return relay.host.includes(':') ? `[${relay.host}]:${relay.port}` : `${relay.host}:${relay.port}`
 }
 
+/** Parses `HOST:PORT` (IPv6 in brackets); `RELAY_BAD_ARGUMENT` otherwise. */
+export function parseRelayAddress(text: string): RelayAddress {
+  const match = text.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/)
+  const port = Number(match?.[3])
+  if (match === null || port < 1 || port > 65535)
+    throw RelayError.badArgument(`relay "${text}" is not HOST:PORT`)
+  return { host: match[1] ?? match[2]!, port }
+}
+
 /** The WebSocket URL of a relay (`spec/relay.md` §3.1). */
 export function relayUrl(relay: RelayAddress): string {
   return `ws://${formatRelay(relay)}${RELAY_PATH}`
@@ -134,6 +143,7 @@ export class Reservation extends EventEmitter<ReservationEventMap> {
   #retry: NodeJS.Timeout | undefined
   #delay = RETRY_MS.first
   #reserved = false
+  #everReserved = false
   #connecting = false
   #closed = false
 
@@ -141,6 +151,11 @@ export class Reservation extends EventEmitter<ReservationEventMap> {
     super()
     this.relay = relay
     this.#tokens = tokens
+  }
+
+  /** True once the relay confirmed this reservation, even if it was lost since. */
+  get everReserved(): boolean {
+    return this.#everReserved
   }
 
   /** True while the relay holds the reservation. */
@@ -207,6 +222,7 @@ export class Reservation extends EventEmitter<ReservationEventMap> {
   #onAnswer(answer: RelayMessage): void {
     if (answer.t === 'reserved') {
       this.#reserved = true
+      this.#everReserved = true
       this.#delay = RETRY_MS.first
       clearTimeout(this.#renew)
       this.#renew = setTimeout(() => this.#send(), answer.ttl / 2)

@@ -8,6 +8,7 @@ export {
   dialRelay,
   formatRelay,
   type IncomingCircuit,
+  parseRelayAddress,
   type RelayAddress,
   Reservation,
   type ReservationEventMap,
