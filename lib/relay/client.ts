@@ -44,11 +44,15 @@ export function relayUrl(relay: RelayAddress): string {
  * `RELAY_UNREACHABLE`, `RELAY_CLOSED` (the relay refused, with its close code and reason),
  * `RELAY_PROTOCOL_ERROR` or `RELAY_ABORTED`.
  */
-function request(
-  relay: RelayAddress,
-  first: ClientMessage,
-  signal?: AbortSignal,
-): Promise<{ ws: WebSocket; answer: RelayMessage }> {
+/** An answered request: the socket, the relay's first answer and what followed it in the same read. */
+interface Answered {
+  ws: WebSocket
+  answer: RelayMessage
+  /** Stops collecting and returns the messages that arrived after the answer (a circuit's first bytes). */
+  adopt(): Buffer[]
+}
+
+function request(relay: RelayAddress, first: ClientMessage, signal?: AbortSignal): Promise<Answered> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(relayUrl(relay), {
       perMessageDeflate: false,
@@ -63,11 +67,19 @@ function request(
     const onAbort = () => fail(RelayError.aborted())
     const onError = (err: Error) => fail(RelayError.unreachable(formatRelay(relay), err))
     const onClose = (code: number, reason: Buffer) => fail(RelayError.closedByRelay(code, reason.toString()))
+    // Messages after the answer can arrive in the same read, before the caller attaches its listener.
+    const early: Buffer[] = []
+    const collect = (data: Buffer) => early.push(data)
+    const adopt = () => {
+      ws.off('message', collect)
+      return early
+    }
     const onMessage = (data: Buffer, isBinary: boolean) => {
       cleanup()
       const answer = isBinary && data.length <= MAX_CONTROL_BYTES ? tryDecode(data) : null
       if (answer === null) return fail(RelayError.protocol('bad control message'))
-      resolve({ ws, answer })
+      ws.on('message', collect)
+      resolve({ ws, answer, adopt })
     }
     const timer = setTimeout(
       () => onError(new Error(`no answer within ${OPEN_TIMEOUT_MS} ms`)),
@@ -95,12 +107,12 @@ function tryDecode(data: Buffer): RelayMessage | null {
 
 /** Waits for `connected` on a dial or accept; anything else is a protocol error. */
 async function splice(relay: RelayAddress, first: ClientMessage, signal?: AbortSignal): Promise<RelayStream> {
-  const { ws, answer } = await request(relay, first, signal)
+  const { ws, answer, adopt } = await request(relay, first, signal)
   if (answer.t !== 'connected') {
     ws.terminate()
     throw RelayError.protocol(`expected connected, got ${answer.t}`)
   }
-  return new RelayStream(ws)
+  return new RelayStream(ws, adopt())
 }
 
 /**
@@ -193,13 +205,15 @@ export class Reservation extends EventEmitter<ReservationEventMap> {
 
   async #connect(): Promise<void> {
     try {
-      const { ws, answer } = await request(this.relay, this.#reserveMessage())
+      const { ws, answer, adopt } = await request(this.relay, this.#reserveMessage())
       if (this.#closed || this.#tokens.length === 0) return void ws.close()
       this.#ws = ws
+      const early = adopt()
       ws.on('message', (data: Buffer) => this.#onMessage(data))
       ws.on('close', (code, reason) => this.#onLost(RelayError.closedByRelay(code, reason.toString())))
       ws.on('error', (err) => this.#onLost(RelayError.unreachable(formatRelay(this.relay), err)))
       this.#onAnswer(answer)
+      for (const data of early) this.#onMessage(data)
     } catch (err) {
       this.#onLost(err as RelayError)
     }

@@ -9,20 +9,26 @@ const EMPTY = new Uint8Array(0)
  * A spliced circuit as a byte stream (`spec/relay.md` §3.3): each write goes out as binary messages of at
  * most {@link MAX_DATA_MESSAGE} bytes, each message received is pushed. TCP's half-close is kept: `end()`
  * sends an empty message, an empty message received ends the readable side, and the WebSocket closes
- * once both directions ended. A close other than 1000 destroys the stream with a `RelayError`.
+ * once both directions ended, and the stream is destroyed when it has closed. A close other than 1000
+ * destroys the stream with a `RelayError`.
  */
 export class RelayStream extends Duplex {
   readonly #ws: WebSocket
   #receivedEnd = false
 
-  /** `ws` must be open and spliced (`connected` received). */
-  constructor(ws: WebSocket) {
-    super({ allowHalfOpen: false })
+  /** `ws` must be spliced (`connected` received); `early`: messages that followed `connected` already. */
+  constructor(ws: WebSocket, early: readonly Buffer[] = []) {
+    // Destroyed when the WebSocket closes, not as soon as both directions ended: like a TCP socket's
+    // 'close', that comes a round trip later, after a reader had the chance to take what it buffered.
+    super({ allowHalfOpen: false, autoDestroy: false })
     this.#ws = ws
+    for (const data of early) this.#onMessage(data, true)
     ws.on('message', this.#onMessage)
     ws.on('close', this.#onClose)
     ws.on('error', (err) => this.destroy(RelayError.unreachable('circuit', err)))
     this.on('finish', () => this.#closeWhenDone())
+    if (ws.readyState === ws.CLOSED)
+      this.destroy(RelayError.unreachable('circuit', new Error('closed before use')))
   }
 
   readonly #onMessage = (data: Buffer, isBinary: boolean): void => {
