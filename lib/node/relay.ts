@@ -189,9 +189,11 @@ export class NodeRelay extends EventEmitter<{ change: [] }> {
       reservation.close()
       this.#reserveOn(index + 1)
     })
-    reservation.on('circuit', ({ stream }) =>
-      this.#options.onCircuit(stream, `${RELAYED_PREFIX}${formatRelay(relay)}`),
-    )
+    reservation.on('circuit', ({ stream }) => {
+      // As for accepted TCP sockets: a failing circuit must never be an unhandled 'error'.
+      stream.on('error', (err) => debug('circuit through %s: %s', formatRelay(relay), err.message))
+      this.#options.onCircuit(stream, `${RELAYED_PREFIX}${formatRelay(relay)}`)
+    })
     reservation.start()
   }
 }

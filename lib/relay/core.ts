@@ -131,7 +131,20 @@ export class RelayCore {
 
   /** Closes every connection (the relay is shutting down). */
   shutdown(): void {
-    for (const conn of [...this.#conns.values()]) this.#close(conn, 'goingAway', 'relay shutting down')
+    const reason = 'relay shutting down'
+    for (const conn of this.#conns.values()) {
+      this.#refuse(conn.id, 'goingAway', reason)
+      if (conn.circuit !== undefined) this.#finishCircuit(conn.circuit, reason)
+    }
+    for (const table of [
+      this.#conns,
+      this.#connsPerIp,
+      this.#circuitsPerIp,
+      this.#tokens,
+      this.#pending,
+      this.#paused,
+    ])
+      table.clear()
   }
 
   /** Actions to perform, in order, or null. */

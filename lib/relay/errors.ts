@@ -1,6 +1,7 @@
 import { PairctlError } from '../errors.js'
 import { CLOSE } from './constants.js'
 
+const ABNORMAL_CLOSURE = 1006
 const CLOSE_NAMES = new Map<number, string>(Object.entries(CLOSE).map(([name, code]) => [code, name]))
 
 /** Errors of `lib/relay` (`spec/relay.md` §6). */
@@ -17,8 +18,12 @@ export class RelayError extends PairctlError {
     this.closeCode = options.closeCode
   }
 
-  /** The relay (or the peer through it) closed the WebSocket with a code other than a normal end. */
+  /**
+   * The relay (or the peer through it) closed the WebSocket with a code other than a normal end; 1006
+   * (RFC 6455 §7.1.5: no close frame) is {@link RelayError.lost}.
+   */
   static closedByRelay(closeCode: number, reason: string): RelayError {
+    if (closeCode === ABNORMAL_CLOSURE) return RelayError.lost()
     const name = CLOSE_NAMES.get(closeCode) ?? 'unknown'
     return new RelayError(
       'RELAY_CLOSED',
@@ -38,6 +43,18 @@ export class RelayError extends PairctlError {
       {
         cause,
         remote: true,
+      },
+    )
+  }
+
+  /** An open circuit or reservation dropped without a close frame: the relay crashed or the network broke. */
+  static lost(): RelayError {
+    return new RelayError(
+      'RELAY_UNREACHABLE',
+      'connection to the relay lost (no close frame: crashed or cut off)',
+      {
+        remote: true,
+        closeCode: ABNORMAL_CLOSURE,
       },
     )
   }

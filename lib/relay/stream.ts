@@ -65,6 +65,14 @@ export class RelayStream extends Duplex {
     }
   }
 
+  /** Corked writes (a Noise frame's header, body and tag) leave as one message where they fit. */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (err?: Error | null) => void,
+  ): void {
+    this._write(Buffer.concat(chunks.map(({ chunk }) => chunk)), 'binary', callback)
+  }
+
   override _final(callback: (err?: Error | null) => void): void {
     this.#ws.send(EMPTY, { binary: true }, (err) => callback(err ?? null))
   }

@@ -269,3 +269,16 @@ t.test('state stays bounded under a flood of connections, reservations and dials
   t.equal(h.core.connectionCount, 0, 'unrenewed reservations expire')
   t.equal(h.core.pollTimeout(), null, 'no timer left')
 })
+
+t.test('shutting down closes every connection with 1001, circuits included, and forgets them', async (t) => {
+  const h = new CoreHarness()
+  const listener = h.reserve(token(1))
+  const { dialer, acceptor } = h.circuit(listener, token(1))
+  h.core.shutdown()
+  h.drain()
+  for (const conn of [listener, dialer, acceptor!])
+    t.same(h.closes.get(conn), { code: CLOSE.goingAway, reason: 'relay shutting down' })
+  t.equal(h.core.connectionCount, 0)
+  t.equal(h.core.circuitCount, 0)
+  t.match(h.events.at(-1), { type: 'circuit-closed', reason: 'relay shutting down' })
+})

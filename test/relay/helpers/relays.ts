@@ -34,14 +34,16 @@ export class MisbehavingCore extends RelayCore {
 
   override receive(conn: number, data: Uint8Array, now: number): void {
     const misdeed = this.#armed
-    if (misdeed === null || data.length === 0 || isControl(data)) return super.receive(conn, data, now)
+    if (misdeed === null || data.length === 0 || isControl(data)) {
+      super.receive(conn, data, now)
+      return
+    }
     this.#armed = null
     this.done = true
-    if (misdeed === 'drop') return
-    if (misdeed === 'replay') super.receive(conn, data, now)
     const copy = Uint8Array.from(data)
     if (misdeed === 'tamper') copy[copy.length - 1]! ^= 0x01
-    super.receive(conn, copy, now)
+    const times = { drop: 0, tamper: 1, replay: 2 }[misdeed]
+    for (let i = 0; i < times; i++) super.receive(conn, copy, now)
   }
 }
 
