@@ -1,7 +1,14 @@
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Address, AddressManager, type InterfaceList } from '../addresses/index.js'
+import {
+  type Address,
+  AddressManager,
+  dhtScope,
+  endpointHost,
+  type InterfaceList,
+  publishableAddresses,
+} from '../addresses/index.js'
 import type { AddressInfo } from '../control/protocol.js'
 import type { Ed25519KeyPair } from '../crypto/index.js'
 import { hasCode } from '../errors.js'
@@ -18,14 +25,17 @@ import {
   PairingDispatcher,
   PairingError,
   type PairingSession,
+  UsedCodeStore,
 } from '../pairing/index.js'
 import {
   type PresenceDht,
   type PresenceDhtRecord,
+  type PresencePeer,
   type PresencePublication,
   PresencePublisher,
 } from '../presence/index.js'
 import { parseRelayAddress } from '../relay/index.js'
+import { ContactBook } from './contacts.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
 import { preambleConnector } from './dial.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
@@ -116,10 +126,14 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const links = new DeviceLinks({
     identity: parts.identity,
     store: parts.store,
-    dial: { identity: parts.identity, dht },
+    dial: { identity: parts.identity, dht, contacts: await ContactBook.open(parts.dir) },
+    peersChanged: () => {
+      void presence.setPeers(presencePeers(parts.store))
+      relay.refresh()
+    },
   })
   resources.defer('device links', () => links.close())
-  const dispatcher = new PairingDispatcher(parts.identity, openPairingChannel)
+  const dispatcher = new PairingDispatcher(openPairingChannel)
   const route = routeConnections(listener.server, {
     pairing: (socket, address) => dispatcher.handleSocket(socket, address),
     reconnect: (socket, address) => links.accept(socket, address),
@@ -149,8 +163,8 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
 }
 
 /**
- * Publishes the node's presence record (`spec/presence.md` §3) with its advertisable TCP addresses, again
- * whenever they change; withdrawn at close, before the DHT goes.
+ * Publishes the node's presence records (`spec/presence.md` §3), one per paired device, with its
+ * advertisable TCP addresses, again whenever they change; withdrawn at close, before the DHT goes.
  */
 function publishPresence(
   parts: NetworkParts,
@@ -167,6 +181,7 @@ function publishPresence(
   const update = () => void presence.update([...tcpAddresses(addresses), ...relay.presenceAddresses()])
   addresses.on('change', update)
   relay.on('change', update)
+  void presence.setPeers(presencePeers(parts.store))
   update()
   resources.defer('presence record', () => {
     addresses.off('change', update)
@@ -174,6 +189,15 @@ function publishPresence(
     return presence.close()
   })
   return presence
+}
+
+/** The paired devices presence publishes for: those with a presence secret (store version 2). */
+function presencePeers(store: PairedDeviceStore): PresencePeer[] {
+  return store
+    .list()
+    .flatMap(({ identityKey, presenceSecret }) =>
+      presenceSecret === undefined ? [] : [{ identityKey, presenceSecret }],
+    )
 }
 
 /** The advertisable TCP addresses, best first, as adverts and presence records carry them. */
@@ -246,11 +270,20 @@ class NetworkEngine implements PairingEngine {
     relayed: AdvertAddress | null,
   ): Promise<PairingSession> {
     await Promise.race([this.engine.mapped, sleep(PORT_MAPPING_WAIT_MS, undefined, { ref: false })])
+    const { bootstrap, host } = this.parts.options
+    // The advert is readable by every DHT node: only addresses in the DHT's scope (spec/pairing.md §3.1).
+    const scope = dhtScope(bootstrap.map(endpointHost), host)
+    const direct = publishableAddresses(tcpAddresses(this.addresses), scope)
+    // The relay last: a joiner tries it only after the direct addresses (`spec/relay.md` §8.2).
+    const addresses = [...direct, ...(relayed === null ? [] : [relayed])]
+    if (addresses.length === 0)
+      throw PairingError.badOption(
+        `no address of this device is reachable from the ${scope} nodes of its DHT, so a joiner could not connect: enable port mapping, or use a bootstrap node on this network`,
+      )
     return generatePairing({
       ...this.common(run, request),
       listener: this.engine.dispatcher,
-      // The relay last: a joiner tries it only after the direct addresses (`spec/relay.md` §8.2).
-      addresses: [...tcpAddresses(this.addresses), ...(relayed === null ? [] : [relayed])],
+      addresses,
       words: request.words,
       ttlMs: request.timeoutMs,
     })
@@ -263,7 +296,10 @@ class NetworkEngine implements PairingEngine {
         : setTimeout(() => run.cancel(timedOut(request)), request.timeoutMs)
     try {
       const connect = preambleConnector('pairing', pairingConnector)
-      const device = await follow(run, await joinPairing({ ...this.common(run, request), code, connect }))
+      const usedCodes = await UsedCodeStore.open(this.parts.dir)
+      const ownCodes = this.engine.dispatcher
+      const session = joinPairing({ ...this.common(run, request), code, connect, usedCodes, ownCodes })
+      const device = await follow(run, session)
       this.engine.relay.refresh()
       return device
     } catch (err) {

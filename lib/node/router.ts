@@ -1,7 +1,8 @@
 import type { Server } from 'node:net'
 import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
-import { MAX_PENDING_CONNECTIONS } from '../pairing/constants.js'
+import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE, PREAMBLE_TIMEOUT_MS } from '../pairing/constants.js'
+import { PendingConnections, sourceOf } from '../pairing/pending.js'
 import { type ConnectionPurpose, parsePreamble, presenceConstants } from '../presence/index.js'
 
 const debug = createDebug('pairctl:node')
@@ -12,8 +13,10 @@ export type ConnectionHandler = (socket: Duplex, address: string) => void
 /**
  * Routes every connection accepted by `server` by its preamble (`spec/presence.md` §4): pairing
  * connections to the pairing dispatcher (Noise XX), reconnects to the device links (Noise IK). A
- * connection whose first 8 bytes are no preamble, or that sends none within 5 s, is closed. At most 64
- * connections may be waiting for their preamble at once; more are closed unread.
+ * connection whose first 8 bytes are no preamble is closed at once; one that sends none within
+ * {@link PREAMBLE_TIMEOUT_MS} is closed then. At most 64 connections wait for their preamble, at most 4
+ * from one source address; a newcomer evicts the oldest (`spec/pairing.md` §4.1), so silent sockets
+ * cannot lock a legitimate peer out. Returns the router, for connections that come from elsewhere.
  */
 export function routeConnections(
   server: Server,
@@ -25,16 +28,15 @@ export function routeConnections(
 }
 
 /**
- * The router of {@link routeConnections} for connections that come from elsewhere (relay circuits,
- * `spec/relay.md` §8): the same preamble rules, and the same bound on connections waiting for one.
+ * The router of {@link routeConnections}, also for relay circuits (`spec/relay.md` §8): the same preamble
+ * rules and the same bounds; a circuit's source is the relay it came through (its `address`).
  */
 export function connectionRouter(handlers: Record<ConnectionPurpose, ConnectionHandler>): ConnectionHandler {
-  let pending = 0
+  const pending = new PendingConnections<Duplex>(MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE)
   return (socket, address) => {
-    if (pending >= MAX_PENDING_CONNECTIONS) return void socket.destroy()
-    pending++
+    pending.admit(socket, sourceOf(socket, address))
     readPreamble(socket, address).then((purpose) => {
-      pending--
+      pending.settle(socket)
       if (purpose === null) return void socket.destroy()
       handlers[purpose](socket, address)
       // The handler attached its reader; what arrived after the preamble now flows to it.
@@ -45,7 +47,7 @@ export function connectionRouter(handlers: Record<ConnectionPurpose, ConnectionH
 
 /** The purpose named by the socket's first bytes; what follows them is pushed back, unread. */
 function readPreamble(socket: Duplex, address: string): Promise<ConnectionPurpose | null> {
-  const { PREAMBLE_LENGTH, PREAMBLE_TIMEOUT_MS } = presenceConstants
+  const { PREAMBLE_LENGTH } = presenceConstants
   return new Promise((resolve) => {
     let received = Buffer.alloc(0)
     const finish = (purpose: ConnectionPurpose | null) => {

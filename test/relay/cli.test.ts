@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Reservation } from '../../lib/relay/index.js'
-import { startBootstrap, startCli, tempHome } from '../cli/helpers/cli.js'
+import { startCli, tempHome } from '../cli/helpers/cli.js'
 import { channelsThrough, drain } from './helpers/channels.js'
 import { pairThroughRelay, type RelayOnlyDevice, relayOnlyDevice } from './helpers/devices.js'
 
@@ -20,7 +20,9 @@ t.test(
   'pairctl relay announces itself; devices find it with no flag, survive its crash and reconnect',
   async (t) => {
     const home = await tempHome(t)
-    const bootstrap = await startBootstrap(t, home)
+    // Generous waits: a loaded machine can take many seconds to start a process under tsx.
+    const seed = startCli(t, home, ['bootstrap', '--host', '127.0.0.1', '--port', '0', '--json'])
+    const bootstrap = `127.0.0.1:${(await seed.waitFor((record) => record.type === 'listening', 90_000)).port}`
     const relayArgs = (port: number) => [
       'relay',
       '--host',
@@ -32,7 +34,7 @@ t.test(
       '--json',
     ]
     const first = startCli(t, home, relayArgs(0))
-    const listening = await first.waitFor((record) => record.type === 'listening', 30_000)
+    const listening = await first.waitFor((record) => record.type === 'listening', 90_000)
     const port = listening.port as number
     t.match(listening, { type: 'listening', host: '127.0.0.1', announced: [`127.0.0.1:${port}`] })
 
@@ -66,7 +68,7 @@ t.test(
     await until(() => !alice.links.isOnline(bob.identity.deviceId), 30_000, 'the link to drop')
 
     const second = startCli(t, home, relayArgs(port))
-    await second.waitFor((record) => record.type === 'listening', 30_000)
+    await second.waitFor((record) => record.type === 'listening', 90_000)
     await until(() => linked(alice, bob), 120_000, 'links again once the relay is back')
     const received = new Promise<string>((resolve) => bob.links.once('message', ({ text }) => resolve(text)))
     await alice.links.send(bob.identity.deviceId, 'after the crash')

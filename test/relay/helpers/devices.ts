@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { AddressManager } from '../../../lib/addresses/index.js'
 import { DhtNode } from '../../../lib/dht/node.js'
 import { Identity } from '../../../lib/identity/index.js'
+import { ContactBook } from '../../../lib/node/contacts.js'
 import { adapt } from '../../../lib/node/dht.js'
 import { preambleConnector } from '../../../lib/node/dial.js'
 import { DeviceLinks } from '../../../lib/node/links.js'
@@ -58,8 +59,25 @@ export async function relayOnlyDevice(
   const store = await PairedDeviceStore.open(dir)
   const dht = adapt(await DhtNode.create({ host: '127.0.0.1', bootstrap }))
   await dht.raw.ready().catch(() => {})
-  const links = new DeviceLinks({ identity, store, dial: { identity, dht } })
-  const dispatcher = new PairingDispatcher(identity, openPairingChannel)
+  const presence = new PresencePublisher({
+    dht,
+    keyPair: identity.keyPair,
+    staticKey: identity.noiseKeyPair.publicKey,
+  })
+  const peers = () =>
+    store
+      .list()
+      .flatMap(({ identityKey, presenceSecret }) => (presenceSecret ? [{ identityKey, presenceSecret }] : []))
+  const links = new DeviceLinks({
+    identity,
+    store,
+    dial: { identity, dht, contacts: await ContactBook.open(dir) },
+    peersChanged: () => {
+      void presence.setPeers(peers())
+      relay.refresh()
+    },
+  })
+  const dispatcher = new PairingDispatcher(openPairingChannel)
   const route = connectionRouter({
     pairing: (socket, address) => dispatcher.handleSocket(socket, address),
     reconnect: (socket, address) => links.accept(socket, address),
@@ -74,11 +92,6 @@ export async function relayOnlyDevice(
     addresses,
     onCircuit: route,
   }).start()
-  const presence = new PresencePublisher({
-    dht,
-    keyPair: identity.keyPair,
-    staticKey: identity.noiseKeyPair.publicKey,
-  })
   const publish = () => {
     const published = relay.presenceAddresses()
     if (published.length > 0) void presence.update(published)
