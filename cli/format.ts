@@ -47,7 +47,7 @@ export function formatPeer(peer: PeerStatus): string {
 
 function onlineWord(peer: PeerStatus): string {
   if (peer.online === null) return 'unknown (start the daemon to track it: pairctl start)'
-  if (peer.online) return 'yes'
+  if (peer.online) return peer.relayed === true ? 'yes (through a relay)' : 'yes'
   return peer.lastSeen === null
     ? 'no (not seen since the daemon started)'
     : `no (last seen ${localTime(peer.lastSeen)})`
@@ -80,7 +80,7 @@ export function formatProgress(progress: PairingProgress, joinFlags = ''): strin
     case 'found':
       return `found the other device at ${printable(progress.addresses.join(', '))}`
     case 'peer-connected':
-      return `peer connected (${printable(progress.address)})`
+      return `peer connected (${printable(progress.address)}${progress.relayed === true ? ', through a relay' : ''})`
     case 'verifying':
       return 'verifying the code…'
     case 'sas':

@@ -18,6 +18,7 @@ export interface NetworkArgs {
   bootstrap?: string[]
   name?: string
   'port-mapping'?: boolean
+  relay?: string[]
   downloads?: string
   receive?: 'accept' | 'ask'
 }
@@ -70,6 +71,11 @@ export function networkOptions<T>(yargs: Argv<T>) {
       choices: ['accept', 'ask'] as const,
       describe: 'Files offered by paired devices: accept at once (default) or ask (pairctl inbox)',
     })
+    .option('relay', {
+      type: 'string',
+      array: true,
+      describe: 'Relay HOST:PORT to be reachable through when not directly (repeatable)',
+    })
 }
 
 /**
@@ -89,6 +95,7 @@ export async function nodeOptions(args: NetworkArgs, ctx: Context): Promise<Node
     portMapping: args['port-mapping'] ?? true,
     downloads: args.downloads === undefined ? undefined : resolve(args.downloads),
     receive: args.receive,
+    relays: args.relay ?? [],
   }
 }
 
@@ -137,6 +144,7 @@ export function networkFlags(args: NetworkArgs): string[] {
   if (args['port-mapping'] === false) flags.push('--no-port-mapping')
   if (args.downloads !== undefined) flags.push('--downloads', resolve(args.downloads))
   if (args.receive !== undefined) flags.push('--receive', args.receive)
+  for (const relay of args.relay ?? []) flags.push('--relay', relay)
   return flags
 }
 

@@ -27,3 +27,4 @@ export {
   startDaemon,
 } from './node/index.js'
 export * as presence from './presence/index.js'
+export * as relay from './relay/index.js'

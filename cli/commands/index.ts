@@ -6,6 +6,7 @@ import { devicesCommand } from './devices.js'
 import { idCommand } from './id.js'
 import { listenCommand } from './listen.js'
 import { generateCommand, joinCommand, pairCommand } from './pair.js'
+import { relayCommand } from './relay.js'
 import { sendCommand } from './send.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
@@ -35,4 +36,5 @@ export const COMMANDS: Command<any>[] = [
   configCommand,
   bootstrapCommand,
   completionCommand,
+  relayCommand,
 ]

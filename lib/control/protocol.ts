@@ -75,6 +75,8 @@ export type DeviceInfo = z.output<typeof DeviceInfo>
 export const PeerStatus = DeviceInfo.extend({
   online: z.boolean().nullable(),
   lastSeen: z.string().nullable(),
+  /** True while the open link runs through a relay (`spec/relay.md` §8.2). */
+  relayed: z.boolean().optional(),
 })
 export type PeerStatus = z.output<typeof PeerStatus>
 
@@ -136,7 +138,7 @@ export const PairingProgress = z.discriminatedUnion('type', [
   z.object({ type: z.literal('advertised'), addresses: z.array(z.string()) }),
   z.object({ type: z.literal('searching') }),
   z.object({ type: z.literal('found'), addresses: z.array(z.string()) }),
-  z.object({ type: z.literal('peer-connected'), address: z.string() }),
+  z.object({ type: z.literal('peer-connected'), address: z.string(), relayed: z.boolean().optional() }),
   z.object({ type: z.literal('verifying') }),
   z.object({ type: z.literal('sas'), sas: z.string() }),
   z.object({

@@ -73,6 +73,8 @@ export interface NamespacePolicy {
 export const NAMESPACES: Readonly<Record<string, NamespacePolicy>> = {
   pairing: { maxTtlMs: 15 * 60_000, maxValueBytes: 700, ownedKeys: false },
   presence: { maxTtlMs: 60 * 60_000, maxValueBytes: 700, ownedKeys: true },
+  /** Relay announcements (`spec/relay.md` §7): every relay under one shared key. */
+  relay: { maxTtlMs: 60 * 60_000, maxValueBytes: 300, ownedKeys: false },
 }
 
 /** Longest namespace name in bytes. */

@@ -16,6 +16,7 @@ import {
   presenceConstants,
 } from '../presence/index.js'
 import type { ContactBook } from './contacts.js'
+import { reconnectConnector, relayedChannels } from './relay.js'
 
 const { LOOKUP_TIMEOUT_MS, RECONNECT_PROLOGUE } = presenceConstants
 
@@ -83,11 +84,12 @@ export async function dialDevice(
   const remote = { staticKey, identityKey: device.identityKey }
   const { channel, address } = await connectFirst(
     addresses,
-    context.connect ?? preambleConnector('reconnect'),
+    context.connect ?? preambleConnector('reconnect', reconnectConnector(device)),
     (duplex, attempt) => reconnectChannel(duplex, context.identity, { role: 'initiator', remote }, attempt),
     signal,
   )
   await context.contacts.learn(device.deviceId, staticKey, address)
+  if (address.transport === 'relay') relayedChannels.add(channel)
   return channel
 }
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
 import type { SecureChannel } from '../channel/index.js'
 import type { Identity } from '../identity/index.js'
@@ -15,6 +15,7 @@ import {
   presenceConstants,
 } from '../presence/index.js'
 import { type DialContext, dialDevice, reconnectChannel } from './dial.js'
+import { RELAYED_PREFIX, relayedChannels } from './relay.js'
 
 const debug = createDebug('pairctl:node:links')
 const { LINK_HELLO_TIMEOUT_MS, LINK_STABLE_MS, PRESENCE_VERSION: v } = presenceConstants
@@ -173,6 +174,12 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     return this.#links.has(deviceId)
   }
 
+  /** True while the device's link runs through a relay (`spec/relay.md` §8.2). */
+  isRelayed(deviceId: string): boolean {
+    const link = this.#links.get(deviceId)
+    return link !== undefined && relayedChannels.has(link.channel)
+  }
+
   /** Now while online, else when its last link closed; null if not linked since this node started. */
   lastSeen(deviceId: string, now = Date.now()): number | null {
     return this.#links.has(deviceId) ? now : (this.#lastSeen.get(deviceId) ?? null)
@@ -186,12 +193,15 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   }
 
   /** Responder side of a reconnect: a connection whose preamble said `reconnect`. */
-  accept(socket: Socket, address: string): void {
+  accept(socket: Duplex, address: string): void {
     // Unauthenticated peers cost a handshake each: bound how many are between accept and `hello`.
     if (this.#closed || this.#admitting >= MAX_PENDING_CONNECTIONS) return void socket.destroy()
     this.#admitting++
     reconnectChannel(socket, this.#identity, { role: 'responder' })
-      .then((channel) => this.#admit(channel))
+      .then((channel) => {
+        if (address.startsWith(RELAYED_PREFIX)) relayedChannels.add(channel)
+        return this.#admit(channel)
+      })
       .catch((err) => debug('reconnect from %s failed: %s', address, err.message))
       .finally(() => this.#admitting--)
   }

@@ -34,6 +34,7 @@ import {
   type PresencePublication,
   PresencePublisher,
 } from '../presence/index.js'
+import { parseRelayAddress } from '../relay/index.js'
 import { ContactBook } from './contacts.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
 import { preambleConnector } from './dial.js'
@@ -45,6 +46,7 @@ import { NodeError, type ResolvedNodeOptions } from './options.js'
 import type { PairingRequest, PairingRun } from './pairing-run.js'
 import { mapPorts, mapsFrom } from './portmap.js'
 import { toProgress } from './progress.js'
+import { NodeRelay, pairingConnector } from './relay.js'
 import type { Resources } from './resources.js'
 import { routeConnections } from './router.js'
 
@@ -123,42 +125,70 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   if (mapping !== null) resources.defer('port mappings', () => mapping.close())
   const nat = probeNat(options.bootstrap, options.host)
   resources.defer('NAT probe', () => nat.stop())
-  const presence = publishPresence(parts, dht, addresses)
   const links = new DeviceLinks({
     identity: parts.identity,
     store: parts.store,
     dial: { identity: parts.identity, dht, contacts: await ContactBook.open(parts.dir) },
-    peersChanged: () => void presence.setPeers(presencePeers(parts.store)),
+    peersChanged: () => {
+      void presence.setPeers(presencePeers(parts.store))
+      relay.refresh()
+    },
   })
   resources.defer('device links', () => links.close())
   const dispatcher = new PairingDispatcher(openPairingChannel)
-  routeConnections(listener.server, {
+  const route = routeConnections(listener.server, {
     pairing: (socket, address) => dispatcher.handleSocket(socket, address),
     reconnect: (socket, address) => links.accept(socket, address),
   })
   if (parts.tenants !== undefined) links.carry(parts.tenants)
+  const relay = new NodeRelay({
+    identityKey: parts.identity.publicKey,
+    devices: () => parts.store.list(),
+    configured: options.relays.map(parseRelayAddress),
+    dht,
+    addresses,
+    onCircuit: route,
+  }).start()
+  resources.defer('relay reservation', () => relay.close())
+  const presence = publishPresence(parts, dht, addresses, relay)
   links.start()
   const mapped = mapping?.settled ?? Promise.resolve()
-  return new NetworkEngine(parts, dht, { listener, dispatcher, addresses, mapped, nat, links, presence })
+  return new NetworkEngine(parts, dht, {
+    listener,
+    dispatcher,
+    addresses,
+    mapped,
+    nat,
+    links,
+    presence,
+    relay,
+  })
 }
 
 /**
  * Publishes the node's presence records (`spec/presence.md` §3), one per paired device, with its
  * advertisable TCP addresses, again whenever they change; withdrawn at close, before the DHT goes.
  */
-function publishPresence(parts: NetworkParts, dht: NetworkDht, addresses: AddressManager): PresencePublisher {
+function publishPresence(
+  parts: NetworkParts,
+  dht: NetworkDht,
+  addresses: AddressManager,
+  relay: NodeRelay,
+): PresencePublisher {
   const { identity, resources } = parts
   const presence = new PresencePublisher({
     dht,
     keyPair: identity.keyPair,
     staticKey: identity.noiseKeyPair.publicKey,
   })
-  const update = () => void presence.update(tcpAddresses(addresses))
+  const update = () => void presence.update([...tcpAddresses(addresses), ...relay.presenceAddresses()])
   addresses.on('change', update)
+  relay.on('change', update)
   void presence.setPeers(presencePeers(parts.store))
   update()
   resources.defer('presence record', () => {
     addresses.off('change', update)
+    relay.off('change', update)
     return presence.close()
   })
   return presence
@@ -202,6 +232,8 @@ interface EngineParts {
   nat: NatProbe
   links: DeviceLinks
   presence: PresencePublisher
+  /** Relay reservation and the relayed address (`spec/relay.md` §8). */
+  relay: NodeRelay
 }
 
 class NetworkEngine implements PairingEngine {
@@ -224,18 +256,29 @@ class NetworkEngine implements PairingEngine {
   }
 
   async generate(run: PairingRun, request: PairingRequest): Promise<PairedDevice> {
-    const session = await this.advertise(run, request).catch((err) => {
-      throw hasCode(err, 'DHT_NOT_STORED') ? noPeers(this.parts.options.bootstrap, err) : err
-    })
-    return follow(run, session)
+    const relayed = await this.engine.relay.pairingAddress()
+    try {
+      const session = await this.advertise(run, request, relayed.address).catch((err) => {
+        throw hasCode(err, 'DHT_NOT_STORED') ? noPeers(this.parts.options.bootstrap, err) : err
+      })
+      return await follow(run, session)
+    } finally {
+      relayed.release()
+    }
   }
 
-  private async advertise(run: PairingRun, request: PairingRequest): Promise<PairingSession> {
+  private async advertise(
+    run: PairingRun,
+    request: PairingRequest,
+    relayed: AdvertAddress | null,
+  ): Promise<PairingSession> {
     await Promise.race([this.engine.mapped, sleep(PORT_MAPPING_WAIT_MS, undefined, { ref: false })])
     const { bootstrap, host } = this.parts.options
     // The advert is readable by every DHT node: only addresses in the DHT's scope (spec/pairing.md §3.1).
     const scope = dhtScope(bootstrap.map(endpointHost), host)
-    const addresses = publishableAddresses(tcpAddresses(this.addresses), scope)
+    const direct = publishableAddresses(tcpAddresses(this.addresses), scope)
+    // The relay last: a joiner tries it only after the direct addresses (`spec/relay.md` §8.2).
+    const addresses = [...direct, ...(relayed === null ? [] : [relayed])]
     if (addresses.length === 0)
       throw PairingError.badOption(
         `no address of this device is reachable from the ${scope} nodes of its DHT, so a joiner could not connect: enable port mapping, or use a bootstrap node on this network`,
@@ -255,11 +298,13 @@ class NetworkEngine implements PairingEngine {
         ? null
         : setTimeout(() => run.cancel(timedOut(request)), request.timeoutMs)
     try {
-      const connect = preambleConnector('pairing')
+      const connect = preambleConnector('pairing', pairingConnector)
       const usedCodes = await UsedCodeStore.open(this.parts.dir)
       const ownCodes = this.engine.dispatcher
       const session = joinPairing({ ...this.common(run, request), code, connect, usedCodes, ownCodes })
-      return await follow(run, session)
+      const device = await follow(run, session)
+      this.engine.relay.refresh()
+      return device
     } catch (err) {
       throw run.signal.reason instanceof PairingError ? run.signal.reason : err
     } finally {
@@ -274,7 +319,7 @@ class NetworkEngine implements PairingEngine {
         { host, port, protocol: 'udp', source: 'socket' },
         { host, port: this.listener.port, protocol: 'tcp', source: 'socket' },
       ],
-      external: [...this.addresses.list().map(addressInfo), ...this.observed()],
+      external: [...this.addresses.list().map(addressInfo), ...this.observed(), ...this.relayed()],
       natType: this.nat.natType,
       routingTableSize: this.dht.routingTableSize(),
     }
@@ -283,6 +328,12 @@ class NetworkEngine implements PairingEngine {
   private common(run: PairingRun, request: PairingRequest) {
     const { identity, store, deviceInfo } = this.parts
     return { identity, dht: this.dht, deviceInfo, store, confirm: request.confirm, signal: run.signal }
+  }
+
+  /** The relay this node is reachable through, while it holds a reservation. */
+  private relayed(): AddressInfo[] {
+    const relay = this.engine.relay.relay
+    return relay === null ? [] : [{ ...relay, protocol: 'tcp', source: 'relay' }]
   }
 
   /** The UDP address DHT peers report seeing us at, when they agree on one. */

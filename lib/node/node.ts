@@ -127,6 +127,7 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
       ...deviceInfo(device),
       online: this.pairing.links.isOnline(device.deviceId),
       lastSeen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
+      ...(this.pairing.links.isRelayed(device.deviceId) ? { relayed: true } : {}),
     }
   }
 

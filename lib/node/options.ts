@@ -54,6 +54,8 @@ export const NodeOptions = z.object({
   downloads: z.string().min(1).optional(),
   /** Offers from paired devices: `accept` (default) starts them at once, `ask` keeps them in the inbox. */
   receive: z.enum(['accept', 'ask']).default('accept'),
+  /** Relays `HOST:PORT` to hold a reservation on, first preferred (`spec/relay.md` §8). Empty: look in the DHT. */
+  relays: z.array(BootstrapAddress).default([]),
   /** Take the instance lock (default). Off only for a second, read-only view of an instance. */
   lock: z.boolean().default(true),
   signal: z.instanceof(AbortSignal).optional(),

@@ -1,13 +1,14 @@
-import type { Server, Socket } from 'node:net'
+import type { Server } from 'node:net'
+import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
 import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE, PREAMBLE_TIMEOUT_MS } from '../pairing/constants.js'
-import { PendingConnections } from '../pairing/pending.js'
+import { PendingConnections, sourceOf } from '../pairing/pending.js'
 import { type ConnectionPurpose, parsePreamble, presenceConstants } from '../presence/index.js'
 
 const debug = createDebug('pairctl:node')
 
 /** Takes a connection whose preamble named its purpose; the preamble is consumed, the rest unread. */
-export type ConnectionHandler = (socket: Socket, address: string) => void
+export type ConnectionHandler = (socket: Duplex, address: string) => void
 
 /**
  * Routes every connection accepted by `server` by its preamble (`spec/presence.md` §4): pairing
@@ -15,28 +16,37 @@ export type ConnectionHandler = (socket: Socket, address: string) => void
  * connection whose first 8 bytes are no preamble is closed at once; one that sends none within
  * {@link PREAMBLE_TIMEOUT_MS} is closed then. At most 64 connections wait for their preamble, at most 4
  * from one source address; a newcomer evicts the oldest (`spec/pairing.md` §4.1), so silent sockets
- * cannot lock a legitimate peer out.
+ * cannot lock a legitimate peer out. Returns the router, for connections that come from elsewhere.
  */
 export function routeConnections(
   server: Server,
   handlers: Record<ConnectionPurpose, ConnectionHandler>,
-): void {
-  const pending = new PendingConnections<Socket>(MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE)
-  server.on('connection', (socket) => {
-    pending.admit(socket, socket.remoteAddress ?? 'unknown')
-    const address = `${socket.remoteAddress}:${socket.remotePort}`
-    readPreamble(socket).then((purpose) => {
+): ConnectionHandler {
+  const route = connectionRouter(handlers)
+  server.on('connection', (socket) => route(socket, `${socket.remoteAddress}:${socket.remotePort}`))
+  return route
+}
+
+/**
+ * The router of {@link routeConnections}, also for relay circuits (`spec/relay.md` §8): the same preamble
+ * rules and the same bounds; a circuit's source is the relay it came through (its `address`).
+ */
+export function connectionRouter(handlers: Record<ConnectionPurpose, ConnectionHandler>): ConnectionHandler {
+  const pending = new PendingConnections<Duplex>(MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE)
+  return (socket, address) => {
+    pending.admit(socket, sourceOf(socket, address))
+    readPreamble(socket, address).then((purpose) => {
       pending.settle(socket)
       if (purpose === null) return void socket.destroy()
       handlers[purpose](socket, address)
       // The handler attached its reader; what arrived after the preamble now flows to it.
       socket.resume()
     })
-  })
+  }
 }
 
 /** The purpose named by the socket's first bytes; what follows them is pushed back, unread. */
-function readPreamble(socket: Socket): Promise<ConnectionPurpose | null> {
+function readPreamble(socket: Duplex, address: string): Promise<ConnectionPurpose | null> {
   const { PREAMBLE_LENGTH } = presenceConstants
   return new Promise((resolve) => {
     let received = Buffer.alloc(0)
@@ -51,7 +61,7 @@ function readPreamble(socket: Socket): Promise<ConnectionPurpose | null> {
       socket.pause()
       if (received.length > PREAMBLE_LENGTH) socket.unshift(received.subarray(PREAMBLE_LENGTH))
       const purpose = parsePreamble(received.subarray(0, PREAMBLE_LENGTH))
-      if (purpose === null) debug('connection from %s without a preamble', socket.remoteAddress)
+      if (purpose === null) debug('connection from %s without a preamble', address)
       finish(purpose)
     }
     const onClose = () => finish(null)

@@ -19,11 +19,25 @@ import { PairingError } from './errors.js'
  * @module
  */
 
-/** A TCP address to dial (`spec/pairing.md` §3). */
-export interface AdvertAddress {
+/** An address to dial (`spec/pairing.md` §3): a TCP listener, or a relay holding a reservation (`spec/relay.md` §8). */
+export type AdvertAddress = TcpAdvertAddress | RelayAdvertAddress
+
+/** A TCP address to dial. */
+export interface TcpAdvertAddress {
   host: string
   port: number
   transport: 'tcp'
+}
+
+/**
+ * A relay (`spec/relay.md` §8) where the device holds a reservation. `token` (base64url) is the pairing
+ * token of an advert; presence records and stored addresses carry none: the dialer derives it.
+ */
+export interface RelayAdvertAddress {
+  host: string
+  port: number
+  transport: 'relay'
+  token?: string
 }
 
 /** A verified advertisement. */
@@ -38,11 +52,34 @@ export interface Advert {
 }
 
 /** The wire schema of one {@link AdvertAddress}; adverts, presence records and the store share it. */
-export const AdvertAddressSchema = z.object({
-  host: z.string().min(1).max(253),
-  port: z.number().int().min(1).max(65535),
-  transport: z.literal('tcp'),
-})
+const hostPort = { host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535) }
+const TcpFields = { ...hostPort, transport: z.literal('tcp') }
+const RelayFields = {
+  ...hostPort,
+  transport: z.literal('relay'),
+  token: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .optional(),
+}
+export const AdvertAddressSchema = z.discriminatedUnion('transport', [
+  z.object(TcpFields),
+  z.object(RelayFields),
+])
+/** {@link AdvertAddressSchema} refusing unknown fields (presence records). */
+export const StrictAdvertAddressSchema = z.discriminatedUnion('transport', [
+  z.strictObject(TcpFields),
+  z.strictObject(RelayFields),
+])
+
+/** The fields of an address that go on the wire, whatever else the object carries. */
+export function wireAddress(address: AdvertAddress): AdvertAddress {
+  const { host, port } = address
+  if (address.transport === 'tcp') return { host, port, transport: 'tcp' }
+  return address.token === undefined
+    ? { host, port, transport: 'relay' }
+    : { host, port, transport: 'relay', token: address.token }
+}
 const Body = z.strictObject({
   v: z.union([z.literal(PROTOCOL_VERSION), z.literal(PREVIOUS_VERSION)]),
   key: z.custom<Uint8Array>((key) => key instanceof Uint8Array && key.length === 32),

@@ -1,6 +1,6 @@
 import type { Server } from 'node:net'
 import { Ed25519KeyPair, randomBytes } from '../crypto/index.js'
-import type { AdvertAddress } from './advert.js'
+import { type AdvertAddress, wireAddress } from './advert.js'
 import { openPairingChannel } from './channel.js'
 import { generateCode, type PairingCode, type RandomSource } from './code.js'
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_TTL_MS, MAX_ATTEMPTS_LIMIT, MAX_TTL_MS } from './constants.js'
@@ -19,8 +19,8 @@ export interface GeneratePairingOptions extends CommonPairingOptions {
   dht: PairingDht
   /** A listening TCP server (shared by concurrent pairings), or a dispatcher fed by the caller. */
   listener: Server | PairingDispatcher
-  /** Where joiners can reach the listener, best first. */
-  addresses: ReadonlyArray<{ host: string; port: number }>
+  /** Where joiners can reach the listener, best first (TCP unless an address names its transport). */
+  addresses: ReadonlyArray<{ host: string; port: number } | AdvertAddress>
   /** Words in the code (default 5: 2 rendezvous + 3 secret). */
   words?: number
   /** Advertisement lifetime, default 5 min, at most 15 min. */
@@ -50,7 +50,8 @@ export async function generatePairing(options: GeneratePairingOptions): Promise<
   const keyPair = Ed25519KeyPair.fromSeed(random(32))
   const expiresAt = Date.now() + ttlMs
   const addresses = options.addresses.map(
-    (a): AdvertAddress => ({ host: a.host, port: a.port, transport: 'tcp' }),
+    (a): AdvertAddress =>
+      'transport' in a ? wireAddress(a) : { host: a.host, port: a.port, transport: 'tcp' },
   )
   const published = await publishAdvert(options.dht, {
     code: generateCode(options.words, random),

@@ -127,7 +127,8 @@ class JoinerRun implements PairingSession {
       (duplex, signal) => open(duplex, { role: 'initiator', signal }),
       this.#abort.signal,
     )
-    this.events.push({ type: 'peer-connected', address: formatAddress(address) })
+    const relayed = address.transport === 'relay' ? { relayed: true } : {}
+    this.events.push({ type: 'peer-connected', address: formatAddress(address), ...relayed })
     const handshake = new PairingHandshake({
       role: 'joiner',
       code: this.#code,

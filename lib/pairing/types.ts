@@ -67,7 +67,8 @@ export type PairingEvent =
   | { type: 'advertised'; addresses: AdvertAddress[] }
   | { type: 'searching' }
   | { type: 'found'; addresses: AdvertAddress[] }
-  | { type: 'peer-connected'; address: string }
+  /** `relayed`: the connection runs through a relay (`spec/relay.md` §8.2). */
+  | { type: 'peer-connected'; address: string; relayed?: boolean }
   | { type: 'verifying' }
   | { type: 'sas'; sas: string }
   /**

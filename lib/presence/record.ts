@@ -10,7 +10,7 @@ import {
   TAG_LENGTH,
   utf8,
 } from '../crypto/index.js'
-import { type AdvertAddress, AdvertAddressSchema } from '../pairing/advert.js'
+import { type AdvertAddress, StrictAdvertAddressSchema, wireAddress } from '../pairing/advert.js'
 import {
   MAX_PRESENCE_ADDRESSES,
   PRESENCE_NONCE_BYTES,
@@ -58,7 +58,7 @@ const Bytes = (length: number) =>
 const Inner = z
   .object({
     v: z.literal(PRESENCE_VERSION),
-    addrs: z.array(AdvertAddressSchema.strict()).min(1).max(MAX_PRESENCE_ADDRESSES),
+    addrs: z.array(StrictAdvertAddressSchema).min(1).max(MAX_PRESENCE_ADDRESSES),
     noise: Bytes(32),
     sig: Bytes(64),
   })
@@ -96,7 +96,7 @@ export function sealPresence(
 
 function innerMap(record: PresenceRecord, context: RecordContext & { identity: Ed25519KeyPair }) {
   for (let count = Math.min(record.addresses.length, MAX_PRESENCE_ADDRESSES); count > 0; count--) {
-    const addrs = record.addresses.slice(0, count).map(({ host, port }) => ({ host, port, transport: 'tcp' }))
+    const addrs = record.addresses.slice(0, count).map(wireAddress)
     const body = { v: PRESENCE_VERSION, addrs, noise: record.staticKey }
     const sig = context.identity.sign(recordSignedBytes(context, encodeCbor(body)))
     const encoded = encodeCbor({ ...body, sig })

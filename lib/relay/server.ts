@@ -1,0 +1,173 @@
+import type { IncomingMessage } from 'node:http'
+import createDebug from 'debug'
+import { type WebSocket, WebSocketServer } from 'ws'
+import { MAX_DATA_MESSAGE, RELAY_PATH, type RelayLimits } from './constants.js'
+import { type RelayAction, RelayCore, type RelayEvent } from './core.js'
+
+const debug = createDebug('pairctl:relay')
+
+/** Bytes queued towards one connection above which the connection feeding it is paused. */
+const HIGH_WATER = 1024 * 1024
+
+/** Options of {@link RelayServer.listen}. */
+export interface RelayServerOptions {
+  /** Address to bind; default all interfaces. */
+  host?: string
+  port: number
+  limits?: Partial<RelayLimits>
+  /** The core to drive (tests pass a subclass that records or alters what it forwards). */
+  core?: RelayCore
+  /** Called with each circuit event (`pairctl relay` logs them). */
+  onEvent?: (event: RelayEvent) => void
+}
+
+interface Socket {
+  ws: WebSocket
+  /** Bytes handed to `ws.send` and not yet written. */
+  queued: number
+  /** Why reading is paused: over its byte rate, or its peer's queue is full. */
+  paused: Set<'rate' | number>
+  /** The connection paused because this one's queue is full. */
+  blocked: Socket | undefined
+}
+
+/**
+ * The relay's WebSocket adapter (`spec/relay.md` §3): one `ws` server on `RELAY_PATH`, each connection an
+ * ID of the {@link RelayCore}, whose actions it performs. All protocol decisions are the core's.
+ */
+export class RelayServer {
+  readonly core: RelayCore
+  readonly #wss: WebSocketServer
+  readonly #sockets = new Map<number, Socket>()
+  readonly #onEvent: ((event: RelayEvent) => void) | undefined
+  #timer: NodeJS.Timeout | undefined
+  #timerAt = Infinity
+
+  private constructor(wss: WebSocketServer, options: RelayServerOptions) {
+    this.#wss = wss
+    this.core = options.core ?? new RelayCore(options.limits)
+    this.#onEvent = options.onEvent
+    wss.on('connection', (ws, request) => this.#onConnection(ws, request))
+  }
+
+  /** Starts a relay; resolves once it listens. */
+  static listen(options: RelayServerOptions): Promise<RelayServer> {
+    return new Promise((resolve, reject) => {
+      const wss = new WebSocketServer({
+        host: options.host,
+        port: options.port,
+        path: RELAY_PATH,
+        maxPayload: MAX_DATA_MESSAGE,
+        perMessageDeflate: false,
+        clientTracking: false,
+      })
+      wss.once('error', reject)
+      wss.once('listening', () => {
+        wss.off('error', reject)
+        wss.on('error', (err) => debug('server error: %s', err.message))
+        resolve(new RelayServer(wss, options))
+      })
+    })
+  }
+
+  /** The bound address. */
+  address(): { host: string; port: number } {
+    const address = this.#wss.address()
+    if (address === null || typeof address === 'string') throw new Error('relay bound to a pipe')
+    return { host: address.address, port: address.port }
+  }
+
+  /** Closes every connection with 1001 and stops listening. */
+  close(): Promise<void> {
+    this.core.shutdown()
+    this.#flush()
+    clearTimeout(this.#timer)
+    for (const socket of this.#sockets.values()) socket.ws.terminate()
+    return new Promise((resolve) => this.#wss.close(() => resolve()))
+  }
+
+  #onConnection(ws: WebSocket, request: IncomingMessage): void {
+    const id = this.core.open(clientIp(request), Date.now())
+    const socket: Socket = { ws, queued: 0, paused: new Set(), blocked: undefined }
+    this.#sockets.set(id, socket)
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) this.core.receive(id, data, Date.now())
+      else this.core.receiveText(id)
+      this.#flush(id)
+    })
+    ws.on('close', () => {
+      this.#sockets.delete(id)
+      this.core.closed(id, Date.now())
+      this.#flush()
+    })
+    ws.on('error', (err) => debug('connection %d: %s', id, err.message))
+    this.#flush()
+  }
+
+  /** Performs the core's actions; `from` is the connection whose message produced them. */
+  #flush(from?: number): void {
+    for (let actions = this.core.pollTransmit(); actions !== null; actions = this.core.pollTransmit())
+      for (const action of actions) this.#perform(action, from)
+    for (let event = this.core.nextEvent(); event !== null; event = this.core.nextEvent())
+      this.#onEvent?.(event)
+    this.#arm()
+  }
+
+  #perform(action: RelayAction, from: number | undefined): void {
+    const socket = this.#sockets.get(action.conn)
+    if (socket === undefined) return
+    if (action.type === 'send') this.#send(socket, action.conn, action.data, from)
+    else if (action.type === 'close') {
+      this.#sockets.delete(action.conn)
+      socket.ws.close(action.code, action.reason)
+      // A peer that never answers the close handshake must not hold its socket for ws's 30 s.
+      setTimeout(() => socket.ws.terminate(), 5_000).unref()
+    } else if (action.type === 'pause') this.#pause(socket, 'rate')
+    else this.#unpause(socket, 'rate')
+  }
+
+  /** Sends, pausing the sender while more than {@link HIGH_WATER} bytes wait towards this connection. */
+  #send(socket: Socket, id: number, data: Uint8Array, from: number | undefined): void {
+    socket.queued += data.length
+    socket.ws.send(data, { binary: true }, () => {
+      socket.queued -= data.length
+      if (socket.queued > HIGH_WATER / 2 || socket.blocked === undefined) return
+      this.#unpause(socket.blocked, id)
+      socket.blocked = undefined
+    })
+    const source = from === undefined || from === id ? undefined : this.#sockets.get(from)
+    if (source === undefined || socket.queued <= HIGH_WATER || socket.blocked !== undefined) return
+    socket.blocked = source
+    this.#pause(source, id)
+  }
+
+  #pause(socket: Socket, reason: 'rate' | number): void {
+    if (socket.paused.size === 0) socket.ws.pause()
+    socket.paused.add(reason)
+  }
+
+  #unpause(socket: Socket, reason: 'rate' | number): void {
+    if (!socket.paused.delete(reason) || socket.paused.size > 0) return
+    socket.ws.resume()
+  }
+
+  #arm(): void {
+    const deadline = this.core.pollTimeout()
+    if (deadline === null || this.#timerAt <= deadline) return
+    clearTimeout(this.#timer)
+    this.#timerAt = deadline
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, deadline - Date.now()))
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timerAt = Infinity
+    this.core.handleTimeout(Date.now())
+    this.#flush()
+  }
+}
+
+/** The peer's IP, IPv4-mapped IPv6 as plain IPv4 so both forms count as one address. */
+function clientIp(request: IncomingMessage): string {
+  const ip = request.socket.remoteAddress ?? 'unknown'
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip
+}

@@ -1,0 +1,91 @@
+import { Duplex } from 'node:stream'
+import type { WebSocket } from 'ws'
+import { CLOSE, MAX_DATA_MESSAGE } from './constants.js'
+import { RelayError } from './errors.js'
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * A spliced circuit as a byte stream (`spec/relay.md` §3.3): each write goes out as binary messages of at
+ * most {@link MAX_DATA_MESSAGE} bytes, each message received is pushed. TCP's half-close is kept: `end()`
+ * sends an empty message, an empty message received ends the readable side, and the WebSocket closes
+ * once both directions ended, and the stream is destroyed when it has closed. A close other than 1000
+ * destroys the stream with a `RelayError`.
+ */
+export class RelayStream extends Duplex {
+  readonly #ws: WebSocket
+  #receivedEnd = false
+
+  /** `ws` must be spliced (`connected` received); `early`: messages that followed `connected` already. */
+  constructor(ws: WebSocket, early: readonly Buffer[] = []) {
+    // Destroyed when the WebSocket closes, not as soon as both directions ended: like a TCP socket's
+    // 'close', that comes a round trip later, after a reader had the chance to take what it buffered.
+    super({ allowHalfOpen: false, autoDestroy: false })
+    this.#ws = ws
+    for (const data of early) this.#onMessage(data, true)
+    ws.on('message', this.#onMessage)
+    ws.on('close', this.#onClose)
+    ws.on('error', (err) => this.destroy(RelayError.unreachable('circuit', err)))
+    this.on('finish', () => this.#closeWhenDone())
+    if (ws.readyState === ws.CLOSED)
+      this.destroy(RelayError.unreachable('circuit', new Error('closed before use')))
+  }
+
+  readonly #onMessage = (data: Buffer, isBinary: boolean): void => {
+    if (!isBinary) return void this.destroy(RelayError.protocol('text message on a circuit'))
+    if (data.length > 0) {
+      if (!this.push(data)) this.#ws.pause()
+      return
+    }
+    this.#receivedEnd = true
+    this.push(null)
+    this.#closeWhenDone()
+  }
+
+  readonly #onClose = (code: number, reason: Buffer): void => {
+    if (code === CLOSE.normal) {
+      if (!this.#receivedEnd) this.push(null)
+      this.destroy()
+    } else this.destroy(RelayError.closedByRelay(code, reason.toString('utf8')))
+  }
+
+  override _read(): void {
+    this.#ws.resume()
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (chunk.length === 0) {
+      callback()
+      return
+    }
+    for (let at = 0; at < chunk.length; at += MAX_DATA_MESSAGE) {
+      const piece = chunk.subarray(at, at + MAX_DATA_MESSAGE)
+      const last = at + MAX_DATA_MESSAGE >= chunk.length
+      this.#ws.send(piece, { binary: true }, last ? (err) => callback(err ?? null) : undefined)
+    }
+  }
+
+  /** Corked writes (a Noise frame's header, body and tag) leave as one message where they fit. */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (err?: Error | null) => void,
+  ): void {
+    this._write(Buffer.concat(chunks.map(({ chunk }) => chunk)), 'binary', callback)
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.#ws.send(EMPTY, { binary: true }, (err) => callback(err ?? null))
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.#ws.off('message', this.#onMessage)
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close(CLOSE.normal, err === null ? 'done' : 'error')
+    else if (this.#ws.readyState === this.#ws.CONNECTING) this.#ws.terminate()
+    callback(err)
+  }
+
+  #closeWhenDone(): void {
+    if (this.#receivedEnd && this.writableFinished && this.#ws.readyState === this.#ws.OPEN)
+      this.#ws.close(CLOSE.normal, 'done')
+  }
+}
