@@ -74,7 +74,7 @@ export function formatProgress(progress: PairingProgress): string | null {
     case 'found':
       return `found the other device at ${progress.addresses.join(', ')}`
     case 'peer-connected':
-      return `peer connected (${progress.address})`
+      return `peer connected (${progress.address}${progress.path === undefined ? '' : `, ${progress.path}`})`
     case 'verifying':
       return 'verifying the code…'
     case 'sas':

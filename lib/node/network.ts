@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -26,17 +27,17 @@ import {
   PresencePublisher,
 } from '../presence/index.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
-import { preambleConnector } from './dial.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
 import { DeviceLinks } from './links.js'
 import { listenTcp, type PairingListener } from './listener.js'
-import { type NatProbe, probeNat } from './nat.js'
+import { type NatProbe, parseHostPort, probeNat } from './nat.js'
 import { NodeError, type ResolvedNodeOptions } from './options.js'
 import type { PairingRequest, PairingRun } from './pairing-run.js'
 import { mapPorts } from './portmap.js'
 import { toProgress } from './progress.js'
 import type { Resources } from './resources.js'
-import { routeConnections } from './router.js'
+import { routeConnections, routeSocket } from './router.js'
+import { acceptedPath, answerPairingPunches, pairingConnector, type StrategyParts } from './strategy.js'
 
 /**
  * How long a first advert waits for the router's port mapping: long enough for PCP, NAT-PMP or UPnP to
@@ -120,12 +121,29 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   resources.defer('device links', () => links.close())
   const dispatcher = new PairingDispatcher(parts.identity, openPairingChannel)
   routeConnections(listener.server, {
-    pairing: (socket, address) => dispatcher.handleSocket(socket, address),
+    pairing: (socket, address) =>
+      dispatcher.handleSocket(socket, address, acceptedPath(socket.remoteAddress, hasMapping(addresses))),
     reconnect: (socket, address) => links.accept(socket, address),
   })
+  const punched = (socket: Socket) =>
+    void routeSocket(socket, {
+      pairing: (routed, address) => dispatcher.handleSocket(routed, address, 'holepunch'),
+      reconnect: (routed, address) => links.accept(routed, address),
+    })
   links.start()
   const mapped = mapping?.settled ?? Promise.resolve()
-  return new NetworkEngine(parts, dht, { listener, dispatcher, addresses, mapped, nat, links, presence })
+  const strategy = strategyParts(options, dht)
+  return new NetworkEngine(parts, dht, {
+    listener,
+    dispatcher,
+    addresses,
+    mapped,
+    nat,
+    links,
+    presence,
+    strategy,
+    punched,
+  })
 }
 
 /**
@@ -167,6 +185,22 @@ function interfacesOf(host: string): () => InterfaceList {
   return () => ({ bound: [info] })
 }
 
+/** The connection strategy's view of the node (`spec/holepunch.md` §6). */
+function strategyParts(options: ResolvedNodeOptions, dht: NetworkDht): StrategyParts {
+  const wildcard = options.host === '0.0.0.0' || options.host === '::'
+  return {
+    dht,
+    stunServer: parseHostPort(options.bootstrap[0]),
+    ...(wildcard ? {} : { localAddress: options.host }),
+  }
+}
+
+/** True while a router mapping (UPnP, NAT-PMP or PCP) vouches for one of the node's addresses. */
+function hasMapping(addresses: AddressManager): boolean {
+  return addresses.list().some((address) => address.sources.some((source) => MAPPING_SOURCES.has(source)))
+}
+const MAPPING_SOURCES = new Set(['upnp', 'natpmp', 'pcp'])
+
 /** The parts of a started network an engine drives. */
 interface EngineParts {
   listener: PairingListener
@@ -178,6 +212,9 @@ interface EngineParts {
   nat: NatProbe
   links: DeviceLinks
   presence: PresencePublisher
+  strategy: StrategyParts
+  /** Routes a connection this node made by hole punching as the responder. */
+  punched: (socket: Socket) => void
 }
 
 class NetworkEngine implements PairingEngine {
@@ -214,6 +251,7 @@ class NetworkEngine implements PairingEngine {
       addresses: tcpAddresses(this.addresses),
       words: request.words,
       ttlMs: request.timeoutMs,
+      onAdvertised: (session) => answerPairingPunches(this.engine.strategy, session, this.engine.punched),
     })
   }
 
@@ -223,8 +261,8 @@ class NetworkEngine implements PairingEngine {
         ? null
         : setTimeout(() => run.cancel(timedOut(request)), request.timeoutMs)
     try {
-      const connect = preambleConnector('pairing')
-      return await follow(run, await joinPairing({ ...this.common(run, request), code, connect }))
+      const connectAdvert = pairingConnector(this.engine.strategy)
+      return await follow(run, await joinPairing({ ...this.common(run, request), code, connectAdvert }))
     } catch (err) {
       throw run.signal.reason instanceof PairingError ? run.signal.reason : err
     } finally {

@@ -22,15 +22,24 @@ export function routeConnections(
   server.on('connection', (socket) => {
     if (pending >= MAX_PENDING_CONNECTIONS) return void socket.destroy()
     pending++
-    const address = `${socket.remoteAddress}:${socket.remotePort}`
-    readPreamble(socket).then((purpose) => {
-      pending--
-      if (purpose === null) return void socket.destroy()
-      handlers[purpose](socket, address)
-      // The handler attached its reader; what arrived after the preamble now flows to it.
-      socket.resume()
-    })
+    routeSocket(socket, handlers).finally(() => pending--)
   })
+}
+
+/**
+ * Routes one connection by its preamble: an accepted one, or one made by a TCP simultaneous open where
+ * this side acts as the responder (`spec/holepunch.md` §5.3). Resolves once handed over or closed.
+ */
+export async function routeSocket(
+  socket: Socket,
+  handlers: Record<ConnectionPurpose, ConnectionHandler>,
+): Promise<void> {
+  const address = `${socket.remoteAddress}:${socket.remotePort}`
+  const purpose = await readPreamble(socket)
+  if (purpose === null) return void socket.destroy()
+  handlers[purpose](socket, address)
+  // The handler attached its reader; what arrived after the preamble now flows to it.
+  socket.resume()
 }
 
 /** The purpose named by the socket's first bytes; what follows them is pushed back, unread. */

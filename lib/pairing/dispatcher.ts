@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { toHex } from '../crypto/index.js'
+import type { ConnectionPath } from './connect.js'
 import { MAX_PENDING_CONNECTIONS, RETIRED_SESSIONS, STEP_TIMEOUT_MS } from './constants.js'
 import { PairingError, type WireErrorCode } from './errors.js'
 import { decodeMessage, encodeMessage } from './messages.js'
@@ -12,6 +13,8 @@ export interface IncomingPairing {
   hello: Uint8Array
   messages: AsyncIterator<Uint8Array>
   address: string
+  /** How the connection came in, when the caller that accepted it knows (`spec/holepunch.md` §6). */
+  path?: ConnectionPath
 }
 
 /** Handles a routed connection for one advertisement. */
@@ -83,14 +86,14 @@ export class PairingDispatcher {
   }
 
   /** Takes one accepted connection (for callers that accept sockets themselves). */
-  handleSocket(socket: Duplex, address = 'unknown'): void {
+  handleSocket(socket: Duplex, address = 'unknown', path?: ConnectionPath): void {
     // Unauthenticated connections cost a handshake each: bound how many are in flight.
     if (this.#pending >= MAX_PENDING_CONNECTIONS) {
       socket.destroy()
       return
     }
     this.#pending++
-    this.#accept(socket, address)
+    this.#accept(socket, address, path)
       .catch(() => socket.destroy())
       .finally(() => this.#pending--)
   }
@@ -99,14 +102,14 @@ export class PairingDispatcher {
     this.handleSocket(socket, `${socket.remoteAddress}:${socket.remotePort}`)
   }
 
-  async #accept(socket: Duplex, address: string): Promise<void> {
+  async #accept(socket: Duplex, address: string, path: ConnectionPath | undefined): Promise<void> {
     const channel = await this.#open(socket, { role: 'responder', identity: this.#identity })
     const messages = channel.messages()[Symbol.asyncIterator]()
     const first = await firstMessage(messages)
     if (first === undefined) return channel.destroy()
     const handler = this.#route(first)
     if (typeof handler === 'string') return refuse(channel, handler)
-    handler({ channel, hello: first, messages, address })
+    handler({ channel, hello: first, messages, address, ...(path === undefined ? {} : { path }) })
   }
 
   /** The handler for a first message, or the error code to refuse it with. */

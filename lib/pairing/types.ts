@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream'
 import type { Ed25519KeyPair, X25519KeyPair } from '../crypto/index.js'
 import type { AdvertAddress } from './advert.js'
+import type { ConnectionPath } from './connect.js'
 import type { PairingError } from './errors.js'
 import type { DeviceInfo } from './handshake.js'
 import type { PairedDevice } from './store.js'
@@ -65,7 +66,8 @@ export type PairingEvent =
   | { type: 'advertised'; addresses: AdvertAddress[] }
   | { type: 'searching' }
   | { type: 'found'; addresses: AdvertAddress[] }
-  | { type: 'peer-connected'; address: string }
+  /** `path`: how the connection got there (`spec/holepunch.md` §6), when the side knows. */
+  | { type: 'peer-connected'; address: string; path?: ConnectionPath }
   | { type: 'verifying' }
   | { type: 'sas'; sas: string }
   /** Advertiser with `maxAttempts` > 1: a wrong code was tried and `remaining` attempts are left. */
