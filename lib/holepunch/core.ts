@@ -100,8 +100,8 @@ export class PunchRequester {
     if (this.#state !== 'preparing') return
     if (mapping.nat === 'changing') {
       this.#fail(
-        HolepunchError.noPath('this device is behind a symmetric NAT (it does not keep ports)'),
-        'no-path',
+        HolepunchError.noPath('this device is behind a symmetric NAT, which does not keep ports'),
+        'symmetric',
       )
       return
     }
@@ -130,12 +130,10 @@ export class PunchRequester {
   receive(message: PunchMessage, now: number): void {
     if (this.#state !== 'waiting' || message.t !== 'ans' || !equalBytes(message.n, this.#nonce)) return
     if (message.addr === null) {
-      this.#state = 'failed'
-      this.#deadline = undefined
       const error = HolepunchError.noPath(
-        'the other device is behind a symmetric NAT (it does not keep ports)',
+        'the other device is behind a symmetric NAT, which does not keep ports',
       )
-      this.#actions.push({ type: 'failed', error })
+      this.#fail(error, 'responder-symmetric')
       return
     }
     const rttMs = now - this.#sentAt
@@ -203,6 +201,14 @@ export type ResponderAction =
   /** The requester gave up: the session waiting for it should fail with `error`. */
   | { type: 'ended'; error: HolepunchError }
 
+/** What the responder reports for each `why` of an `end`. */
+const END_REASONS: Record<PunchEnd['why'], string> = {
+  'no-path': 'the hole punch failed',
+  'no-answer': 'the other device got no answer to its hole punch',
+  symmetric: 'the other device is behind a symmetric NAT, which does not keep ports',
+  'responder-symmetric': 'this device is behind a symmetric NAT, which does not keep ports',
+}
+
 /** Requests and ends one responder remembers, so one seen again on the next poll is not acted on twice. */
 const SEEN_REQUESTS = 64
 
@@ -227,11 +233,7 @@ export class PunchResponder {
       // An end may name a nonce never seen: a requester behind a symmetric NAT gives up before it asks.
       if (this.#remembers('end', message.n)) return
       this.#remember('end', message.n)
-      const why =
-        message.why === 'no-answer'
-          ? 'the other device got no answer to its hole punch'
-          : 'the hole punch failed'
-      this.#actions.push({ type: 'ended', error: HolepunchError.noPath(why) })
+      this.#actions.push({ type: 'ended', error: HolepunchError.noPath(END_REASONS[message.why]) })
       return
     }
     if (message.t !== 'req' || this.#remembers('req', message.n)) return

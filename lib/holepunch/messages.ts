@@ -64,7 +64,11 @@ const AnswerSchema = z.object({
   nat: NatSchema,
 })
 /** Requester to responder: the requester gave up on every path (the responder stops waiting). */
-const EndSchema = z.object({ t: z.literal('end'), n: Nonce, why: z.enum(['no-path', 'no-answer']) })
+const EndSchema = z.object({
+  t: z.literal('end'),
+  n: Nonce,
+  why: z.enum(['no-path', 'no-answer', 'symmetric', 'responder-symmetric']),
+})
 
 export const PunchMessageSchema = z.discriminatedUnion('t', [RequestSchema, AnswerSchema, EndSchema])
 export type PunchMessage = z.output<typeof PunchMessageSchema>

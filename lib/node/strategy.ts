@@ -2,10 +2,10 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
 import { classifyIp } from '../addresses/classify.js'
+import { hasCode } from '../errors.js'
 import {
   advertiserKeys,
   type Endpoint,
-  HolepunchError,
   joinerKeys,
   NO_PATH_MESSAGE,
   type PunchContext,
@@ -42,6 +42,11 @@ const debug = createDebug('pairctl:node:strategy')
 export const PUNCH_HEAD_START_MS = 300
 /** The relay starts this long after the hole punch unless everything before failed sooner. */
 export const RELAY_HEAD_START_MS = 2_000
+/**
+ * Once every later path failed, the dialed addresses get this long from their start (covering the SYN
+ * resends at 1 s and 3 s) before the joiner gives up, rather than their full two rounds.
+ */
+export const DIRECT_BUDGET_MS = 5_000
 /** Every path together: past this the joiner gives up and tells the advertiser. */
 export const STRATEGY_DEADLINE_MS = 25_000
 
@@ -90,7 +95,7 @@ export function pairingConnector(parts: StrategyParts): AdvertConnector {
     } catch (err) {
       if (signal.aborted) throw err
       await punch.tellPeer()
-      throw PairingError.unreachable(NO_PATH_MESSAGE, err)
+      throw PairingError.unreachable(hasCode(err, 'HOLEPUNCH_NO_PATH') ? err.message : NO_PATH_MESSAGE, err)
     }
   }
 }
@@ -151,7 +156,7 @@ function raceAttempts(
     const controllers: AbortController[] = []
     let failed = 0
     let done = false
-    let lastError: unknown = HolepunchError.noPath('no path was tried')
+    let lastError: unknown
     let timer: NodeJS.Timeout | undefined
     const finish = (outcome: () => void) => {
       if (done) return
@@ -177,15 +182,24 @@ function raceAttempts(
         },
         (err: unknown) => {
           debug('%s path failed: %s', attempt.path, describe(err))
-          lastError = err
+          // The punch's reason (e.g. a symmetric NAT) says more than a dial timeout.
+          if (lastError === undefined || attempt.path !== 'direct') lastError = err
           if (++failed === attempts.length) finish(() => reject(lastError))
           else if (failed === controllers.length) start()
+          else if (failed === attempts.length - 1 && attempt.path !== 'direct') shortenDirect()
         },
       )
       timer = setTimeout(start, attempt.headStartMs)
     }
     const onAbort = () => finish(() => reject(PairingError.cancelled()))
-    const deadline = setTimeout(() => finish(() => reject(lastError)), STRATEGY_DEADLINE_MS)
+    const startedAt = Date.now()
+    let deadline = setTimeout(() => finish(() => reject(lastError)), STRATEGY_DEADLINE_MS)
+    /** Only the dialed addresses are left: they get {@link DIRECT_BUDGET_MS} from their start, at least 1 s more. */
+    const shortenDirect = () => {
+      clearTimeout(deadline)
+      const left = Math.max(startedAt + DIRECT_BUDGET_MS - Date.now(), 1_000)
+      deadline = setTimeout(() => finish(() => reject(lastError)), left)
+    }
     signal.addEventListener('abort', onAbort, { once: true })
     start()
   })
