@@ -4,7 +4,6 @@ import { PairctlError } from '../errors.js'
 export type HolepunchErrorCode =
   | 'HOLEPUNCH_NO_PATH'
   | 'HOLEPUNCH_NO_ANSWER'
-  | 'HOLEPUNCH_UNPREDICTABLE'
   | 'HOLEPUNCH_BAD_RECORD'
 
 /** The message both sides show when no direct path exists (the relay is the only way left). */
@@ -27,14 +26,6 @@ export class HolepunchError extends PairctlError {
       {
         remote: true,
       },
-    )
-  }
-
-  /** This side's NAT does not keep the port (symmetric or port-changing): its TCP mapping is unknowable. */
-  static unpredictable(local: number, mapped: number): HolepunchError {
-    return new HolepunchError(
-      'HOLEPUNCH_UNPREDICTABLE',
-      `this NAT maps local port ${local} to ${mapped}: a symmetric NAT, whose TCP mapping cannot be learned`,
     )
   }
 
