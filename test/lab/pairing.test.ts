@@ -33,8 +33,8 @@ if (unavailable) {
       {},
       lab.ns('hostA'),
     )
-    const { code } = await alice.waitFor((record) => record.type === 'code', 30_000)
-    const advertised = await alice.waitFor((record) => record.type === 'advertised', 30_000)
+    const { code } = await alice.waitFor((record) => record.type === 'code', 90_000)
+    const advertised = await alice.waitFor((record) => record.type === 'advertised', 90_000)
     const mapped = (advertised.addresses as string[]).find((address) => address.startsWith('203.0.113.2:'))
     t.ok(mapped, `the advert carries rtrA's mapped address: ${JSON.stringify(advertised.addresses)}`)
 
@@ -73,10 +73,10 @@ if (unavailable) {
       return startCli(t, home, args, {}, lab.ns(node))
     }
     const daemons = [daemon('alice', 'hostA', ['--port-mapping']), daemon('bob', 'hostB', [])]
-    for (const started of daemons) await started.waitFor((record) => record.type === 'started', 30_000)
+    for (const started of daemons) await started.waitFor((record) => record.type === 'started', 90_000)
     // The CLI talks to each daemon over its Unix socket, which works from any network namespace.
     const generate = startCli(t, home, ['--instance', 'alice', 'generate', '--json'])
-    const { code } = await generate.waitFor((record) => record.type === 'code', 30_000)
+    const { code } = await generate.waitFor((record) => record.type === 'code', 90_000)
     const join = await runCli(home, ['--instance', 'bob', 'join', String(code), '--json'], 60_000)
     t.equal(join.code, 0, join.stdout + join.stderr)
     t.equal((await generate.exited).code, 0)
@@ -89,7 +89,7 @@ if (unavailable) {
     await daemons[0]!.exited
     t.equal((await onlinePeer(home, 'bob', false))?.online, false, 'bob saw alice go offline')
     const restarted = daemon('alice', 'hostA', ['--port-mapping', '--port', '4711'])
-    await restarted.waitFor((record) => record.type === 'started', 30_000)
+    await restarted.waitFor((record) => record.type === 'started', 90_000)
     const status = jsonLines((await runCli(home, ['--instance', 'alice', 'status', '--json'])).stdout)[0]
     t.match(status, { listen: [{ port: 4711 }] }, 'alice listens on the new port')
     for (const name of ['bob', 'alice']) {

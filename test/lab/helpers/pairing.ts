@@ -18,7 +18,7 @@ export interface Teardown {
 export async function startBootstrap(t: Teardown, lab: Lab, home: string, port: number): Promise<string[]> {
   const args = ['bootstrap', '--host', '203.0.113.1', '--port', String(port), '--json']
   const bootstrap = startCli(t, home, args, {}, lab.ns('pub'))
-  await bootstrap.waitFor((record) => record.type === 'listening', 30_000)
+  await bootstrap.waitFor((record) => record.type === 'listening', 90_000)
   return ['--bootstrap', `203.0.113.1:${port}`]
 }
 
