@@ -52,8 +52,10 @@ class Processes implements Teardown {
   }
 }
 
+/** One pairing; a step that fails (e.g. `generate` reporting `NODE_NO_PEERS`) is a failed pairing. */
 async function pairOnce(home: string): Promise<Outcome> {
   const processes = new Processes()
+  const started = nowMs()
   try {
     const generate = startCli(processes, home, ['--instance', 'alice', 'generate', '--json'])
     const { code } = await generate.waitFor((record) => record.type === 'code', 90_000)
@@ -81,6 +83,9 @@ async function pairOnce(home: string): Promise<Outcome> {
       path,
       ...(result.code === 0 ? {} : { error: `${last?.code}: ${last?.message}` }),
     }
+  } catch (err) {
+    const error = (err as Error).message.slice(0, 300)
+    return { ok: false, totalMs: nowMs() - started, firstByteMs: null, path: null, error }
   } finally {
     processes.stop()
   }

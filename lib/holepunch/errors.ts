@@ -1,10 +1,7 @@
 import { PairctlError } from '../errors.js'
 
 /** Error codes of `lib/holepunch` (`spec/holepunch.md` §7). */
-export type HolepunchErrorCode =
-  | 'HOLEPUNCH_NO_PATH'
-  | 'HOLEPUNCH_NO_ANSWER'
-  | 'HOLEPUNCH_BAD_RECORD'
+export type HolepunchErrorCode = 'HOLEPUNCH_NO_PATH' | 'HOLEPUNCH_NO_ANSWER' | 'HOLEPUNCH_BAD_RECORD'
 
 /** The message both sides show when no direct path exists (the relay is the only way left). */
 export const NO_PATH_MESSAGE = 'no direct path between the two networks: a relay is needed'

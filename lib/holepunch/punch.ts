@@ -108,10 +108,15 @@ export class RequesterPunch {
     }
   }
 
-  /** Publishes the held-back `end` (if the punch failed) and waits, boundedly, until a node stored it. */
+  /**
+   * Publishes the held-back `end` (or, when the punch was cut short, a `no-path` one under the current
+   * attempt's keys) and waits, boundedly, until a node stored it.
+   */
   async tellPeer(): Promise<void> {
-    if (this.#end === null) return
-    const { message, counter } = this.#end
+    const { message, counter } = this.#end ?? {
+      message: { t: 'end', n: this.#core.nonce, why: 'no-path' } satisfies PunchMessage,
+      counter: 1,
+    }
     this.#end = null
     const publication = publish(this.#context, this.#keys, Ed25519KeyPair.generate(), counter, message)
     const waited = sleep(TELL_PEER_WAIT_MS, undefined, { ref: false })

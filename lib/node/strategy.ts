@@ -81,7 +81,7 @@ export function pairingConnector(parts: StrategyParts): AdvertConnector {
       {
         path: 'direct',
         headStartMs: PUNCH_HEAD_START_MS,
-        run: (attempt) => connectFirst(advert.addresses, preambleConnector('pairing'), secure, attempt),
+        run: (attempt) => dialUntilAborted(advert, secure, attempt),
       },
       {
         path: 'holepunch',
@@ -108,6 +108,22 @@ function punchContext(parts: StrategyParts, advertKey: Uint8Array, signal: Abort
     stunServer: parts.stunServer,
     signal,
     ...(parts.localAddress === undefined ? {} : { localAddress: parts.localAddress }),
+  }
+}
+
+/**
+ * Dials the advertised addresses round after round until one is secured or `signal` aborts: on a lossy
+ * link a connect and its handshake can outlast two rounds, and the race's deadline (or the direct budget
+ * once every other path failed) is what ends it.
+ */
+async function dialUntilAborted(advert: Advert, secure: Securer, signal: AbortSignal): Promise<Connected> {
+  for (;;) {
+    try {
+      return await connectFirst(advert.addresses, preambleConnector('pairing'), secure, signal)
+    } catch (err) {
+      if (signal.aborted) throw err
+      debug('dialed addresses failed, dialing again: %s', describe(err))
+    }
   }
 }
 
