@@ -23,13 +23,11 @@ const ANCHOR = 'same pairing, no loss'
 interface Shape {
   name: 'mapped' | 'holepunch'
   upnp: 'on' | 'off'
-  /** Alice's daemon flags: port mapping is still opt-in until the default of issue 13 lands. */
-  aliceFlags: string[]
 }
 
 const SHAPES: Shape[] = [
-  { name: 'mapped', upnp: 'on', aliceFlags: ['--port-mapping'] },
-  { name: 'holepunch', upnp: 'off', aliceFlags: [] },
+  { name: 'mapped', upnp: 'on' },
+  { name: 'holepunch', upnp: 'off' },
 ]
 
 /** One pairing's outcome, times from the join's `searching` step. */
@@ -106,7 +104,7 @@ async function runShape(lab: Lab, shape: Shape, port: number, count: number, anc
         {},
         lab.ns(node),
       )
-    const daemons = [daemon('alice', 'hostA', shape.aliceFlags), daemon('bob', 'hostB', [])]
+    const daemons = [daemon('alice', 'hostA', []), daemon('bob', 'hostB', [])]
     for (const started of daemons) await started.waitFor((record) => record.type === 'started', 60_000)
     const anchor: Outcome[] = []
     for (let i = 0; i < anchorCount; i++) anchor.push(await pairOnce(home))

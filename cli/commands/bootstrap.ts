@@ -24,7 +24,11 @@ export const bootstrapCommand: Command<BootstrapArgs> = {
   builder: (yargs: Argv) =>
     yargs
       .option('port', { type: 'number', demandOption: true, describe: 'UDP port (0: any free port)' })
-      .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to bind' })
+      .option('host', {
+        type: 'string',
+        default: '0.0.0.0',
+        describe: 'Address to bind (default: every interface address, each reply from the one asked)',
+      })
       .option('bootstrap', {
         type: 'string',
         array: true,
@@ -43,18 +47,30 @@ export const bootstrapCommand: Command<BootstrapArgs> = {
       mode: 'server',
     })
     try {
-      const { host, port } = node.address()
-      const stun = new StunServer({ primary: { host, port } })
-      node.onForeignDatagram((data, from, reply) => {
-        const answer = stun.handle(data, from)
+      const port = node.address().port
+      // One STUN server per local address: a multi-homed node answers on each (`spec/dht.md` §11.1).
+      const servers = new Map<string, InstanceType<typeof StunServer>>()
+      const stunAt = (local: { host: string; port: number }) => {
+        const key = hostPort(local.host, local.port)
+        const server = servers.get(key) ?? new StunServer({ primary: local })
+        servers.set(key, server)
+        return server
+      }
+      node.onForeignDatagram((data, from, reply, local) => {
+        const answer = stunAt(local).handle(data, from)
         if (answer !== null) reply(answer)
       })
+      const addresses = node.addresses().map((address) => hostPort(address.host, address.port))
       ctx.out.emit(
-        { type: 'listening', host, port },
-        () => `bootstrap node: DHT and STUN on udp ${hostPort(host, port)}`,
+        { type: 'listening', host: args.host, port, addresses },
+        () => `bootstrap node: DHT and STUN on udp ${hostPort(args.host, port)} (${addresses.join(', ')})`,
       )
       await untilAborted(ctx.signal)
-      debug('stats at exit: %o, stun %o', node.stats(), stun.counters)
+      debug(
+        'stats at exit: %o, stun %o',
+        node.stats(),
+        [...servers.values()].map((server) => server.counters),
+      )
     } finally {
       await node.close()
     }

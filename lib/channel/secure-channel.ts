@@ -26,8 +26,11 @@ const STREAM_HIGH_WATER_MARK = 256 * 1024
 /** Options of {@link openChannel}. */
 export interface OpenChannelOptions {
   role: 'initiator' | 'responder'
-  /** This device's identity; its signature binds the Noise static key (`spec/noise.md` §2.4). */
-  identity: Ed25519KeyPair
+  /**
+   * This device's identity; its signature binds the Noise static key (`spec/noise.md` §2.4). Omit it
+   * (and give a fresh `staticKey`) for an anonymous handshake, as pairing runs (`spec/noise.md` §2.7).
+   */
+  identity?: Ed25519KeyPair
   /** `XX` (default) for first contact and pairing, `IK` for reconnects to a known peer. */
   pattern?: Extract<ChannelPattern, 'XX' | 'IK'>
   /** IK initiator: the responder's Noise static public key, learned at pairing (`spec/noise.md` §2.1). */

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { asBuffer } from './bytes.js'
 import { assertLength, CryptoError } from './errors.js'
 
 /** Authentication tag length of ChaCha20-Poly1305 (RFC 8439 §2.8). */
@@ -17,10 +18,19 @@ export function noiseNonce(n: number): Buffer {
   return iv
 }
 
+/** A Noise counter (see {@link noiseNonce}) or a raw 12-byte nonce (e.g. a random one). */
+export type AeadNonce = number | Uint8Array
+
+function nonceBytes(nonce: AeadNonce): Buffer {
+  if (typeof nonce === 'number') return noiseNonce(nonce)
+  assertLength('ChaCha20-Poly1305 nonce', nonce, 12)
+  return asBuffer(nonce)
+}
+
 /** ChaCha20-Poly1305 encryption (RFC 8439 §2.8): returns ciphertext || 16-byte tag. */
-export function chachaSeal(key: Uint8Array, n: number, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+export function chachaSeal(key: Uint8Array, n: AeadNonce, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
   assertLength('ChaCha20-Poly1305 key', key, 32)
-  const cipher = createCipheriv('chacha20-poly1305', key, noiseNonce(n), { authTagLength: TAG_LENGTH })
+  const cipher = createCipheriv('chacha20-poly1305', key, nonceBytes(n), { authTagLength: TAG_LENGTH })
   cipher.setAAD(ad, { plaintextLength: plaintext.length })
   const head = cipher.update(plaintext)
   const tail = cipher.final()
@@ -31,11 +41,11 @@ export function chachaSeal(key: Uint8Array, n: number, ad: Uint8Array, plaintext
  * ChaCha20-Poly1305 decryption (RFC 8439 §2.8) of ciphertext || tag. Throws {@link CryptoError}
  * `CRYPTO_DECRYPT_FAILED` when the tag does not verify or the input is shorter than a tag.
  */
-export function chachaOpen(key: Uint8Array, n: number, ad: Uint8Array, sealed: Uint8Array): Uint8Array {
+export function chachaOpen(key: Uint8Array, n: AeadNonce, ad: Uint8Array, sealed: Uint8Array): Uint8Array {
   assertLength('ChaCha20-Poly1305 key', key, 32)
   if (sealed.length < TAG_LENGTH) throw CryptoError.decryptFailed()
   const body = sealed.subarray(0, sealed.length - TAG_LENGTH)
-  const decipher = createDecipheriv('chacha20-poly1305', key, noiseNonce(n), { authTagLength: TAG_LENGTH })
+  const decipher = createDecipheriv('chacha20-poly1305', key, nonceBytes(n), { authTagLength: TAG_LENGTH })
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH))
   decipher.setAAD(ad, { plaintextLength: body.length })
   const head = decipher.update(body)

@@ -3,7 +3,7 @@
  * the pure-JS @noble equivalents on this machine; @noble cross-checks them in the tests).
  * @module
  */
-export { chachaOpen, chachaSeal, MAX_NONCE, noiseNonce, TAG_LENGTH } from './aead.js'
+export { type AeadNonce, chachaOpen, chachaSeal, MAX_NONCE, noiseNonce, TAG_LENGTH } from './aead.js'
 export { asBuffer, concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.js'
 export { Ed25519KeyPair, ed25519Verify, generateSeed } from './ed25519.js'
 export { assertLength, CryptoError } from './errors.js'

@@ -55,18 +55,24 @@ export const Domain = {
   TARGET: 'pairctl/dht/target/v1',
   RECORD: 'pairctl/dht/record/v1',
   TOKEN: 'pairctl/dht/token/v1',
+  OWNED_KEY: 'pairctl/dht/owned-key/v1',
 } as const
 
-/** Per-namespace record policy: TTL clamp and largest value (`spec/dht.md` §7.2). */
+/** Per-namespace record policy: TTL clamp, largest value and key ownership (`spec/dht.md` §7.2). */
 export interface NamespacePolicy {
   maxTtlMs: number
   maxValueBytes: number
+  /**
+   * Owned keys: a record is stored only under the key its publisher key derives (`ownedKey`), so one key
+   * has exactly one possible publisher and nobody else can fill it (`spec/dht.md` §7.2).
+   */
+  ownedKeys: boolean
 }
 
 /** The namespaces storing nodes accept; anything else gets `UNKNOWN_NAMESPACE`. */
 export const NAMESPACES: Readonly<Record<string, NamespacePolicy>> = {
-  pairing: { maxTtlMs: 15 * 60_000, maxValueBytes: 700 },
-  presence: { maxTtlMs: 60 * 60_000, maxValueBytes: 700 },
+  pairing: { maxTtlMs: 15 * 60_000, maxValueBytes: 700, ownedKeys: false },
+  presence: { maxTtlMs: 60 * 60_000, maxValueBytes: 700, ownedKeys: true },
 }
 
 /** Longest namespace name in bytes. */
@@ -111,6 +117,13 @@ export interface DhtLimits {
   maxRtoMs: number
   /** A request is abandoned after this many RTOs (it is already "stalled" after one). */
   failAfterRtos: number
+  /**
+   * Retransmissions of a request before it fails (§6.2): the i-th goes out after span·(1 - 2^-i) of the
+   * request's span (`failAfterRtos` RTOs, at most `maxRtoMs`), so 2 resend after 2 and 3 RTOs.
+   */
+  retransmits: number
+  /** Times a lookup that reached no server at all is started again through the seeds (§6.3, §9). */
+  queryRetries: number
   /** Join attempts after the first when no seed answered, and the wait before the first (doubling), §9. */
   joinRetries: number
   joinBackoffMs: number
@@ -137,6 +150,8 @@ export const DEFAULT_LIMITS: Readonly<DhtLimits> = {
   minRtoMs: 50,
   maxRtoMs: 2_000,
   failAfterRtos: 4,
+  retransmits: 2,
+  queryRetries: 3,
   joinRetries: 4,
   joinBackoffMs: 1_000,
 }

@@ -91,14 +91,22 @@ export interface DhtCounters {
   repliesDropped: number
   requestsServed: number
   timeouts: number
+  /** Requests sent again after no reply (§6.2); 0 on a lossless network. */
+  retransmits: number
 }
 
 interface Transaction {
   t: number
   to: TableEntry
+  /** The request as sent: a retransmission is the same datagram, same `t` (§6.2). */
+  data: Uint8Array
   sentAt: number
   stallAt: number
   failAt: number
+  /** When the next retransmission is due; Infinity once all are sent. */
+  resendAt: number
+  /** Transmissions so far: a reply to a retransmitted request gives no RTT sample (Karn). */
+  tries: number
   stalled: boolean
   /** `closer`: the reply's `n` list decoded once, for the table and the query alike. */
   onReply: (response: Message, server: boolean, now: number, closer: TableEntry[]) => void
@@ -130,6 +138,7 @@ export class DhtCore implements QueryHost {
     repliesDropped: 0,
     requestsServed: 0,
     timeouts: 0,
+    retransmits: 0,
   }
   #id: Uint8Array
   #address: Address | null
@@ -154,7 +163,11 @@ export class DhtCore implements QueryHost {
   #refreshAt: number
   /** Bootstrap and saved-table endpoints: rejoined through while our table is empty (§9). */
   #seeds: TableEntry[] = []
+  /** Endpoints of the configured bootstrap nodes: never dropped from the table (§6.1, §9). */
+  #pinned = new Set<ByteText>()
   #joinAttempts = 0
+  /** The `bootstrapped` event went out: a rejoin later (an emptied table) does not repeat it. */
+  #reported = false
   /** When the next join attempt is due; Infinity when none is. */
   #joinAt = Number.POSITIVE_INFINITY
 
@@ -259,7 +272,7 @@ export class DhtCore implements QueryHost {
       this.#queries.nextTimer(),
     )
     for (const transaction of this.#transactions.values())
-      at = Math.min(at, transaction.stalled ? transaction.failAt : transaction.stallAt)
+      at = Math.min(at, transaction.stalled ? transaction.failAt : transaction.stallAt, transaction.resendAt)
     return at
   }
 
@@ -330,6 +343,11 @@ export class DhtCore implements QueryHost {
     return this.#table.closest(textOf(target), n)
   }
 
+  /** @internal Bootstrap and saved-table endpoints: what a query starts from while the table is empty. */
+  get seeds(): readonly TableEntry[] {
+    return this.#seeds
+  }
+
   /** @internal */
   localRecords(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): WireRecord[] {
     return this.#store.get(namespace, key, now, publicKey)
@@ -346,17 +364,21 @@ export class DhtCore implements QueryHost {
     if (this.#transactions.size >= this.limits.maxTransactions) return false
     const t = this.#allocateT()
     const id = this.#address === null ? undefined : this.#id
-    this.#send(encodeRequest({ t, c: command, to: to.wire, id }, body), to, now)
+    const data = encodeRequest({ t, c: command, to: to.wire, id }, body)
+    this.#send(data, to, now)
     const rto = this.#rtt.rto(this.#table.get(to.idText))
     // A request fails after `failAfterRtos` RTOs but never later than maxRtoMs: a dead node must not
     // hold a lookup for seconds because the network-wide estimate was inflated by a slow moment.
-    const failAt = now + Math.min(this.limits.maxRtoMs, rto * this.limits.failAfterRtos)
+    const span = Math.min(this.limits.maxRtoMs, rto * this.limits.failAfterRtos)
     this.#transactions.set(t, {
       t,
       to,
+      data,
       sentAt: now,
       stallAt: now + rto,
-      failAt,
+      failAt: now + span,
+      resendAt: now + resendOffset(span, 1, this.limits.retransmits),
+      tries: 1,
       stalled: false,
       onStall: () => {},
       ...handlers,
@@ -421,7 +443,8 @@ export class DhtCore implements QueryHost {
     const seen = decodeAddress(response.to)
     if (seen !== null) this.#vote(key, seen)
     if (server !== null) this.#insert(transaction.to, now)
-    this.#rtt.sample(this.#table.get(transaction.to.idText), now - transaction.sentAt)
+    if (transaction.tries === 1)
+      this.#rtt.sample(this.#table.get(transaction.to.idText), now - transaction.sentAt)
     const closer = this.#closerEntries(response.n, transaction.known)
     if (server !== null) this.#fillSparse(closer, now)
     transaction.onReply(response, server !== null, now, closer)
@@ -462,12 +485,13 @@ export class DhtCore implements QueryHost {
   #insert(entry: TableEntry, now: number): void {
     const result = this.#table.add(entry, now)
     if (result.kind !== 'full' || now - this.#table.seenAt(result.stale) < this.limits.staleAfterMs) return
+    if (this.#pinned.has(result.stale.key)) return
     this.#probe(
       result.stale,
       now,
       (stale) => this.#table.add(stale, now),
       () => {
-        this.#table.remove(result.stale.idText)
+        this.#dropEntry(result.stale, now)
         this.#table.add(entry, now)
       },
     )
@@ -525,15 +549,29 @@ export class DhtCore implements QueryHost {
 
   #expireTransactions(now: number): void {
     const due = [...this.#transactions.values()].filter(
-      (tx) => now >= tx.failAt || (!tx.stalled && now >= tx.stallAt),
+      (tx) => now >= tx.failAt || now >= tx.resendAt || (!tx.stalled && now >= tx.stallAt),
     )
     for (const transaction of due) {
-      if (now >= transaction.failAt) this.#fail(transaction, now)
-      else {
+      if (now >= transaction.failAt) {
+        this.#fail(transaction, now)
+        continue
+      }
+      if (now >= transaction.resendAt) this.#resend(transaction, now)
+      if (!transaction.stalled && now >= transaction.stallAt) {
         transaction.stalled = true
         transaction.onStall(now)
       }
     }
+  }
+
+  /** Sends the request again, same bytes and `t`: the reply to either copy settles it (§6.2). */
+  #resend(transaction: Transaction, now: number): void {
+    this.counters.retransmits++
+    this.#send(transaction.data, transaction.to, now)
+    const span = transaction.failAt - transaction.sentAt
+    // After the i-th transmission comes retransmission i (the first transmission is number 1).
+    const offset = resendOffset(span, ++transaction.tries, this.limits.retransmits)
+    transaction.resendAt = offset === Number.POSITIVE_INFINITY ? offset : transaction.sentAt + offset
   }
 
   #fail(transaction: Transaction, now: number): void {
@@ -541,8 +579,17 @@ export class DhtCore implements QueryHost {
     this.counters.timeouts++
     const known = this.#table.get(transaction.to.idText)
     this.#rtt.backoff(known)
-    if (known !== null && ++known.fails >= MAX_NODE_FAILURES) this.#table.remove(known.idText)
+    if (known !== null && ++known.fails >= MAX_NODE_FAILURES && !this.#pinned.has(known.key))
+      this.#dropEntry(known, now)
     transaction.onFail(now)
+  }
+
+  /** Drops a dead entry; a table left empty rejoins through the seeds at once, not at the next refresh (§9). */
+  #dropEntry(entry: TableEntry, now: number): void {
+    this.#table.remove(entry.idText)
+    if (this.#table.size > 0 || this.#seeds.length === 0) return
+    this.#joinAttempts = 0
+    this.#joinAt = Math.min(this.#joinAt, now)
   }
 
   /**
@@ -567,7 +614,8 @@ export class DhtCore implements QueryHost {
       this.#joinAt = now + this.limits.joinBackoffMs * 2 ** (this.#joinAttempts - 1)
       return
     }
-    this.emit({ type: 'bootstrapped', joined: !failed })
+    if (!this.#reported) this.emit({ type: 'bootstrapped', joined: !failed })
+    this.#reported = true
     this.#joined(now)
   }
 
@@ -596,6 +644,7 @@ export class DhtCore implements QueryHost {
     ]
     const keys = seeds.map(endpointText).filter((key) => key !== this.#self)
     const entries = keys.map((key) => this.#entryOf(key))
+    for (const address of options.bootstrap ?? []) this.#pinned.add(endpointText(address))
     // A saved table may name thousands; K seeds are plenty to retry or rejoin through.
     this.#seeds = entries.slice(0, K)
     this.#join(now, entries)
@@ -638,4 +687,15 @@ export class DhtCore implements QueryHost {
       grouping: this.grouping,
     }
   }
+}
+
+/**
+ * When retransmission `i` (1-based) of `n` is due, as an offset from the first transmission within a
+ * request's `span` (4 RTO): span·(1 - 2^-i), i.e. after 2 and 3 RTO for n = 2. Not before 2 RTO: a
+ * reply between 1 and 2 RTO (a busy moment, not a loss) is still a valid RTT sample, so the estimate
+ * learns the slow spell instead of every request being sent twice through it (§6.2). Infinity once
+ * all were sent.
+ */
+function resendOffset(span: number, i: number, n: number): number {
+  return i > n ? Number.POSITIVE_INFINITY : span * (1 - 2 ** -i)
 }

@@ -3,12 +3,22 @@ import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import type { Ed25519KeyPair } from '../crypto/index.js'
-import { type Address, canonicalHost, type Family, familyOf, type Grouping, isLoopback } from './address.js'
+import {
+  type Address,
+  addressKey,
+  canonicalHost,
+  decodeAddress,
+  type Family,
+  familyOf,
+  type Grouping,
+  isLoopback,
+} from './address.js'
 import { EventChannel } from './channel.js'
 import type { DhtLimits } from './constants.js'
 import { DhtCore, type DhtCounters } from './core.js'
 import { DhtError } from './errors.js'
 import type { DhtEvent } from './events.js'
+import { decodeMessage } from './messages.js'
 import { assertPublishable, type DhtRecord } from './record.js'
 import { type Contact, loadTable, type SavedTable } from './routing.js'
 
@@ -46,12 +56,19 @@ export interface Publication {
   withdraw(): Promise<void>
 }
 
-/** Handler for datagrams that are not DHT messages (STUN shares the port, `spec/dht.md` §3.4). */
+/**
+ * Handler for datagrams that are not DHT messages (STUN shares the port, `spec/dht.md` §3.4); `local`
+ * is the address of the socket it arrived on (a wildcard one on a multi-homed server, §11.1).
+ */
 export type ForeignDatagramHandler = (
   data: Uint8Array,
   from: Address,
   reply: (data: Uint8Array) => void,
+  local: Address,
 ) => void
+
+/** Addresses a multi-homed server binds on demand, learnt from requests' `to` (§11.1); beyond, dropped. */
+const MAX_LEARNT_ADDRESSES = 16
 
 interface Binding {
   family: Family
@@ -77,6 +94,10 @@ interface Run {
  */
 export class DhtNode {
   readonly #bindings: Binding[]
+  /** A multi-homed server's wildcard sockets: they catch requests to addresses not bound yet (§11.1). */
+  readonly #wildcards: dgram.Socket[] = []
+  /** Addresses learnt from requests that arrived on a wildcard socket, bound or found not bindable. */
+  readonly #learnt = new Map<string, Promise<Binding | null>>()
   #foreign: ForeignDatagramHandler | null = null
   #closed = false
 
@@ -91,12 +112,58 @@ export class DhtNode {
     // Validate before binding: a bad saved table must not leave a socket open.
     if (options.routingTable !== undefined) loadTable(options.routingTable)
     const bootstrap = await resolveBootstrap(options.bootstrap ?? [])
+    if (options.mode === 'server' && isWildcard(host))
+      return DhtNode.#multiHomed({ ...options, bootstrap: [] }, bootstrap, host6)
     const first = await bindSocket(host, options.port ?? 0)
     const sockets: (dgram.Socket | null)[] = [first]
     if (host6 !== null) sockets.push(await bindSocket(host6, first.address().port).catch(() => null))
     const node = new DhtNode([])
     for (const socket of sockets) if (socket !== null) node.#attach(socket, options, bootstrap)
     return node
+  }
+
+  /**
+   * A server on a wildcard host (`pairctl bootstrap` without `--host`, §11.1): one socket and one
+   * server core per interface address, so each reply leaves from the address its request was sent to
+   * and carries that address's id, plus the wildcard sockets on the same port, which catch requests to
+   * local addresses not listed as interface addresses (127.0.0.2 on `lo`) and bind those on demand.
+   */
+  static async #multiHomed(options: DhtNodeOptions, bootstrap: Address[], host6: string | null) {
+    const node = new DhtNode([])
+    const wildcards = [await bindSocket('0.0.0.0', options.port ?? 0, true)]
+    const port = wildcards[0]!.address().port
+    if (host6 !== null) {
+      const socket = await bindSocket('::', port, true).catch(() => null)
+      if (socket !== null) wildcards.push(socket)
+    }
+    node.#wildcards.push(...wildcards)
+    try {
+      for (const socket of wildcards) {
+        const family = familyOf(canonicalHost(socket.address().address))
+        for (const address of localAddresses(family, port).filter(bindable)) {
+          const bound = await bindSocket(address.host, port, true).catch(() => null)
+          if (bound !== null) node.#attach(bound, options, bootstrap)
+        }
+        socket.on('message', (data, rinfo) => node.#onWildcard(socket, data, rinfo, options, bootstrap))
+        socket.on('error', () => {})
+      }
+    } catch (err) {
+      await node.close()
+      throw err
+    }
+    if (node.#bindings.length === 0) {
+      await node.close()
+      throw DhtError.bindFailed(new Error('no interface address could be bound'))
+    }
+    return node
+  }
+
+  /** Every address a server core is bound to (one on a specific host; each interface's when multi-homed). */
+  addresses(): Address[] {
+    return this.#bindings.map(({ socket }) => ({
+      host: canonicalHost(socket.address().address),
+      port: socket.address().port,
+    }))
   }
 
   /** Our node id (of the first socket's DHT): address-bound for a server, random for a client. */
@@ -139,7 +206,7 @@ export class DhtNode {
     value: Uint8Array,
     options: { keyPair: Ed25519KeyPair; ttlMs: number; seq?: number; signal?: AbortSignal },
   ): Promise<{ stored: number }> {
-    assertPublishable(namespace, key, value, options.ttlMs)
+    assertPublishable(namespace, key, value, options.ttlMs, options.keyPair.publicKey)
     const { keyPair, ttlMs, seq } = options
     return this.#storeEverywhere(options.signal, (core, now) =>
       core.put(namespace, key, value, { keyPair, ttlMs, ...(seq === undefined ? {} : { seq }) }, now),
@@ -153,7 +220,7 @@ export class DhtNode {
     value: Uint8Array,
     options: { keyPair: Ed25519KeyPair; ttlMs: number },
   ): Publication {
-    assertPublishable(namespace, key, value, options.ttlMs)
+    assertPublishable(namespace, key, value, options.ttlMs, options.keyPair.publicKey)
     this.#assertOpen()
     const ids = new Map<Binding, number>()
     const stored = this.#storeEverywhere(undefined, (core, now, binding) => {
@@ -236,12 +303,77 @@ export class DhtNode {
       for (const handler of binding.handlers.values()) handler.reject(DhtError.closed())
       binding.handlers.clear()
     }
-    await Promise.all(
-      this.#bindings.map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve()))),
-    )
+    await Promise.all(this.#learnt.values())
+    const sockets = [...this.#bindings.map(({ socket }) => socket), ...this.#wildcards]
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))))
   }
 
-  #attach(socket: dgram.Socket, options: DhtNodeOptions, bootstrap: Address[]): void {
+  /**
+   * A datagram on a multi-homed server's wildcard socket: addressed to a local address that has no
+   * socket of its own. A DHT request names that address in `to`; it is bound (at most
+   * {@link MAX_LEARNT_ADDRESSES}) and its new core answers, from it. STUN and anything unbindable (a
+   * claimed address that is not ours) are answered from the wildcard socket or dropped.
+   */
+  #onWildcard(
+    socket: dgram.Socket,
+    data: Buffer,
+    rinfo: dgram.RemoteInfo,
+    options: DhtNodeOptions,
+    bootstrap: Address[],
+  ): void {
+    if (this.#closed) return
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    const from = { host: canonicalHost(rinfo.address), port: rinfo.port }
+    const local = { host: canonicalHost(socket.address().address), port: socket.address().port }
+    if (this.#foreign !== null && (bytes[0] ?? 0) < 0x40) {
+      this.#foreign(bytes, from, (reply) => socket.send(reply, from.port, from.host), local)
+      return
+    }
+    const to = this.#claimedLocal(bytes, local)
+    if (to === null) return
+    this.#learn(to, options, bootstrap).then((binding) => {
+      if (binding === null || this.#closed) return
+      binding.core.receive(bytes, from, Date.now())
+      this.#drive(binding)
+    })
+  }
+
+  /** The `to` of a request that arrived on the wildcard socket at `local`, if it could be ours to bind. */
+  #claimedLocal(bytes: Uint8Array, local: Address): Address | null {
+    const message = decodeMessage(bytes)
+    const to = message?.y === 0 ? decodeAddress(message.to) : null
+    if (to === null || to.port !== local.port || familyOf(to.host) !== familyOf(local.host)) return null
+    if (!bindable(to)) return null
+    const bound = this.#bindings.find((binding) => addressKey(this.#boundOf(binding)) === addressKey(to))
+    if (bound !== undefined) return null
+    return this.#learnt.has(addressKey(to)) || this.#learnt.size < MAX_LEARNT_ADDRESSES ? to : null
+  }
+
+  /** Binds `to` once (concurrent requests wait for the same bind); null when it is not a local address. */
+  #learn(to: Address, options: DhtNodeOptions, bootstrap: Address[]): Promise<Binding | null> {
+    const key = addressKey(to)
+    let learning = this.#learnt.get(key)
+    if (learning === undefined) {
+      learning = bindSocket(to.host, to.port, true).then(
+        (socket) => {
+          if (this.#closed) {
+            socket.close()
+            return null
+          }
+          return this.#attach(socket, options, bootstrap)
+        },
+        () => null,
+      )
+      this.#learnt.set(key, learning)
+    }
+    return learning
+  }
+
+  #boundOf(binding: Binding): Address {
+    return { host: canonicalHost(binding.socket.address().address), port: binding.socket.address().port }
+  }
+
+  #attach(socket: dgram.Socket, options: DhtNodeOptions, bootstrap: Address[]): Binding {
     const bound = { host: canonicalHost(socket.address().address), port: socket.address().port }
     const family = familyOf(bound.host)
     const wildcard = bound.host === '0.0.0.0' || bound.host === '::'
@@ -276,6 +408,7 @@ export class DhtNode {
     socket.on('error', () => {})
     this.#bindings.push(binding)
     this.#drive(binding)
+    return binding
   }
 
   /** The saved table is of the first family bound: only that family's core loads it. */
@@ -288,7 +421,8 @@ export class DhtNode {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     const from = { host: canonicalHost(rinfo.address), port: rinfo.port }
     if (this.#foreign !== null && (bytes[0] ?? 0) < 0x40) {
-      this.#foreign(bytes, from, (reply) => binding.socket.send(reply, from.port, from.host))
+      const reply = (answer: Uint8Array) => binding.socket.send(answer, from.port, from.host)
+      this.#foreign(bytes, from, reply, this.#boundOf(binding))
       return
     }
     binding.core.receive(bytes, from, Date.now())
@@ -420,10 +554,14 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   })
 }
 
-function bindSocket(host: string, port: number): Promise<dgram.Socket> {
+/**
+ * `reuseAddr` lets a multi-homed server bind the wildcard and each address on one port; Linux delivers
+ * each datagram to the most specific socket (§11.1).
+ */
+function bindSocket(host: string, port: number, reuseAddr = false): Promise<dgram.Socket> {
   // ipv6Only: the IPv4 DHT has its own socket, so the IPv6 one must not take v4-mapped traffic.
   const socket = dgram.createSocket(
-    familyOf(host) === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' },
+    familyOf(host) === 6 ? { type: 'udp6', ipv6Only: true, reuseAddr } : { type: 'udp4', reuseAddr },
   )
   return new Promise((resolve, reject) => {
     socket.once('error', (error) => {
@@ -457,4 +595,13 @@ function localAddresses(family: Family, port: number): Address[] {
     .flat()
     .filter((info) => info !== undefined && (info.family === 'IPv4' ? 4 : 6) === family)
     .map((info) => ({ host: canonicalHost(info!.address), port }))
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::'
+}
+
+/** Addresses a multi-homed server binds: not wildcards, not IPv6 link-local ones (they need a scope id). */
+function bindable(address: Address): boolean {
+  return !isWildcard(address.host) && !/^fe[89ab]/i.test(address.host)
 }

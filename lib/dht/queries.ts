@@ -21,6 +21,11 @@ export interface QueryHost {
   lookupOptions(): LookupOptions
   /** Records our own store holds: we may be one of the k closest nodes ourselves. */
   localRecords(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): WireRecord[]
+  /**
+   * Bootstrap and saved-table endpoints: a caller's query starts from them while the table is empty
+   * (a node that lost every contact still reaches the network) and may retry through them.
+   */
+  readonly seeds: readonly TableEntry[]
   /** The join lookup converged; `replied` is how many servers answered it. */
   joinDone(replied: number, now: number): void
   request(
@@ -40,12 +45,22 @@ export interface QueryHost {
 interface Query {
   id: number
   lookup: Lookup
+  /** A new lookup for the same target, seeded afresh: a retry starts from it. */
+  fresh: () => Lookup
   command: CommandCode
   body: RequestBody
   onReply: (entry: TableEntry, response: Message, now: number) => void
   onDone: (query: Query, now: number) => void
   /** Second-page requests in flight (§6.3); -1 before any was sent. */
   extra: number
+  /** Retries left for a lookup that reached no server (or a PUT nobody stored); 0 for maintenance. */
+  retries: number
+}
+
+/** A query waiting to start again. */
+interface Retry {
+  at: number
+  query: Query
 }
 
 interface Publication {
@@ -72,6 +87,8 @@ export class QueryRunner {
   readonly #queries = new Map<number, Query>()
   /** Allocated with the first publication: most nodes publish nothing. */
   #publications: Map<number, Publication> | null = null
+  /** Queries waiting out their backoff before they start again, in no order (there are few). */
+  #retries: Retry[] = []
   #nextId = 1
 
   constructor(host: QueryHost) {
@@ -82,6 +99,7 @@ export class QueryRunner {
   bootstrap(id: Uint8Array, seeds: TableEntry[], now: number): void {
     this.#start(Command.FIND_NODE, id, { tg: id }, seeds, now, {
       onDone: (query, at) => this.#host.joinDone(query.lookup.closest().length, at),
+      retry: false,
     })
   }
 
@@ -91,7 +109,7 @@ export class QueryRunner {
    */
   findNode(target: Uint8Array, now: number, silent = false, seeds: TableEntry[] = []): number {
     const onDone = silent ? () => {} : (query: Query) => this.#emitDone(query)
-    return this.#start(Command.FIND_NODE, target, { tg: target }, seeds, now, { onDone })
+    return this.#start(Command.FIND_NODE, target, { tg: target }, seeds, now, { onDone, retry: !silent })
   }
 
   /**
@@ -103,7 +121,7 @@ export class QueryRunner {
     const [target, ...rest] = targets
     if (target === undefined) return
     const onDone = (_query: Query, at: number) => this.fillBuckets(rest, k, at)
-    this.#start(Command.FIND_NODE, target, { tg: target }, [], now, { onDone }, k)
+    this.#start(Command.FIND_NODE, target, { tg: target }, [], now, { onDone, retry: false }, k)
   }
 
   get(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): number {
@@ -112,6 +130,7 @@ export class QueryRunner {
     const id = this.#start(Command.GET, storageTarget(namespace, key), body, [], now, {
       onReply: (query, entry, response, at) => this.#onRecords(query, entry, response, seen, at),
       onDone: (query) => this.#emitDone(query),
+      retry: true,
     })
     const local = this.#host.localRecords(namespace, key, now, publicKey)
     const query = this.#queries.get(id)
@@ -121,7 +140,7 @@ export class QueryRunner {
   }
 
   put(namespace: string, key: Uint8Array, value: Uint8Array, options: PutOptions, now: number): number {
-    assertPublishable(namespace, key, value, options.ttlMs)
+    assertPublishable(namespace, key, value, options.ttlMs, options.keyPair.publicKey)
     // Records carry whole milliseconds; the caller's clock may not.
     const at = Math.floor(now)
     const expiresAt = at + Math.floor(options.ttlMs)
@@ -133,6 +152,7 @@ export class QueryRunner {
         if (response.tk !== undefined) tokens.set(entry.key, response.tk)
       },
       onDone: (query, at) => this.#store(query, { ns: namespace, k: key, r: record }, tokens, at),
+      retry: true,
     })
   }
 
@@ -170,17 +190,30 @@ export class QueryRunner {
 
   cancel(query: number): void {
     this.#queries.delete(query)
+    this.#retries = this.#retries.filter((retry) => retry.query.id !== query)
   }
 
-  /** The next republish time, or Infinity. */
+  /** The next republish or retry time, or Infinity. */
   nextTimer(): number {
     let at = Number.POSITIVE_INFINITY
     for (const publication of this.#publications?.values() ?? []) at = Math.min(at, publication.nextAt)
+    for (const retry of this.#retries) at = Math.min(at, retry.at)
     return at
   }
 
-  /** Republishes every publication due at `now` with a fresh seq and expiry (§7.4: owners republish at TTL/2). */
+  /**
+   * Starts again every query whose backoff ended; republishes every publication due at `now` with a
+   * fresh seq and expiry (§7.4: owners republish at TTL/2).
+   */
   handleTimeout(now: number): void {
+    const due = this.#retries.filter((retry) => now >= retry.at)
+    this.#retries = this.#retries.filter((retry) => now < retry.at)
+    for (const { query } of due) {
+      query.lookup = query.fresh()
+      query.extra = -1
+      this.#queries.set(query.id, query)
+      this.#pump(query, now)
+    }
     for (const publication of this.#publications?.values() ?? []) {
       if (now < publication.nextAt) continue
       publication.seq = Math.max(Math.floor(now), publication.seq + 1)
@@ -199,19 +232,28 @@ export class QueryRunner {
     hooks: {
       onReply?: (query: Query, entry: TableEntry, response: Message, now: number) => void
       onDone: Query['onDone']
+      /** Whether a lookup that reached no server starts again through the seeds (§6.3). */
+      retry: boolean
     },
     k = K,
   ): number {
-    const lookup = new Lookup(target, { ...this.#host.lookupOptions(), k })
-    for (const entry of [...this.#host.closestEntries(target, K), ...seeds]) lookup.add(entry)
+    const fresh = () => {
+      const lookup = new Lookup(target, { ...this.#host.lookupOptions(), k })
+      const closest = this.#host.closestEntries(target, K)
+      const fallback = closest.length === 0 && hooks.retry ? this.#host.seeds : []
+      for (const entry of [...closest, ...fallback, ...seeds]) lookup.add(entry)
+      return lookup
+    }
     const query: Query = {
       id: this.#nextId++,
-      lookup,
+      lookup: fresh(),
+      fresh,
       command,
       body,
       onReply: () => {},
       onDone: hooks.onDone,
       extra: -1,
+      retries: hooks.retry ? this.#host.limits.queryRetries : 0,
     }
     const onReply = hooks.onReply
     if (onReply !== undefined) query.onReply = (entry, response, at) => onReply(query, entry, response, at)
@@ -228,7 +270,20 @@ export class QueryRunner {
     }
     if (!query.lookup.done() || query.extra > 0 || this.#extend(query, now)) return
     this.#queries.delete(query.id)
+    if (query.lookup.closest().length === 0 && this.#again(query, now)) return
     query.onDone(query, now)
+  }
+
+  /**
+   * Schedules `query` to start again when it has retries left and seeds to go through: a lookup every
+   * request of which was lost (all retransmissions too) on a lossy link, or a PUT no node stored. After
+   * `joinBackoffMs`, doubling (§6.3). False when it is not retried.
+   */
+  #again(query: Query, now: number): boolean {
+    if (query.retries === 0 || this.#host.seeds.length === 0) return false
+    const attempt = this.#host.limits.queryRetries - query.retries--
+    this.#retries.push({ at: now + this.#host.limits.joinBackoffMs * 2 ** attempt, query })
+    return true
   }
 
   /**
@@ -350,23 +405,27 @@ export class QueryRunner {
     const targets = query.lookup.closest().filter((entry) => tokens.has(entry.key))
     let pending = targets.length
     let stored = 0
-    const settle = (ok: boolean) => {
-      stored += ok ? 1 : 0
-      if (--pending === 0) this.#host.emit({ type: 'putDone', query: query.id, stored })
+    const finish = (at: number) => {
+      if (stored === 0 && this.#again(query, at)) return
+      this.#host.emit({ type: 'putDone', query: query.id, stored })
     }
-    if (pending === 0) this.#host.emit({ type: 'putDone', query: query.id, stored: 0 })
+    const settle = (ok: boolean, at: number) => {
+      stored += ok ? 1 : 0
+      if (--pending === 0) finish(at)
+    }
+    if (pending === 0) finish(now)
     for (const entry of targets) {
       const sent = this.#host.request(
         entry,
         Command.PUT,
         { ...body, tk: tokens.get(entry.key)! },
         {
-          onReply: (reply) => settle((reply.e ?? WireError.OK) === WireError.OK),
-          onFail: () => settle(false),
+          onReply: (reply, _server, at) => settle((reply.e ?? WireError.OK) === WireError.OK, at),
+          onFail: (at) => settle(false, at),
         },
         now,
       )
-      if (!sent) settle(false)
+      if (!sent) settle(false, now)
     }
   }
 }

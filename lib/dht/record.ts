@@ -1,4 +1,4 @@
-import { concatBytes, type Ed25519KeyPair, ed25519Verify, sha256, utf8 } from '../crypto/index.js'
+import { concatBytes, type Ed25519KeyPair, ed25519Verify, equalBytes, sha256, utf8 } from '../crypto/index.js'
 import { Domain, ID_BYTES, MAX_NAMESPACE_BYTES, NAMESPACES, type NamespacePolicy } from './constants.js'
 import { DhtError } from './errors.js'
 import type { WireRecord } from './messages.js'
@@ -18,6 +18,7 @@ export interface DhtRecord {
 
 const RECORD_DOMAIN = utf8(`${Domain.RECORD}\0`)
 const TARGET_DOMAIN = utf8(`${Domain.TARGET}\0`)
+const OWNED_KEY_DOMAIN = utf8(`${Domain.OWNED_KEY}\0`)
 
 /**
  * The bytes the publisher signs (`spec/dht.md` §7.1):
@@ -43,6 +44,20 @@ export function signedBytes(
 export function storageTarget(namespace: string, key: Uint8Array): Uint8Array {
   const ns = utf8(namespace)
   return sha256(TARGET_DOMAIN, Uint8Array.of(ns.length), ns, key)
+}
+
+/**
+ * The only key a publisher may use in a namespace with owned keys (`spec/dht.md` §7.2):
+ * `SHA-256("pairctl/dht/owned-key/v1" 0x00 || u8 len(ns) || ns || publisher public key)`.
+ */
+export function ownedKey(namespace: string, publicKey: Uint8Array): Uint8Array {
+  const ns = utf8(namespace)
+  return sha256(OWNED_KEY_DOMAIN, Uint8Array.of(ns.length), ns, publicKey)
+}
+
+/** True when `key` may hold records of `publicKey` in `namespace` (any key, unless keys are owned). */
+export function mayPublishAt(namespace: string, key: Uint8Array, publicKey: Uint8Array): boolean {
+  return !namespacePolicy(namespace).ownedKeys || equalBytes(key, ownedKey(namespace, publicKey))
 }
 
 /** Signs a record with the publisher's key pair; the wire form of §3.3. */
@@ -87,11 +102,14 @@ export function assertPublishable(
   key: Uint8Array,
   value: Uint8Array,
   ttlMs: number,
+  publicKey: Uint8Array,
 ): void {
   const policy = namespacePolicy(namespace)
   if (utf8(namespace).length > MAX_NAMESPACE_BYTES) throw DhtError.badArgument('namespace too long')
   if (!(key instanceof Uint8Array) || key.length !== ID_BYTES)
     throw DhtError.badArgument('key must be 32 bytes')
+  if (policy.ownedKeys && !equalBytes(key, ownedKey(namespace, publicKey)))
+    throw DhtError.badArgument(`'${namespace}' keys are owned: publish at ownedKey(namespace, publicKey)`)
   if (value.length > policy.maxValueBytes)
     throw DhtError.badArgument(`value over ${policy.maxValueBytes} bytes for '${namespace}'`)
   if (!(ttlMs > 0 && ttlMs <= policy.maxTtlMs))

@@ -1,7 +1,7 @@
 import { equalBytes, toHex } from '../crypto/index.js'
 import { type DhtLimits, NAMESPACES, WireError, type WireErrorCode } from './constants.js'
 import type { WireRecord } from './messages.js'
-import { storageTarget, verifyRecord } from './record.js'
+import { ownedKey, storageTarget, verifyRecord } from './record.js'
 
 /** Bytes charged per stored record on top of its value: keys, signature, bookkeeping. */
 const RECORD_OVERHEAD_BYTES = 160
@@ -47,6 +47,8 @@ export class RecordStore {
     const skew = this.#limits.clockSkewMs
     const timely = record.x > now - skew && record.x <= now + policy.maxTtlMs + skew
     if (!timely || record.v.length > policy.maxValueBytes) return WireError.BAD_RECORD
+    // Owned keys (§7.2): a key holds one publisher's records only, so junk publishers cannot fill it.
+    if (policy.ownedKeys && !equalBytes(key, ownedKey(namespace, record.p))) return WireError.BAD_RECORD
     const target = toHex(storageTarget(namespace, key))
     const entries = this.#byTarget?.get(target) ?? []
     const index = entries.findIndex((entry) => equalBytes(entry.record.p, record.p))

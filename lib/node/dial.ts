@@ -12,8 +12,10 @@ import {
   lookupPresence,
   type PresenceDht,
   PresenceError,
+  type PresenceRecord,
   presenceConstants,
 } from '../presence/index.js'
+import type { ContactBook } from './contacts.js'
 
 const { LOOKUP_TIMEOUT_MS, RECONNECT_PROLOGUE } = presenceConstants
 
@@ -51,50 +53,76 @@ export function reconnectChannel(
 export interface DialContext {
   identity: Identity
   dht: PresenceDht
+  /** Last-known static keys and addresses: the fallback when no record is found. */
+  contacts: ContactBook
   /** Counts records the lookup skipped as invalid. */
   onSkipped(count: number): void
   connect?: Connector
+  /** Presence epoch length (default `PRESENCE_EPOCH_MS`); tests shorten it. */
+  epochMs?: number
 }
 
 /**
- * One reconnect attempt to a paired device (`spec/presence.md` §6.1): looks up its presence record, then
- * dials its addresses (the record's first, then those stored at pairing) happy-eyeballs style and runs
- * Noise IK against the record's static key, expecting the device's identity key. Rejects with
- * `PRESENCE_NOT_FOUND` (no live record), `PAIRING_UNREACHABLE`, or the handshake's error.
+ * One reconnect attempt to a paired device (`spec/presence.md` §6.1): looks up its presence record for
+ * this device, then dials the record's addresses, its last-known ones and those stored at pairing,
+ * happy-eyeballs style, and runs Noise IK against the record's static key (or, without a record, the
+ * last-known one), expecting the device's identity key. A device found nowhere is still dialed at its
+ * last-known and stored addresses. Rejects with `PRESENCE_NOT_FOUND` (no record and no known static key),
+ * `PAIRING_UNREACHABLE`, or the handshake's error. The contact it reached is remembered.
  */
 export async function dialDevice(
   context: DialContext,
   device: PairedDevice,
   signal: AbortSignal,
 ): Promise<SecureChannel> {
-  const { record, skipped } = await lookupBounded(context.dht, device.identityKey, signal)
-  if (skipped > 0) context.onSkipped(skipped)
-  if (record === null) throw PresenceError.notFound(device.deviceId)
-  const remote = { staticKey: record.staticKey, identityKey: device.identityKey }
-  const { channel } = await connectFirst(
-    merged(record.addresses, device.addresses),
+  const record = await findRecord(context, device, signal)
+  const contact = context.contacts.get(device.deviceId)
+  const staticKey = record?.staticKey ?? contact?.staticKey
+  const addresses = merged([record?.addresses ?? [], contact?.addresses ?? [], device.addresses])
+  if (staticKey === undefined || addresses.length === 0) throw PresenceError.notFound(device.deviceId)
+  const remote = { staticKey, identityKey: device.identityKey }
+  const { channel, address } = await connectFirst(
+    addresses,
     context.connect ?? preambleConnector('reconnect'),
     (duplex, attempt) => reconnectChannel(duplex, context.identity, { role: 'initiator', remote }, attempt),
     signal,
   )
+  await context.contacts.learn(device.deviceId, staticKey, address)
   return channel
 }
 
-async function lookupBounded(dht: PresenceDht, identityKey: Uint8Array, signal: AbortSignal) {
+/** The device's record for us, or null (none, withdrawn, or a device paired before presence secrets). */
+async function findRecord(
+  context: DialContext,
+  device: PairedDevice,
+  signal: AbortSignal,
+): Promise<PresenceRecord | null> {
+  if (device.presenceSecret === undefined) return null
+  const peer = { identityKey: device.identityKey, presenceSecret: device.presenceSecret }
   const controller = new AbortController()
   const abort = () => controller.abort()
   const timer = setTimeout(abort, LOOKUP_TIMEOUT_MS)
   signal.addEventListener('abort', abort, { once: true })
   try {
-    return await lookupPresence(dht, identityKey, controller.signal)
+    const { record, skipped } = await lookupPresence(context.dht, context.identity.publicKey, peer, {
+      signal: controller.signal,
+      ...(context.epochMs === undefined ? {} : { epochMs: context.epochMs }),
+    })
+    if (skipped > 0) context.onSkipped(skipped)
+    return record
   } finally {
     clearTimeout(timer)
     signal.removeEventListener('abort', abort)
   }
 }
 
-/** `first` then the addresses of `then` not already in it. */
-function merged(first: readonly AdvertAddress[], then: readonly AdvertAddress[]): AdvertAddress[] {
-  const seen = new Set(first.map((a) => `${a.host}|${a.port}`))
-  return [...first, ...then.filter((a) => !seen.has(`${a.host}|${a.port}`))]
+/** The addresses of every list in order, each once. */
+function merged(lists: readonly (readonly AdvertAddress[])[]): AdvertAddress[] {
+  const seen = new Set<string>()
+  return lists.flat().filter((a) => {
+    const key = `${a.host}|${a.port}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }

@@ -4,7 +4,7 @@ import createDebug from 'debug'
 import type { SecureChannel } from '../channel/index.js'
 import type { Identity } from '../identity/index.js'
 import { MAX_PENDING_CONNECTIONS } from '../pairing/constants.js'
-import type { PairedDeviceStore } from '../pairing/store.js'
+import type { PairedDevice, PairedDeviceStore } from '../pairing/store.js'
 import {
   Backoff,
   challengerWins,
@@ -17,7 +17,7 @@ import {
 import { type DialContext, dialDevice, reconnectChannel } from './dial.js'
 
 const debug = createDebug('pairctl:node:links')
-const { LINK_HELLO_TIMEOUT_MS } = presenceConstants
+const { LINK_HELLO_TIMEOUT_MS, LINK_STABLE_MS, PRESENCE_VERSION: v } = presenceConstants
 /** How long `close()` lets links finish their authenticated close before it cuts them. */
 const CLOSE_GRACE_MS = 1_000
 
@@ -34,13 +34,15 @@ export interface LinkEventMap {
   online: [string]
   offline: [string]
   message: [ReceivedMessage]
+  /** The peer removed the pairing (its `unpair` or its refusal); this side removed it too. */
+  removed: [PairedDevice]
 }
 
 /** Counters of what links refused or skipped (`spec/presence.md` §8), for debugging and tests. */
 export interface LinkCounters {
   /** Reconnects refused after the handshake: the peer is not a paired device. */
   refused: number
-  /** Incoming reconnects that sent no valid `hello` in time. */
+  /** Reconnects (either side) whose peer sent no valid `hello` in time. */
   noHello: number
   /** Duplicate links closed by the tie-break rule. */
   duplicates: number
@@ -54,6 +56,8 @@ interface Link {
   channel: SecureChannel
   /** Device ID of the side that dialed it. */
   dialer: string
+  /** When it was adopted: a link that lasted {@link LINK_STABLE_MS} resets the backoff. */
+  since: number
 }
 
 interface Dialer {
@@ -83,15 +87,20 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   #admitting = 0
   #closed = false
 
+  readonly #peersChanged: () => void
+
   constructor(options: {
     identity: Identity
     store: PairedDeviceStore
     dial: Omit<DialContext, 'onSkipped'>
+    /** Called after a device was added to or removed from the links (the presence publisher follows). */
+    peersChanged?: () => void
   }) {
     super()
     this.#identity = options.identity
     this.#store = options.store
     this.#dial = { ...options.dial, onSkipped: (count) => (this.counters.badRecords += count) }
+    this.#peersChanged = options.peersChanged ?? (() => {})
   }
 
   /** Starts dialing every paired device, at once. */
@@ -109,16 +118,30 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     dialer.backoff.reset()
     const delay = this.#identity.deviceId < deviceId ? 0 : dialer.backoff.next(Math.random())
     this.#schedule(deviceId, dialer, delay)
+    this.#peersChanged()
   }
 
-  /** Stops dialing an unpaired device and closes its link. */
-  forget(deviceId: string): void {
+  /**
+   * This side removed the pairing (`spec/presence.md` §6.4): tells the device with an `unpair` link
+   * message if it is linked (otherwise it learns at next contact, when it is refused), then forgets it.
+   * Call after removing the device from the store.
+   */
+  async unpair(deviceId: string): Promise<void> {
+    const link = this.#links.get(deviceId)
+    await link?.channel.send(encodeLinkMessage({ v, type: 'unpair' })).catch(() => {})
+    await this.forget(deviceId)
+  }
+
+  /** Stops dialing an unpaired device, closes its link and drops its contact. */
+  async forget(deviceId: string): Promise<void> {
     const dialer = this.#dialers.get(deviceId)
     this.#dialers.delete(deviceId)
     clearTimeout(dialer?.timer)
     dialer?.attempt?.abort()
     this.#links.get(deviceId)?.channel.close()
     this.#lastSeen.delete(deviceId)
+    this.#peersChanged()
+    await this.#dial.contacts.forget(deviceId)
   }
 
   /** True while a link to the device is open. */
@@ -135,7 +158,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   async send(deviceId: string, text: string): Promise<void> {
     const link = this.#links.get(deviceId)
     if (link === undefined) throw PresenceError.offline(deviceId)
-    await link.channel.send(encodeLinkMessage({ v: 1, type: 'text', text }))
+    await link.channel.send(encodeLinkMessage({ v, type: 'text', text }))
   }
 
   /** Responder side of a reconnect: a connection whose preamble said `reconnect`. */
@@ -164,7 +187,10 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     for (const channel of channels) channel.destroy()
   }
 
-  /** Checks the verified peer is paired, then waits for its `hello` before counting the link live. */
+  /**
+   * Checks the verified peer is paired, then waits for its `hello` before counting the link live, and
+   * answers with its own `hello`, which is what lets the initiator count the link live (§5).
+   */
   async #admit(channel: SecureChannel): Promise<void> {
     const peer = channel.remoteDeviceId
     if (this.#closed) return channel.destroy()
@@ -181,12 +207,29 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
       this.counters.noHello++
       return this.#refuse(channel, 'PRESENCE_PROTOCOL')
     }
-    this.#adopt(peer, { channel, dialer: peer }, messages)
+    await this.#dial.contacts.learn(peer, channel.remoteStaticKey)
+    channel.send(encodeLinkMessage({ v, type: 'hello' })).catch(() => {})
+    this.#adopt(peer, { channel, dialer: peer, since: Date.now() }, messages)
   }
 
   #refuse(channel: SecureChannel, code: 'PRESENCE_NOT_PAIRED' | 'PRESENCE_PROTOCOL'): void {
-    channel.send(encodeLinkMessage({ v: 1, type: 'error', code })).catch(() => {})
+    channel.send(encodeLinkMessage({ v, type: 'error', code })).catch(() => {})
     channel.close()
+  }
+
+  /**
+   * The authenticated peer says it no longer holds the pairing (`unpair`, or `PRESENCE_NOT_PAIRED` at
+   * the next contact): remove it here too, so neither side keeps trying (`spec/presence.md` §6.4).
+   */
+  #removedByPeer(deviceId: string): void {
+    const device = this.#store.get(deviceId)
+    if (device === undefined) return
+    debug('%s removed the pairing: removing it here too', deviceId)
+    this.#store
+      .remove(deviceId)
+      .catch((err) => debug('removing %s failed: %s', deviceId, err.message))
+      .finally(() => this.emit('removed', device))
+    void this.forget(deviceId)
   }
 
   #dialer(deviceId: string): Dialer {
@@ -216,7 +259,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     const controller = new AbortController()
     dialer.attempt = controller
     const attempt = dialDevice(this.#dial, device, controller.signal)
-      .then((channel) => this.#dialed(deviceId, channel))
+      .then((channel) => this.#dialed(deviceId, channel, dialer))
       .catch((err) => {
         this.counters.dialFailures++
         debug('dialing %s failed: %s', deviceId, err.message)
@@ -229,18 +272,28 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     this.#attempts.add(attempt)
   }
 
-  /** Our `hello` proves the link live to the responder (IK's first message alone can be replayed). */
-  #dialed(deviceId: string, channel: SecureChannel): void {
-    if (this.#closed) {
-      channel.destroy()
-      return
+  /**
+   * Our `hello` proves the link live to the responder (IK's first message alone can be replayed); the
+   * link is live for us only when the responder's first transport message is its `hello` (IK completes
+   * before the responder decides whether it still knows us). Anything else fails the attempt.
+   */
+  async #dialed(deviceId: string, channel: SecureChannel, dialer: Dialer): Promise<void> {
+    if (this.#closed) return channel.destroy()
+    this.#unlinked.add(channel)
+    channel.send(encodeLinkMessage({ v, type: 'hello' })).catch(() => {})
+    const messages = channel.messages()[Symbol.asyncIterator]()
+    const first = await firstMessage(messages, dialer.attempt?.signal)
+    this.#unlinked.delete(channel)
+    if (first?.type === 'hello')
+      return this.#adopt(deviceId, { channel, dialer: this.#identity.deviceId, since: Date.now() }, messages)
+    channel.close()
+    if (first?.type === 'unpair' || (first?.type === 'error' && first.code === 'PRESENCE_NOT_PAIRED')) {
+      this.counters.refused++
+      this.#removedByPeer(deviceId)
+      throw PresenceError.notPaired(this.#identity.deviceId)
     }
-    channel.send(encodeLinkMessage({ v: 1, type: 'hello' })).catch(() => {})
-    this.#adopt(
-      deviceId,
-      { channel, dialer: this.#identity.deviceId },
-      channel.messages()[Symbol.asyncIterator](),
-    )
+    this.counters.noHello++
+    throw PresenceError.protocol(`expected hello, got ${first === null ? 'nothing' : first.type}`)
   }
 
   /** Keeps `link` unless the tie-break prefers the link already kept; reads it until it closes. */
@@ -259,7 +312,6 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
       return
     }
     this.#links.set(deviceId, link)
-    this.#dialers.get(deviceId)?.backoff.reset()
     if (current !== undefined) {
       this.counters.duplicates++
       current.channel.close()
@@ -276,10 +328,13 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     }
     if (this.#links.get(deviceId) !== link) return
     this.#links.delete(deviceId)
-    this.#lastSeen.set(deviceId, Date.now())
+    const now = Date.now()
+    this.#lastSeen.set(deviceId, now)
     if (this.#closed) return
     this.emit('offline', deviceId)
     const dialer = this.#dialers.get(deviceId)
+    // Only a link that lasted resets the backoff: one the peer closes at once must not cause a redial storm.
+    if (now - link.since >= LINK_STABLE_MS) dialer?.backoff.reset()
     if (dialer !== undefined) this.#retry(deviceId, dialer)
   }
 
@@ -294,15 +349,17 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     }
     if (message.type === 'text')
       this.emit('message', { deviceId, text: message.text, receivedAt: Date.now() })
+    else if (message.type === 'unpair') this.#removedByPeer(deviceId)
     else if (message.type === 'error') link.channel.close()
   }
 }
 
-/** The first link message, or null on close, error, bad bytes or {@link LINK_HELLO_TIMEOUT_MS}. */
-async function firstMessage(messages: Messages): Promise<LinkMessage | null> {
+/** The first link message, or null on close, error, bad bytes, abort or {@link LINK_HELLO_TIMEOUT_MS}. */
+async function firstMessage(messages: Messages, signal?: AbortSignal): Promise<LinkMessage | null> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), LINK_HELLO_TIMEOUT_MS)
+    signal?.addEventListener('abort', () => resolve(null), { once: true })
   })
   try {
     const next = await Promise.race([messages.next().catch(() => null), timeout])

@@ -2,7 +2,14 @@ import type { Socket } from 'node:net'
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Address, AddressManager, type InterfaceList } from '../addresses/index.js'
+import {
+  type Address,
+  AddressManager,
+  dhtScope,
+  endpointHost,
+  type InterfaceList,
+  publishableAddresses,
+} from '../addresses/index.js'
 import type { AddressInfo } from '../control/protocol.js'
 import type { Ed25519KeyPair } from '../crypto/index.js'
 import { hasCode } from '../errors.js'
@@ -19,13 +26,16 @@ import {
   PairingDispatcher,
   PairingError,
   type PairingSession,
+  UsedCodeStore,
 } from '../pairing/index.js'
 import {
   type PresenceDht,
   type PresenceDhtRecord,
+  type PresencePeer,
   type PresencePublication,
   PresencePublisher,
 } from '../presence/index.js'
+import { ContactBook } from './contacts.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
 import { DeviceLinks } from './links.js'
@@ -116,10 +126,11 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const links = new DeviceLinks({
     identity: parts.identity,
     store: parts.store,
-    dial: { identity: parts.identity, dht },
+    dial: { identity: parts.identity, dht, contacts: await ContactBook.open(parts.dir) },
+    peersChanged: () => void presence.setPeers(presencePeers(parts.store)),
   })
   resources.defer('device links', () => links.close())
-  const dispatcher = new PairingDispatcher(parts.identity, openPairingChannel)
+  const dispatcher = new PairingDispatcher(openPairingChannel)
   routeConnections(listener.server, {
     pairing: (socket, address) =>
       dispatcher.handleSocket(socket, address, acceptedPath(socket.remoteAddress, hasMapping(addresses))),
@@ -147,8 +158,8 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
 }
 
 /**
- * Publishes the node's presence record (`spec/presence.md` §3) with its advertisable TCP addresses, again
- * whenever they change; withdrawn at close, before the DHT goes.
+ * Publishes the node's presence records (`spec/presence.md` §3), one per paired device, with its
+ * advertisable TCP addresses, again whenever they change; withdrawn at close, before the DHT goes.
  */
 function publishPresence(parts: NetworkParts, dht: NetworkDht, addresses: AddressManager): PresencePublisher {
   const { identity, resources } = parts
@@ -159,12 +170,22 @@ function publishPresence(parts: NetworkParts, dht: NetworkDht, addresses: Addres
   })
   const update = () => void presence.update(tcpAddresses(addresses))
   addresses.on('change', update)
+  void presence.setPeers(presencePeers(parts.store))
   update()
   resources.defer('presence record', () => {
     addresses.off('change', update)
     return presence.close()
   })
   return presence
+}
+
+/** The paired devices presence publishes for: those with a presence secret (store version 2). */
+function presencePeers(store: PairedDeviceStore): PresencePeer[] {
+  return store
+    .list()
+    .flatMap(({ identityKey, presenceSecret }) =>
+      presenceSecret === undefined ? [] : [{ identityKey, presenceSecret }],
+    )
 }
 
 /** The advertisable TCP addresses, best first, as adverts and presence records carry them. */
@@ -245,10 +266,18 @@ class NetworkEngine implements PairingEngine {
 
   private async advertise(run: PairingRun, request: PairingRequest): Promise<PairingSession> {
     await Promise.race([this.engine.mapped, sleep(PORT_MAPPING_WAIT_MS, undefined, { ref: false })])
+    const { bootstrap, host } = this.parts.options
+    // The advert is readable by every DHT node: only addresses in the DHT's scope (spec/pairing.md §3.1).
+    const scope = dhtScope(bootstrap.map(endpointHost), host)
+    const addresses = publishableAddresses(tcpAddresses(this.addresses), scope)
+    if (addresses.length === 0)
+      throw PairingError.badOption(
+        `no address of this device is reachable from the ${scope} nodes of its DHT, so a joiner could not connect: enable port mapping, or use a bootstrap node on this network`,
+      )
     return generatePairing({
       ...this.common(run, request),
       listener: this.engine.dispatcher,
-      addresses: tcpAddresses(this.addresses),
+      addresses,
       words: request.words,
       ttlMs: request.timeoutMs,
       onAdvertised: (session) => answerPairingPunches(this.engine.strategy, session, this.engine.punched),
@@ -262,7 +291,10 @@ class NetworkEngine implements PairingEngine {
         : setTimeout(() => run.cancel(timedOut(request)), request.timeoutMs)
     try {
       const connectAdvert = pairingConnector(this.engine.strategy)
-      return await follow(run, await joinPairing({ ...this.common(run, request), code, connectAdvert }))
+      const usedCodes = await UsedCodeStore.open(this.parts.dir)
+      const ownCodes = this.engine.dispatcher
+      const session = joinPairing({ ...this.common(run, request), code, connectAdvert, usedCodes, ownCodes })
+      return await follow(run, session)
     } catch (err) {
       throw run.signal.reason instanceof PairingError ? run.signal.reason : err
     } finally {

@@ -79,6 +79,7 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
       const device = peer(deviceId)
       if (device !== undefined) this.publish('device-offline', this.peerStatus(device))
     })
+    links.on('removed', (device) => this.publish('device-removed', deviceInfo(device)))
     links.on('message', ({ deviceId, text, receivedAt }) => {
       const name = peer(deviceId)?.name ?? deviceId
       this.publish('message', { deviceId, name, text, receivedAt: new Date(receivedAt).toISOString() })
@@ -103,12 +104,15 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
     return this.store.list().map(deviceInfo)
   }
 
-  /** Forgets the device `text` names (ID, ID prefix or name); returns what was removed. */
+  /**
+   * Forgets the device `text` names (ID, ID prefix or name) and tells it, so it removes this one too
+   * (`spec/presence.md` §6.4); returns what was removed.
+   */
   async unpair(text: string): Promise<DeviceInfo> {
     this.assertOpen()
     const device = findDevice(this.store.list(), text)
     await this.store.remove(device.deviceId)
-    this.pairing.links.forget(device.deviceId)
+    await this.pairing.links.unpair(device.deviceId)
     const info = deviceInfo(device)
     this.publish('device-removed', info)
     return info

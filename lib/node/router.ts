@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'node:net'
 import createDebug from 'debug'
-import { MAX_PENDING_CONNECTIONS } from '../pairing/constants.js'
+import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE, PREAMBLE_TIMEOUT_MS } from '../pairing/constants.js'
+import { PendingConnections } from '../pairing/pending.js'
 import { type ConnectionPurpose, parsePreamble, presenceConstants } from '../presence/index.js'
 
 const debug = createDebug('pairctl:node')
@@ -11,18 +12,19 @@ export type ConnectionHandler = (socket: Socket, address: string) => void
 /**
  * Routes every connection accepted by `server` by its preamble (`spec/presence.md` §4): pairing
  * connections to the pairing dispatcher (Noise XX), reconnects to the device links (Noise IK). A
- * connection whose first 8 bytes are no preamble, or that sends none within 5 s, is closed. At most 64
- * connections may be waiting for their preamble at once; more are closed unread.
+ * connection whose first 8 bytes are no preamble is closed at once; one that sends none within
+ * {@link PREAMBLE_TIMEOUT_MS} is closed then. At most 64 connections wait for their preamble, at most 4
+ * from one source address; a newcomer evicts the oldest (`spec/pairing.md` §4.1), so silent sockets
+ * cannot lock a legitimate peer out.
  */
 export function routeConnections(
   server: Server,
   handlers: Record<ConnectionPurpose, ConnectionHandler>,
 ): void {
-  let pending = 0
+  const pending = new PendingConnections<Socket>(MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE)
   server.on('connection', (socket) => {
-    if (pending >= MAX_PENDING_CONNECTIONS) return void socket.destroy()
-    pending++
-    routeSocket(socket, handlers).finally(() => pending--)
+    pending.admit(socket, socket.remoteAddress ?? 'unknown')
+    void routeSocket(socket, handlers, () => pending.settle(socket))
   })
 }
 
@@ -33,9 +35,11 @@ export function routeConnections(
 export async function routeSocket(
   socket: Socket,
   handlers: Record<ConnectionPurpose, ConnectionHandler>,
+  onPreamble?: () => void,
 ): Promise<void> {
   const address = `${socket.remoteAddress}:${socket.remotePort}`
   const purpose = await readPreamble(socket)
+  onPreamble?.()
   if (purpose === null) return void socket.destroy()
   handlers[purpose](socket, address)
   // The handler attached its reader; what arrived after the preamble now flows to it.
@@ -44,7 +48,7 @@ export async function routeSocket(
 
 /** The purpose named by the socket's first bytes; what follows them is pushed back, unread. */
 function readPreamble(socket: Socket): Promise<ConnectionPurpose | null> {
-  const { PREAMBLE_LENGTH, PREAMBLE_TIMEOUT_MS } = presenceConstants
+  const { PREAMBLE_LENGTH } = presenceConstants
   return new Promise((resolve) => {
     let received = Buffer.alloc(0)
     const finish = (purpose: ConnectionPurpose | null) => {

@@ -13,10 +13,15 @@ export type ChannelPattern = 'XX' | 'IK' | 'KK'
 /** How one side of a pairctl handshake is set up. */
 export interface SecureHandshakeOptions {
   role: 'initiator' | 'responder'
-  identity: Ed25519KeyPair
+  /**
+   * This device's identity, bound to the static key by the identity payload. Omit it for an
+   * **anonymous** handshake (`spec/noise.md` §2.7, pairing): no identity payload either way, every
+   * payload empty, `staticKey` required (a fresh per-session key), and the result carries no identity.
+   */
+  identity?: Ed25519KeyPair
   /** Default `XX`. */
   pattern?: ChannelPattern
-  /** Default: {@link deriveStaticKey}(identity). */
+  /** Default: {@link deriveStaticKey}(identity); required without `identity`. */
   staticKey?: DhKeyPair
   /** The peer's Noise static public key: required for the IK initiator and both KK sides. */
   remoteStaticKey?: Uint8Array
@@ -34,8 +39,9 @@ export interface SecureHandshakeOptions {
 export interface HandshakeResult {
   /** Noise `h` (§11.2), for channel binding: equal on both sides, unique per session. */
   handshakeHash: Uint8Array
+  /** The peer's verified Ed25519 identity key; empty (0 bytes) after an anonymous handshake. */
   remoteIdentityKey: Uint8Array
-  /** Computed from the verified identity key, never taken from the peer's word. */
+  /** Computed from the verified identity key, never taken from the peer's word; '' when anonymous. */
   remoteDeviceId: string
   remoteStaticKey: Uint8Array
   remotePayload: Uint8Array | undefined
@@ -60,16 +66,25 @@ export class SecureHandshake {
 
   constructor(options: SecureHandshakeOptions) {
     const initiator = options.role === 'initiator'
-    const s = options.staticKey ?? deriveStaticKey(options.identity)
+    const s = options.staticKey ?? (options.identity ? deriveStaticKey(options.identity) : undefined)
+    if (s === undefined) throw NoiseError.misuse('an anonymous handshake needs a staticKey')
     const pattern = options.pattern ?? 'XX'
     const rs = pattern === 'XX' ? undefined : options.remoteStaticKey
     const prologue = channelPrologue(options.prologue)
     this.state = new HandshakeState({ pattern, initiator, prologue, s, rs, e: options.ephemeralKey })
     this.#options = options
-    this.#identityMessage = {
-      local: identityMessageIndex(this.state.pattern, initiator),
-      remote: identityMessageIndex(this.state.pattern, !initiator),
-    }
+    this.#identityMessage =
+      options.identity === undefined
+        ? { local: -1, remote: -1 }
+        : {
+            local: identityMessageIndex(this.state.pattern, initiator),
+            remote: identityMessageIndex(this.state.pattern, !initiator),
+          }
+  }
+
+  /** True for a handshake without identity payloads (no `identity` given). */
+  get anonymous(): boolean {
+    return this.#options.identity === undefined
   }
 
   /** True when this side writes the next message. */
@@ -85,8 +100,9 @@ export class SecureHandshake {
   /** The next handshake message, with the identity payload when it is this side's turn to prove itself. */
   writeMessage(): Uint8Array {
     const index = this.state.messageIndex
-    if (index !== this.#identityMessage.local) return this.state.writeMessage(new Uint8Array(0))
     const { identity, payload } = this.#options
+    if (identity === undefined || index !== this.#identityMessage.local)
+      return this.state.writeMessage(new Uint8Array(0))
     return this.state.writeMessage(encodeHandshakePayload(identity, this.state.s!.publicKey, payload))
   }
 
@@ -106,13 +122,14 @@ export class SecureHandshake {
 
   /** The established session, once finished. */
   result(): HandshakeResult {
-    if (!this.isFinished || this.#remote === undefined) throw NoiseError.misuse('handshake not finished')
+    if (!this.isFinished || (this.#remote === undefined && !this.anonymous))
+      throw NoiseError.misuse('handshake not finished')
     return {
       handshakeHash: this.state.getHandshakeHash(),
-      remoteIdentityKey: this.#remote.identityKey,
-      remoteDeviceId: this.#remote.deviceId,
+      remoteIdentityKey: this.#remote?.identityKey ?? new Uint8Array(0),
+      remoteDeviceId: this.#remote?.deviceId ?? '',
       remoteStaticKey: this.state.rs!,
-      remotePayload: this.#remote.application,
+      remotePayload: this.#remote?.application,
       transport: this.state.split(),
     }
   }

@@ -7,6 +7,7 @@ import {
   MAX_ADDRESSES,
   MAX_ADVERT_BYTES,
   MAX_TTL_MS,
+  PREVIOUS_VERSION,
   PROTOCOL_VERSION,
 } from './constants.js'
 import { PairingError } from './errors.js'
@@ -27,6 +28,8 @@ export interface AdvertAddress {
 
 /** A verified advertisement. */
 export interface Advert {
+  /** Protocol version of the advertiser: {@link PROTOCOL_VERSION}, or {@link PREVIOUS_VERSION} (outdated). */
+  version: number
   /** The ephemeral advertisement key; also names the pairing session in `hello` and CPace CI. */
   key: Uint8Array
   addresses: AdvertAddress[]
@@ -40,8 +43,8 @@ export const AdvertAddressSchema = z.object({
   port: z.number().int().min(1).max(65535),
   transport: z.literal('tcp'),
 })
-const Body = z.object({
-  v: z.literal(PROTOCOL_VERSION),
+const Body = z.strictObject({
+  v: z.union([z.literal(PROTOCOL_VERSION), z.literal(PREVIOUS_VERSION)]),
   key: z.custom<Uint8Array>((key) => key instanceof Uint8Array && key.length === 32),
   addrs: z.array(AdvertAddressSchema).min(1).max(MAX_ADDRESSES),
   exp: z
@@ -102,8 +105,9 @@ export function encodeAdvert(
 }
 
 /**
- * Decodes and verifies an advertisement found under `rendezvousKey`: schema, signature by the key it
- * names, that key equal to the DHT record's publisher (`publisher`), and expiry against `now`
+ * Decodes and verifies an advertisement found under `rendezvousKey`: schema (exactly the five keys; a
+ * v1 advert is accepted and reported with `version` 1), signature by the key it names over the
+ * re-encoded body, that key equal to the DHT record's publisher (`publisher`), and expiry against `now`
  * (`spec/pairing.md` §3.2). Returns null for anything else: a bad record is skipped, not fatal.
  */
 export function decodeAdvert(
@@ -122,5 +126,5 @@ export function decodeAdvert(
   if (!equalBytes(body.key, publisher)) return null
   if (!ed25519Verify(body.key, signedBytes(rendezvousKey, body), sig)) return null
   if (body.exp <= now || body.exp > now + MAX_TTL_MS + CLOCK_SKEW_MS) return null
-  return { key: body.key, addresses: body.addrs, expiresAt: body.exp }
+  return { version: body.v, key: body.key, addresses: body.addrs, expiresAt: body.exp }
 }

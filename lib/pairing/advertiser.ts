@@ -108,7 +108,7 @@ class AdvertiserRun implements PairingSession {
     this.#dispatcher =
       options.listener instanceof PairingDispatcher
         ? options.listener
-        : PairingDispatcher.forServer(options.listener, options.identity, open)
+        : PairingDispatcher.forServer(options.listener, open)
     this.result = new Promise((resolve, reject) => (this.#settle = { resolve, reject }))
     this.result.catch(() => {})
   }
@@ -123,7 +123,7 @@ class AdvertiserRun implements PairingSession {
     this.#withdraw = withdraw
     this.events.push({ type: 'code', code: this.code, expiresAt: this.#params.expiresAt })
     this.events.push({ type: 'advertised', addresses })
-    this.#dispatcher.register(this.#params.keyPair.publicKey, this.#onIncoming)
+    this.#dispatcher.register(this.#params.keyPair.publicKey, this.#onIncoming, this.#params.code)
     this.#timer = setTimeout(this.#onExpiry, Math.max(0, this.#params.expiresAt - Date.now()))
     this.#options.signal?.addEventListener('abort', this.cancel)
     if (this.#options.signal?.aborted) this.cancel()
@@ -157,8 +157,9 @@ class AdvertiserRun implements PairingSession {
       code: this.#params.code,
       advertKey: this.#params.keyPair.publicKey,
       handshakeHash: channel.handshakeHash,
-      localIdentityKey: this.#options.identity.publicKey,
-      remoteIdentityKey: channel.remoteIdentityKey,
+      identity: this.#options.identity.keyPair,
+      localSessionKey: channel.localStaticKey,
+      remoteSessionKey: channel.remoteStaticKey,
       deviceInfo: this.#options.deviceInfo,
       confirmSas: this.#options.confirm !== undefined,
       random: this.#params.random,
@@ -177,7 +178,11 @@ class AdvertiserRun implements PairingSession {
     if (event.type === 'verifying' || event.type === 'sas') this.events.push(event)
     const action = this.#core.handshakeEvent(event, Date.now())
     if (event.type === 'failed' && event.attempt && action === 'retry')
-      this.events.push({ type: 'attempt-failed', remaining: this.#core.remainingAttempts })
+      this.events.push({
+        type: 'attempt-failed',
+        remaining: this.#core.remainingAttempts,
+        reason: event.error.code === 'PAIRING_WRONG_CODE' ? 'wrong-code' : 'abandoned',
+      })
     this.#check()
   }
 

@@ -4,9 +4,9 @@ import {
   BITS_PER_WORD,
   DEFAULT_WORDS,
   MAX_WORDS,
-  MIN_SECRET_WORDS,
   MIN_WORDS,
   RENDEZVOUS_DOMAIN,
+  RENDEZVOUS_WORDS,
 } from './constants.js'
 import { PairingError } from './errors.js'
 
@@ -14,7 +14,7 @@ import { PairingError } from './errors.js'
 export type RandomSource = (length: number) => Uint8Array
 
 /**
- * A pairing code (`spec/pairing.md` §1): BIP39 English words, the first 1-2 forming the public
+ * A pairing code (`spec/pairing.md` §1): BIP39 English words, the first 2 forming the public
  * rendezvous part and the rest (at least 3, 33 bits) the secret part. `text` is the canonical form,
  * words joined by dashes.
  */
@@ -29,11 +29,6 @@ const byPrefix = new Map(wordlist.map((word) => [word.slice(0, 4), word]))
 /** Suggestions further than this edit distance are not offered. */
 const MAX_SUGGESTION_DISTANCE = 2
 
-/** Rendezvous words for a code of `total` words (`spec/pairing.md` §1): 1 for 4 words, 2 above. */
-export function rendezvousWordCount(total: number): number {
-  return total <= MIN_WORDS ? 1 : 2
-}
-
 /** Entropy of the secret part in bits. */
 export function secretBits(code: PairingCode): number {
   return code.secret.length * BITS_PER_WORD
@@ -42,7 +37,7 @@ export function secretBits(code: PairingCode): number {
 /** Draws a fresh code of `total` words from `random` (`spec/pairing.md` §1). */
 export function generateCode(total = DEFAULT_WORDS, random: RandomSource = randomBytes): PairingCode {
   checkWordCount(total)
-  return makeCode(drawWords(total, random), rendezvousWordCount(total))
+  return makeCode(drawWords(total, random), RENDEZVOUS_WORDS)
 }
 
 /** The same secret words behind freshly drawn rendezvous words (the key was taken, §2). */
@@ -61,7 +56,7 @@ export function parseCode(text: string): PairingCode {
     .split(/[\s-]+/)
     .filter((token) => token !== '')
   checkWordCount(tokens.length)
-  return makeCode(tokens.map(resolveWord), rendezvousWordCount(tokens.length))
+  return makeCode(tokens.map(resolveWord), RENDEZVOUS_WORDS)
 }
 
 /**
@@ -110,8 +105,6 @@ function drawWords(count: number, random: RandomSource): string[] {
 function checkWordCount(total: number): void {
   if (!Number.isInteger(total) || total < MIN_WORDS || total > MAX_WORDS)
     throw PairingError.badCode(`a code has ${MIN_WORDS} to ${MAX_WORDS} words, not ${total}`)
-  if (total - rendezvousWordCount(total) < MIN_SECRET_WORDS)
-    throw PairingError.badCode(`a code needs at least ${MIN_SECRET_WORDS} secret words`)
 }
 
 /** A full word, or a unique prefix of at least 4 letters of one. */

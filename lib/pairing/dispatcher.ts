@@ -1,11 +1,19 @@
 import type { Server, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { toHex } from '../crypto/index.js'
+import type { PairingCode } from './code.js'
 import type { ConnectionPath } from './connect.js'
-import { MAX_PENDING_CONNECTIONS, RETIRED_SESSIONS, STEP_TIMEOUT_MS } from './constants.js'
+import {
+  HELLO_TIMEOUT_MS,
+  MAX_PENDING_CONNECTIONS,
+  MAX_PENDING_PER_SOURCE,
+  PROTOCOL_VERSION,
+  RETIRED_SESSIONS,
+} from './constants.js'
 import { PairingError, type WireErrorCode } from './errors.js'
 import { decodeMessage, encodeMessage } from './messages.js'
-import type { ChannelOpener, PairingChannel, PairingIdentity } from './types.js'
+import { PendingConnections, sourceOf } from './pending.js'
+import type { ChannelOpener, PairingChannel } from './types.js'
 
 /** A connection routed to a session: the channel, its first message (`hello`) and the reader. */
 export interface IncomingPairing {
@@ -38,20 +46,21 @@ class BoundedMap<K, V> extends Map<K, V> {
 
 /**
  * Routes incoming pairing connections on one listener to the sessions advertised through it
- * (`spec/pairing.md` §4): runs the Noise responder handshake, reads `hello`, and hands the channel to
- * the session whose advertisement key `hello` names. Unknown keys get `PAIRING_NOT_FOUND`.
- * Several concurrent pairings share one listener this way.
+ * (`spec/pairing.md` §4): runs the anonymous Noise responder handshake, reads `hello`, and hands the
+ * channel to the session whose advertisement key `hello` names. Unknown keys get `PAIRING_NOT_FOUND`.
+ * Several concurrent pairings share one listener this way. Connections not yet routed are bounded
+ * (§4.1): {@link HELLO_TIMEOUT_MS} to get there, 64 in all, 4 per source, the oldest evicted.
  */
 export class PairingDispatcher {
   readonly #handlers = new Map<string, IncomingHandler>()
+  /** Canonical text of each advertised code, by advertisement key: a join of one of them is refused. */
+  readonly #codes = new Map<string, string>()
   /** Why recently ended sessions ended, for joiners that resolved the advert before it was withdrawn. */
   readonly #retired = new BoundedMap<string, WireErrorCode>(RETIRED_SESSIONS)
-  readonly #identity: PairingIdentity
   readonly #open: ChannelOpener
-  #pending = 0
+  readonly #pending = new PendingConnections<Duplex>(MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE)
 
-  constructor(identity: PairingIdentity, open: ChannelOpener) {
-    this.#identity = identity
+  constructor(open: ChannelOpener) {
     this.#open = open
   }
 
@@ -60,19 +69,25 @@ export class PairingDispatcher {
    * lifetime, so joiners arriving between or after sessions get an answer instead of silence: a
    * server passed here is dedicated to pairing (share a port by feeding {@link handleSocket} instead).
    */
-  static forServer(server: Server, identity: PairingIdentity, open: ChannelOpener): PairingDispatcher {
+  static forServer(server: Server, open: ChannelOpener): PairingDispatcher {
     let dispatcher = dispatchers.get(server)
     if (dispatcher === undefined) {
-      dispatcher = new PairingDispatcher(identity, open)
+      dispatcher = new PairingDispatcher(open)
       server.on('connection', dispatcher.#onConnection)
       dispatchers.set(server, dispatcher)
     }
     return dispatcher
   }
 
-  /** Routes connections naming `advertKey` to `handler`. */
-  register(advertKey: Uint8Array, handler: IncomingHandler): void {
+  /** Routes connections naming `advertKey` to `handler`; `code` is the code advertised under it. */
+  register(advertKey: Uint8Array, handler: IncomingHandler, code?: PairingCode): void {
     this.#handlers.set(toHex(advertKey), handler)
+    if (code !== undefined) this.#codes.set(toHex(advertKey), code.text)
+  }
+
+  /** True while a session on this dispatcher advertises `code` (this device must not join it). */
+  isAdvertising(code: PairingCode): boolean {
+    return [...this.#codes.values()].includes(code.text)
   }
 
   /**
@@ -82,20 +97,26 @@ export class PairingDispatcher {
   unregister(advertKey: Uint8Array, reason?: WireErrorCode): void {
     const id = toHex(advertKey)
     this.#handlers.delete(id)
+    this.#codes.delete(id)
     if (reason !== undefined) this.#retired.set(id, reason)
+  }
+
+  /** Connections accepted but not yet routed to a session (or refused). */
+  get pending(): number {
+    return this.#pending.size
   }
 
   /** Takes one accepted connection (for callers that accept sockets themselves). */
   handleSocket(socket: Duplex, address = 'unknown', path?: ConnectionPath): void {
-    // Unauthenticated connections cost a handshake each: bound how many are in flight.
-    if (this.#pending >= MAX_PENDING_CONNECTIONS) {
-      socket.destroy()
-      return
-    }
-    this.#pending++
+    // Unauthenticated connections cost a handshake each: bound how many are in flight, and for how long.
+    this.#pending.admit(socket, sourceOf(socket, address))
+    const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS)
     this.#accept(socket, address, path)
       .catch(() => socket.destroy())
-      .finally(() => this.#pending--)
+      .finally(() => {
+        clearTimeout(timer)
+        this.#pending.settle(socket)
+      })
   }
 
   readonly #onConnection = (socket: Socket): void => {
@@ -103,13 +124,14 @@ export class PairingDispatcher {
   }
 
   async #accept(socket: Duplex, address: string, path: ConnectionPath | undefined): Promise<void> {
-    const channel = await this.#open(socket, { role: 'responder', identity: this.#identity })
+    const channel = await this.#open(socket, { role: 'responder' })
     const messages = channel.messages()[Symbol.asyncIterator]()
-    const first = await firstMessage(messages)
-    if (first === undefined) return channel.destroy()
-    const handler = this.#route(first)
+    const first = await messages.next().catch(() => undefined)
+    if (first === undefined || first.done === true) return channel.destroy()
+    this.#pending.settle(socket)
+    const handler = this.#route(first.value)
     if (typeof handler === 'string') return refuse(channel, handler)
-    handler({ channel, hello: first, messages, address, ...(path === undefined ? {} : { path }) })
+    handler({ channel, hello: first.value, messages, address, ...(path === undefined ? {} : { path }) })
   }
 
   /** The handler for a first message, or the error code to refuse it with. */
@@ -129,20 +151,6 @@ export class PairingDispatcher {
 
 /** Sends a final `error` message and closes gracefully. */
 export function refuse(channel: PairingChannel, code: WireErrorCode): void {
-  channel.send(encodeMessage({ v: 1, type: 'error', code })).catch(() => {})
+  channel.send(encodeMessage({ v: PROTOCOL_VERSION, type: 'error', code })).catch(() => {})
   channel.close()
-}
-
-/** The first message, or undefined on close, error or {@link STEP_TIMEOUT_MS}. */
-async function firstMessage(messages: AsyncIterator<Uint8Array>): Promise<Uint8Array | undefined> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), STEP_TIMEOUT_MS)
-  })
-  try {
-    const next = await Promise.race([messages.next().catch(() => undefined), timeout])
-    return next === undefined || next.done === true ? undefined : next.value
-  } finally {
-    clearTimeout(timer)
-  }
 }

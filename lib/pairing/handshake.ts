@@ -1,4 +1,4 @@
-import { equalBytes, randomBytes } from '../crypto/index.js'
+import { type Ed25519KeyPair, equalBytes, randomBytes } from '../crypto/index.js'
 import { deviceIdFromPublicKey } from '../identity/device-id.js'
 import { codePassword, type PairingCode, type RandomSource } from './code.js'
 import {
@@ -7,8 +7,10 @@ import {
   type PairingRole,
   presenceSecret,
   shortAuthString,
+  signIdentity,
+  verifyIdentity,
 } from './confirmation.js'
-import { SAS_TIMEOUT_MS, STEP_TIMEOUT_MS } from './constants.js'
+import { CONFIRM_TIMEOUT_MS, PROTOCOL_VERSION, SAS_TIMEOUT_MS, STEP_TIMEOUT_MS } from './constants.js'
 import { calculateGenerator, cpaceShare, deriveIsk, sampleScalar } from './cpace.js'
 import { PairingError, WIRE_ERROR_CODES, type WireErrorCode } from './errors.js'
 import { decodeMessage, encodeMessage, type MessageOf, type PairingMessage } from './messages.js'
@@ -16,8 +18,8 @@ import { decodeMessage, encodeMessage, type MessageOf, type PairingMessage } fro
 /**
  * The in-channel pairing protocol of one connection, sans-I/O (`spec/pairing.md` §5, §7): fed the
  * peer's messages and the time, it yields messages to send, events and its next deadline. It runs
- * after the Noise XX handshake, which supplies the handshake hash (CPace sid) and both verified
- * identity keys (CPace AD).
+ * after the anonymous Noise XX handshake, which supplies the handshake hash (CPace sid) and both
+ * per-session static keys (CPace AD). Identity keys travel only in `accept`, after the tags verified.
  * @module
  */
 
@@ -36,7 +38,7 @@ export interface DeviceInfo {
   type: string
 }
 
-/** The peer as pairing established it: the key is Noise-verified, the ID computed from it. */
+/** The peer as pairing established it: the key proved by its signature over this session, the ID computed from it. */
 export interface PeerInfo extends DeviceInfo {
   identityKey: Uint8Array
   deviceId: string
@@ -60,10 +62,18 @@ export interface HandshakeOptions {
   advertKey: Uint8Array
   /** Noise handshake hash: the CPace sid. */
   handshakeHash: Uint8Array
-  localIdentityKey: Uint8Array
-  /** The peer's identity key as Noise verified it. */
-  remoteIdentityKey: Uint8Array
+  /** This device's identity: signs the session in `accept`. */
+  identity: Ed25519KeyPair
+  /** This side's per-session Noise static public key (CPace AD of this side). */
+  localSessionKey: Uint8Array
+  /** The peer's per-session Noise static public key, as Noise delivered it (CPace AD of the peer). */
+  remoteSessionKey: Uint8Array
   deviceInfo: DeviceInfo
+  /**
+   * Joiner: called synchronously just before the confirmation tag is queued, so the caller records the
+   * code as used before any party can test a guess against it (`spec/pairing.md` §7.3).
+   */
+  beforeTag?: () => void
   /** Wait for {@link PairingHandshake.decide} after showing the SAS; otherwise accept at once. */
   confirmSas: boolean
   random?: RandomSource
@@ -86,7 +96,7 @@ const EXPECTED: Readonly<Record<HandshakeState, readonly MessageType[]>> = {
 const STATE_TIMEOUT: Readonly<Record<HandshakeState, number>> = {
   'await-hello': STEP_TIMEOUT_MS,
   'await-share': STEP_TIMEOUT_MS,
-  'await-confirm': STEP_TIMEOUT_MS,
+  'await-confirm': CONFIRM_TIMEOUT_MS,
   confirmed: SAS_TIMEOUT_MS,
   paired: Number.POSITIVE_INFINITY,
   failed: Number.POSITIVE_INFINITY,
@@ -147,8 +157,16 @@ export class PairingHandshake {
       return
     }
     this.#decided = true
-    const { name, type } = this.#options.deviceInfo
-    this.#send({ v: 1, type: 'accept', name, deviceType: type })
+    const { deviceInfo, identity, role, handshakeHash } = this.#options
+    const sig = signIdentity(identity, role, handshakeHash, this.#isk!)
+    this.#send({
+      v: PROTOCOL_VERSION,
+      type: 'accept',
+      name: deviceInfo.name,
+      deviceType: deviceInfo.type,
+      identity: identity.publicKey,
+      sig,
+    })
     this.#maybePaired(now)
   }
 
@@ -194,16 +212,16 @@ export class PairingHandshake {
 
   #sendHello(now: number): void {
     this.#share = cpaceShare(this.#generator, this.#scalar)
-    this.#send({ v: 1, type: 'hello', advert: this.#options.advertKey, share: this.#share })
+    this.#send({ v: PROTOCOL_VERSION, type: 'hello', advert: this.#options.advertKey, share: this.#share })
     this.#enter('await-share', now)
   }
 
-  /** Advertiser: the joiner's Ya arrives; answer with Yb. ADa is the joiner's identity key. */
+  /** Advertiser: the joiner's Ya arrives; answer with Yb. ADa is the joiner's per-session key. */
   #onHello(message: MessageOf<'hello'>, now: number): void {
     if (!equalBytes(message.advert, this.#options.advertKey)) throw PairingError.notFound()
     const yb = cpaceShare(this.#generator, this.#scalar)
     this.#isk = this.#deriveIsk(message.share, yb, message.share)
-    this.#send({ v: 1, type: 'share', share: yb })
+    this.#send({ v: PROTOCOL_VERSION, type: 'share', share: yb })
     this.#events.push({ type: 'verifying' })
     this.#enter('await-confirm', now)
   }
@@ -212,7 +230,8 @@ export class PairingHandshake {
   #onShare(message: MessageOf<'share'>, now: number): void {
     this.#isk = this.#deriveIsk(this.#share!, message.share, message.share)
     this.#events.push({ type: 'verifying' })
-    this.#send({ v: 1, type: 'confirm', mac: confirmationTag(this.#isk, 'joiner') })
+    this.#options.beforeTag?.()
+    this.#send({ v: PROTOCOL_VERSION, type: 'confirm', mac: confirmationTag(this.#isk, 'joiner') })
     this.#enter('await-confirm', now)
   }
 
@@ -228,21 +247,29 @@ export class PairingHandshake {
       return
     }
     if (this.#options.role === 'advertiser')
-      this.#send({ v: 1, type: 'confirm', mac: confirmationTag(this.#isk!, 'advertiser') })
+      this.#send({ v: PROTOCOL_VERSION, type: 'confirm', mac: confirmationTag(this.#isk!, 'advertiser') })
     this.#enter('confirmed', now)
     this.#events.push({ type: 'sas', sas: shortAuthString(this.#isk!) })
     if (!this.#options.confirmSas) this.decide(true, now)
   }
 
+  /**
+   * The peer's identity arrives, after both tags verified: its signature must cover this session's
+   * handshake hash and ISK in the peer's role, and it must not be this device's own identity.
+   */
   #onAccept(message: MessageOf<'accept'>, now: number): void {
+    const { role, handshakeHash, identity } = this.#options
+    const peerRole = role === 'joiner' ? 'advertiser' : 'joiner'
+    if (!verifyIdentity(message.identity, message.sig, peerRole, handshakeHash, this.#isk!))
+      throw PairingError.protocol('the identity signature does not cover this session')
+    if (equalBytes(message.identity, identity.publicKey)) throw PairingError.self()
     this.#peerAccept = message
     this.#maybePaired(now)
   }
 
   #maybePaired(now: number): void {
     if (!this.#decided || this.#peerAccept === undefined) return
-    const identityKey = this.#options.remoteIdentityKey
-    const { name, deviceType } = this.#peerAccept
+    const { name, deviceType, identity: identityKey } = this.#peerAccept
     this.#enter('paired', now)
     this.#events.push({
       type: 'paired',
@@ -256,11 +283,11 @@ export class PairingHandshake {
     })
   }
 
-  /** ISK with ADa = joiner identity key, ADb = advertiser identity key (`spec/pairing.md` §6.1). */
+  /** ISK with ADa = joiner's per-session key, ADb = advertiser's (`spec/pairing.md` §6.1). */
   #deriveIsk(ya: Uint8Array, yb: Uint8Array, peerShare: Uint8Array): Uint8Array {
-    const { role, localIdentityKey, remoteIdentityKey, handshakeHash } = this.#options
+    const { role, localSessionKey, remoteSessionKey, handshakeHash } = this.#options
     const [ada, adb] =
-      role === 'joiner' ? [localIdentityKey, remoteIdentityKey] : [remoteIdentityKey, localIdentityKey]
+      role === 'joiner' ? [localSessionKey, remoteSessionKey] : [remoteSessionKey, localSessionKey]
     return deriveIsk({ sid: handshakeHash, scalar: this.#scalar, ya, ada, yb, adb, peerShare })
   }
 
@@ -277,11 +304,16 @@ export class PairingHandshake {
     return this.#state === 'paired' || this.#state === 'failed'
   }
 
-  /** Ends the connection; `send` tells the peer why (unless the peer told us). */
+  /**
+   * Ends the connection; `send` tells the peer why (unless the peer told us). On the advertiser, any
+   * failure after it sent its share and before a right tag is a spent attempt: whoever holds Yb had
+   * its chance to commit to a guess, and must not hold the session again for free (§7.2).
+   */
   #fail(error: PairingError, how: { send: boolean; attempt?: boolean }): void {
+    const abandoned = this.#options.role === 'advertiser' && this.#state === 'await-confirm' && error.remote
     this.#state = 'failed'
-    if (how.send) this.#send({ v: 1, type: 'error', code: wireCode(error) })
-    this.#events.push({ type: 'failed', error, attempt: how.attempt ?? false })
+    if (how.send) this.#send({ v: PROTOCOL_VERSION, type: 'error', code: wireCode(error) })
+    this.#events.push({ type: 'failed', error, attempt: (how.attempt ?? false) || abandoned })
   }
 }
 

@@ -30,6 +30,7 @@ export {
 } from './handshake.js'
 export { type JoinPairingOptions, joinPairing } from './joiner.js'
 export { decodeMessage, encodeMessage, type PairingMessage } from './messages.js'
+export { type Evictable, PendingConnections, sourceOf } from './pending.js'
 export { AdvertiserSession, type AdvertiserState } from './session.js'
 export { type PairedDevice, PairedDeviceStore, STORE_FILE } from './store.js'
 export type {
@@ -42,3 +43,4 @@ export type {
   PairingIdentity,
   PairingSession,
 } from './types.js'
+export { UsedCodeStore, type UsedCodes, usedCodeHash } from './used-codes.js'

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { randomBytes } from '../crypto/index.js'
 import type { Advert } from './advert.js'
 import { openPairingChannel } from './channel.js'
@@ -10,6 +11,7 @@ import {
   type Securer,
   tcpConnect,
 } from './connect.js'
+import { BUSY_RETRY_DELAY_MS, BUSY_RETRY_MAX_DELAY_MS, BUSY_RETRY_MS } from './constants.js'
 import { asPairingError, driveHandshake } from './driver.js'
 import { PairingError } from './errors.js'
 import { EventLog } from './events.js'
@@ -17,6 +19,7 @@ import { PairingHandshake } from './handshake.js'
 import { lookupAdverts } from './rendezvous.js'
 import type { PairedDevice } from './store.js'
 import type { CommonPairingOptions, PairingDht, PairingSession } from './types.js'
+import type { UsedCodes } from './used-codes.js'
 
 /** Options of {@link joinPairing} (`spec/pairing.md` §8). */
 export interface JoinPairingOptions extends CommonPairingOptions {
@@ -29,25 +32,25 @@ export interface JoinPairingOptions extends CommonPairingOptions {
   connectAdvert?: AdvertConnector
   /** Randomness for the CPace scalar; the CSPRNG unless a test injects one. */
   random?: RandomSource
+  /** Codes this device already sent a tag for: refused without network use, and the new one recorded. */
+  usedCodes?: UsedCodes
+  /** This device's own advertising sessions: joining one of its codes is refused (`PAIRING_SELF`). */
+  ownCodes?: { isAdvertising(code: PairingCode): boolean }
 }
-
-/** Failures after which the next advertisement under the same key is worth trying (a decoy may sit there). */
-const TRY_NEXT = new Set([
-  'PAIRING_UNREACHABLE',
-  'PAIRING_NOT_FOUND',
-  'PAIRING_WRONG_CODE',
-  'PAIRING_BUSY',
-  'PAIRING_CODE_BURNED',
-])
 
 /**
  * Joins with a typed code (`spec/pairing.md` §7.3): resolving (DHT lookup of the rendezvous key),
- * connecting (all advertised addresses, staggered), handshaking, confirming. Parses the code first and
- * throws `PAIRING_UNKNOWN_WORD` / `PAIRING_BAD_CODE` synchronously, before any network use. A wrong
+ * connecting (all advertised addresses, staggered), handshaking, confirming. Throws synchronously,
+ * before any network use, for a malformed code (`PAIRING_UNKNOWN_WORD` / `PAIRING_BAD_CODE`), a code
+ * this device already used (`PAIRING_CODE_USED`) or is advertising itself (`PAIRING_SELF`). More than
+ * one advert for the code fails with `PAIRING_CODE_ATTACKED` and sends nothing to any of them. A wrong
  * code is final: the advertiser burned it, and a new one is needed.
  */
 export function joinPairing(options: JoinPairingOptions): PairingSession {
-  return new JoinerRun(options, parseCode(options.code))
+  const code = parseCode(options.code)
+  if (options.ownCodes?.isAdvertising(code)) throw PairingError.self()
+  if (options.usedCodes?.has(code)) throw PairingError.codeUsed()
+  return new JoinerRun(options, code)
 }
 
 class JoinerRun implements PairingSession {
@@ -56,6 +59,8 @@ class JoinerRun implements PairingSession {
   readonly #options: JoinPairingOptions
   readonly #code: PairingCode
   readonly #abort = new AbortController()
+  /** Set once a tag went out: from then on nothing is retried with this code. */
+  #recorded: Promise<void> | undefined
 
   constructor(options: JoinPairingOptions, code: PairingCode) {
     this.#options = options
@@ -77,16 +82,19 @@ class JoinerRun implements PairingSession {
 
   async #run(): Promise<PairedDevice> {
     try {
-      const adverts = await this.#resolve()
-      return await this.#tryAdverts(adverts)
+      return await this.#retryBusy(await this.#resolve())
     } catch (err) {
       throw this.#abort.signal.aborted ? PairingError.cancelled() : asPairingError(err)
+    } finally {
+      // A failed disk write must not hide the pairing's own outcome; the in-memory record stands.
+      await this.#recorded?.catch(() => {})
     }
   }
 
-  async #resolve(): Promise<Advert[]> {
+  /** The one advert of the code. Several mean decoys: none of them gets anything (§7.3). */
+  async #resolve(): Promise<Advert> {
     this.events.push({ type: 'searching' })
-    const { adverts, withdrawn } = await lookupAdverts(
+    const { adverts, outdated, withdrawn } = await lookupAdverts(
       this.#options.dht,
       this.#code,
       this.#abort.signal,
@@ -94,30 +102,35 @@ class JoinerRun implements PairingSession {
       throw err instanceof PairingError ? err : PairingError.dhtFailed(err)
     })
     if (this.#abort.signal.aborted) throw PairingError.cancelled()
-    if (adverts.length === 0) throw withdrawn ? PairingError.withdrawn() : PairingError.notFound()
-    return adverts
+    if (adverts.length + outdated > 1) throw PairingError.codeAttacked(adverts.length + outdated)
+    if (adverts.length === 1) return adverts[0]!
+    if (outdated > 0) throw PairingError.peerOutdated()
+    throw withdrawn ? PairingError.withdrawn() : PairingError.notFound()
   }
 
-  /** Tries each advertisement in turn; a wrong code against one of them is still reported. */
-  async #tryAdverts(adverts: Advert[]): Promise<PairedDevice> {
-    let failure: PairingError | undefined
-    for (const advert of adverts) {
+  /**
+   * Pairs with `advert`, reconnecting while it answers `PAIRING_BUSY` (another joiner holds it; no tag
+   * was sent) for up to {@link BUSY_RETRY_MS}, waiting 0.5 s, 1 s, 2 s, then 4 s between tries.
+   */
+  async #retryBusy(advert: Advert): Promise<PairedDevice> {
+    const giveUpAt = Date.now() + BUSY_RETRY_MS
+    for (let delay = BUSY_RETRY_DELAY_MS; ; delay = Math.min(2 * delay, BUSY_RETRY_MAX_DELAY_MS)) {
       try {
         return await this.#pairWith(advert)
       } catch (err) {
         const error = asPairingError(err)
-        if (failure?.code !== 'PAIRING_WRONG_CODE') failure = error
-        if (!TRY_NEXT.has(error.code) || this.#abort.signal.aborted) break
+        const retry = error.code === 'PAIRING_BUSY' && this.#recorded === undefined
+        if (!retry || Date.now() + delay > giveUpAt || this.#abort.signal.aborted) throw error
       }
+      await sleep(delay, undefined, { signal: this.#abort.signal })
     }
-    throw failure
   }
 
   async #pairWith(advert: Advert): Promise<PairedDevice> {
     const { identity, deviceInfo, confirm, store } = this.#options
     this.events.push({ type: 'found', addresses: advert.addresses })
     const open = this.#options.openChannel ?? openPairingChannel
-    const secure: Securer = (duplex, signal) => open(duplex, { role: 'initiator', identity, signal })
+    const secure: Securer = (duplex, signal) => open(duplex, { role: 'initiator', signal })
     const { channel, address, path } = this.#options.connectAdvert
       ? await this.#options.connectAdvert(advert, secure, this.#abort.signal)
       : await connectFirst(advert.addresses, this.#options.connect ?? tcpConnect, secure, this.#abort.signal)
@@ -131,12 +144,16 @@ class JoinerRun implements PairingSession {
       code: this.#code,
       advertKey: advert.key,
       handshakeHash: channel.handshakeHash,
-      localIdentityKey: identity.publicKey,
-      remoteIdentityKey: channel.remoteIdentityKey,
+      identity: identity.keyPair,
+      localSessionKey: channel.localStaticKey,
+      remoteSessionKey: channel.remoteStaticKey,
       deviceInfo,
       confirmSas: confirm !== undefined,
       random: this.#options.random ?? randomBytes,
       now: Date.now(),
+      beforeTag: () => {
+        this.#recorded = this.#options.usedCodes?.add(this.#code) ?? Promise.resolve()
+      },
     })
     const peer = await driveHandshake(channel, handshake, {
       confirm,

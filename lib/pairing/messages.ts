@@ -27,12 +27,17 @@ const Hello = z.object({
 const Share = z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('share'), share: bytes(32) })
 /** Key-confirmation tag, joiner first, then the advertiser (§5.3). */
 const Confirm = z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('confirm'), mac: bytes(32) })
-/** After confirmation and the local SAS accept: this side's device name and type (§5.4). */
+/**
+ * After confirmation and the local SAS accept: this side's device name and type, and its identity key
+ * with the signature binding it to this session (§5.4, §6.5): the only message that names a device.
+ */
 const Accept = z.object({
   v: z.literal(PROTOCOL_VERSION),
   type: z.literal('accept'),
   name: label,
   deviceType: label,
+  identity: bytes(32),
+  sig: bytes(64),
 })
 /** Either side, last message: why it is giving up (§5.5). */
 const ErrorMessage = z.object({
@@ -54,7 +59,7 @@ export type PairingMessage = z.output<typeof PairingMessageSchema>
 /** The message with the given `type`. */
 export type MessageOf<T extends PairingMessage['type']> = Extract<PairingMessage, { type: T }>
 
-/** Just enough to read the version first, so a future version gets `PAIRING_UNSUPPORTED_VERSION`, not a parse error. */
+/** Just enough to read the version first, so another version gets `PAIRING_UNSUPPORTED_VERSION`, not a parse error. */
 const Versioned = z.looseObject({ v: z.number().int() })
 
 /** Encodes a message (deterministic CBOR, `lib/cbor.ts`). */
@@ -63,7 +68,7 @@ export function encodeMessage(message: PairingMessage): Uint8Array {
 }
 
 /**
- * Decodes and validates one message. Throws `PAIRING_UNSUPPORTED_VERSION` for a version other than 1 and
+ * Decodes and validates one message. Throws `PAIRING_UNSUPPORTED_VERSION` for a version other than 2 and
  * `PAIRING_PROTOCOL` for anything malformed.
  */
 export function decodeMessage(bytes: Uint8Array): PairingMessage {

@@ -2,7 +2,7 @@ import type { Ed25519KeyPair } from '../crypto/index.js'
 import { toHex } from '../crypto/index.js'
 import { type Advert, type AdvertAddress, decodeAdvert, encodeAdvert } from './advert.js'
 import { type PairingCode, type RandomSource, redrawRendezvous, rendezvousKey } from './code.js'
-import { DHT_NAMESPACE, MAX_ADVERTS_TRIED, RENDEZVOUS_DRAWS, RESOLVE_TIMEOUT_MS } from './constants.js'
+import { DHT_NAMESPACE, PROTOCOL_VERSION, RENDEZVOUS_DRAWS, RESOLVE_TIMEOUT_MS } from './constants.js'
 import { PairingError } from './errors.js'
 import type { PairingDht } from './types.js'
 
@@ -13,9 +13,11 @@ import type { PairingDht } from './types.js'
  */
 
 /**
- * The valid, unexpired advertisements under the code's rendezvous key, one per publisher key, at most
- * {@link MAX_ADVERTS_TRIED}, latest expiry first. Invalid records are skipped. The lookup stops after
- * {@link RESOLVE_TIMEOUT_MS} with what it found so far; `signal` cancels it (`PAIRING_CANCELLED`).
+ * Every valid, unexpired advertisement under the code's rendezvous key, one per publisher key, latest
+ * expiry first, split by version: current ones in `adverts`, v1 ones only counted (`outdated`).
+ * Invalid records are skipped. The lookup runs to its end (a decoy may answer from one storing node
+ * and the real advert from another) or stops after {@link RESOLVE_TIMEOUT_MS} with what it found;
+ * `signal` cancels it (`PAIRING_CANCELLED`).
  */
 export async function lookupAdverts(
   dht: PairingDht,
@@ -36,17 +38,20 @@ export async function lookupAdverts(
     if (signal?.aborted) throw PairingError.cancelled()
     if (!timeout.aborted) throw err
   }
-  const adverts = [...found.values()].sort((a, b) => b.expiresAt - a.expiresAt).slice(0, MAX_ADVERTS_TRIED)
-  return { adverts, withdrawn: lookup.withdrawn }
+  const all = [...found.values()].sort((a, b) => b.expiresAt - a.expiresAt)
+  const adverts = all.filter((advert) => advert.version === PROTOCOL_VERSION)
+  return { adverts, outdated: all.length - adverts.length, withdrawn: lookup.withdrawn }
 }
 
 function anySignal(timeout: AbortSignal, signal: AbortSignal | undefined): AbortSignal {
   return signal === undefined ? timeout : AbortSignal.any([timeout, signal])
 }
 
-/** What a lookup found: live advertisements, and whether a withdrawal (tombstone) was seen. */
+/** What a lookup found: live advertisements, v1 ones, and whether a withdrawal (tombstone) was seen. */
 export interface Lookup {
   adverts: Advert[]
+  /** Valid adverts of the previous protocol version: an outdated device advertises this code. */
+  outdated: number
   withdrawn: boolean
 }
 
@@ -75,8 +80,8 @@ export async function publishAdvert(
 ): Promise<Published> {
   let code = options.code
   for (let draw = 0; draw < RENDEZVOUS_DRAWS; draw++) {
-    if ((await lookupAdverts(dht, code, options.signal)).adverts.length === 0)
-      return publishAt(dht, code, options)
+    const taken = await lookupAdverts(dht, code, options.signal)
+    if (taken.adverts.length + taken.outdated === 0) return publishAt(dht, code, options)
     code = redrawRendezvous(code, options.random)
   }
   throw PairingError.rendezvousTaken()

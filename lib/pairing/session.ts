@@ -107,7 +107,8 @@ export class AdvertiserSession {
 
   #onFailure(error: PairingError, attempt: boolean, now: number): SessionAction {
     if (attempt) this.#failures++
-    if (attempt && this.remainingAttempts <= 0) this.#end('failed', PairingError.codeBurned())
+    if (attempt && this.remainingAttempts <= 0)
+      this.#end('failed', PairingError.codeBurned(error.code !== 'PAIRING_WRONG_CODE'))
     else if (this.#state === 'confirming' || !isRetryable(error)) this.#end('failed', error)
     else if (now >= this.#expiresAt) this.#end('expired', PairingError.expired())
     else this.#move('advertising')

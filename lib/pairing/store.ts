@@ -165,7 +165,7 @@ function parseStore(
 }
 
 /** Temp file (0600, exclusive) + fsync + rename + fsync of the directory: all or nothing across crashes. */
-async function writeAtomic(dir: string, path: string, text: string): Promise<void> {
+export async function writeAtomic(dir: string, path: string, text: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}-${Date.now()}`
   try {
     const file = await openFile(temp, 'wx', 0o600)

@@ -43,21 +43,23 @@ export interface PairingPublication {
   withdraw(): Promise<void>
 }
 
-/** The subset of `lib/channel` `SecureChannel` pairing uses. */
+/** An anonymous pairing channel (`lib/channel` `SecureChannel` without identities, `spec/pairing.md` §4). */
 export interface PairingChannel {
   readonly handshakeHash: Uint8Array
-  /** The peer's Ed25519 identity key, verified by the Noise handshake. */
-  readonly remoteIdentityKey: Uint8Array
+  /** This side's Noise static public key, generated for this one connection. */
+  readonly localStaticKey: Uint8Array
+  /** The peer's Noise static public key, also per connection: it names no device. */
+  readonly remoteStaticKey: Uint8Array
   send(message: Uint8Array): Promise<void>
   messages(): AsyncIterable<Uint8Array>
   close(): void
   destroy(err?: Error): void
 }
 
-/** Runs the Noise XX handshake over a connected duplex (default: `lib/channel` `openChannel`). */
+/** Runs the anonymous Noise XX handshake over a connected duplex (default: {@link openPairingChannel}). */
 export type ChannelOpener = (
   duplex: Duplex,
-  options: { role: 'initiator' | 'responder'; identity: PairingIdentity; signal?: AbortSignal },
+  options: { role: 'initiator' | 'responder'; signal?: AbortSignal },
 ) => Promise<PairingChannel>
 
 /** Progress of a pairing, in order; the last is `paired` or `failed` (`spec/pairing.md` §8). */
@@ -70,8 +72,11 @@ export type PairingEvent =
   | { type: 'peer-connected'; address: string; path?: ConnectionPath }
   | { type: 'verifying' }
   | { type: 'sas'; sas: string }
-  /** Advertiser with `maxAttempts` > 1: a wrong code was tried and `remaining` attempts are left. */
-  | { type: 'attempt-failed'; remaining: number }
+  /**
+   * Advertiser with attempts left: a wrong code was tried (`wrong-code`), or a joiner got this side's
+   * share and left without a tag (`abandoned`); either spent one attempt and `remaining` are left.
+   */
+  | { type: 'attempt-failed'; remaining: number; reason: 'wrong-code' | 'abandoned' }
   | { type: 'paired'; device: PairedDevice }
   | { type: 'failed'; error: PairingError }
 

@@ -4,8 +4,9 @@ import { MAX_TEXT_BYTES, PRESENCE_VERSION } from './constants.js'
 import { PresenceError } from './errors.js'
 
 /**
- * Messages on a reconnect link (`spec/presence.md` §5), one CBOR map per channel message: `hello` (first
- * from the initiator: proves the link live to the responder), `text` (messaging), `error` (last).
+ * Messages on a reconnect link (`spec/presence.md` §5), one CBOR map per channel message: `hello` (the
+ * first message of each side: proves the link live to the other), `text` (messaging), `unpair` (the
+ * sender removed the pairing; last) and `error` (last).
  * @module
  */
 
@@ -19,6 +20,7 @@ const LinkMessage = z.discriminatedUnion('type', [
     type: z.literal('text'),
     text: z.string().refine((text) => Buffer.byteLength(text) <= MAX_TEXT_BYTES, 'text too long'),
   }),
+  z.object({ v: z.literal(PRESENCE_VERSION), type: z.literal('unpair') }),
   z.object({ v: z.literal(PRESENCE_VERSION), type: z.literal('error'), code: z.enum(LINK_ERROR_CODES) }),
 ])
 /** One link message. */

@@ -79,15 +79,15 @@ t.test('get stops at the first record on break; an aborted signal rejects with D
   const key = randomBytes(32)
   for (const seed of [1, 2]) {
     const keyPair = Ed25519KeyPair.fromSeed(new Uint8Array(32).fill(seed))
-    await nodes[1]!.put('presence', key, utf8(`v${seed}`), { keyPair, ttlMs: 60_000 })
+    await nodes[1]!.put('pairing', key, utf8(`v${seed}`), { keyPair, ttlMs: 60_000 })
   }
   let seen = 0
-  for await (const _record of nodes[3]!.get('presence', key)) {
+  for await (const _record of nodes[3]!.get('pairing', key)) {
     seen++
     break
   }
   t.equal(seen, 1)
-  t.equal((await collect(nodes[3]!.get('presence', key))).length, 2, 'both publishers kept')
+  t.equal((await collect(nodes[3]!.get('pairing', key))).length, 2, 'both publishers kept')
   const controller = new AbortController()
   controller.abort()
   await t.rejects(collect(nodes[2]!.findNode(key, { signal: controller.signal })), { code: 'DHT_ABORTED' })
@@ -187,6 +187,6 @@ t.test('a join nobody answers is retried, then ready() rejects with DHT_BOOTSTRA
   })
   t.teardown(() => node.close())
   await t.rejects(node.ready(), { code: 'DHT_BOOTSTRAP_FAILED' })
-  t.equal(requests, 5, 'the first join request and 4 retries')
+  t.equal(requests, 15, 'the first join request and 4 retries, each sent once and retransmitted twice')
   t.equal(node.stats().tableSize, 0)
 })

@@ -29,7 +29,7 @@ if (unavailable) {
     const alice = startCli(
       t,
       home,
-      ['--instance', 'alice', 'generate', '--name', 'alice', '--port-mapping', ...flags],
+      ['--instance', 'alice', 'generate', '--name', 'alice', ...flags],
       {},
       lab.ns('hostA'),
     )
@@ -72,7 +72,7 @@ if (unavailable) {
       const args = ['--instance', name, 'start', '--foreground', '--name', name, ...extra, ...flags]
       return startCli(t, home, args, {}, lab.ns(node))
     }
-    const daemons = [daemon('alice', 'hostA', ['--port-mapping']), daemon('bob', 'hostB', [])]
+    const daemons = [daemon('alice', 'hostA', []), daemon('bob', 'hostB', [])]
     for (const started of daemons) await started.waitFor((record) => record.type === 'started', 90_000)
     // The CLI talks to each daemon over its Unix socket, which works from any network namespace.
     const generate = startCli(t, home, ['--instance', 'alice', 'generate', '--json'])
@@ -88,7 +88,7 @@ if (unavailable) {
     await runCli(home, ['--instance', 'alice', 'stop'])
     await daemons[0]!.exited
     t.equal((await onlinePeer(home, 'bob', false))?.online, false, 'bob saw alice go offline')
-    const restarted = daemon('alice', 'hostA', ['--port-mapping', '--port', '4711'])
+    const restarted = daemon('alice', 'hostA', ['--port', '4711'])
     await restarted.waitFor((record) => record.type === 'started', 90_000)
     const status = jsonLines((await runCli(home, ['--instance', 'alice', 'status', '--json'])).stdout)[0]
     t.match(status, { listen: [{ port: 4711 }] }, 'alice listens on the new port')

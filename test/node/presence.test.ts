@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { PairctlNode } from '../../lib/node/index.js'
 import { network, nextEvent, pair, sees, untilOnline } from './helpers/network.js'
 
 /** A network with alice and bob paired and each seeing the other online. */
@@ -59,7 +60,7 @@ t.test('a device that is not paired is refused after its IK handshake', async (t
   const channel = await reconnectChannel(socket, carol.identity, { role: 'initiator', remote })
   const received: unknown[] = []
   for await (const message of channel.messages()) received.push(decodeLinkMessage(message))
-  t.same(received, [{ v: 1, type: 'error', code: 'PRESENCE_NOT_PAIRED' }], 'told why, then closed')
+  t.same(received, [{ v: 2, type: 'error', code: 'PRESENCE_NOT_PAIRED' }], 'told why, then closed')
   t.equal(alice.linkCounters().refused, 1, 'counted')
   t.same(alice.peers(), [])
 })
@@ -82,17 +83,42 @@ t.test('messages go over the link; offline devices and oversized texts are typed
   await t.rejects(alice.send('bob', 'are you there?'), { code: 'PRESENCE_OFFLINE' })
 })
 
-t.test('unpairing closes the link; the former peer is then refused', async (t) => {
+/** Counts `node`'s device-online and device-offline events about `peer`. */
+function flaps(node: PairctlNode, peer: PairctlNode): { count: number } {
+  const counter = { count: 0 }
+  const count = (data: { deviceId: string }) => data.deviceId === peer.deviceId && counter.count++
+  node.on('device-online', count)
+  node.on('device-offline', count)
+  return counter
+}
+
+t.test('unpair removes the pairing on both devices; the other does not flap', async (t) => {
   const { alice, bob } = await linkedPair(t)
-  const bobSeesOffline = nextEvent(bob, 'device-offline', (data) => data.deviceId === alice.deviceId)
-  await alice.unpair('bob')
-  t.match(await bobSeesOffline, { deviceId: alice.deviceId, online: false })
+  const events = flaps(bob, alice)
+  const bobRemoves = nextEvent(bob, 'device-removed', (data) => data.deviceId === alice.deviceId)
+  t.match(await alice.unpair('bob'), { deviceId: bob.deviceId })
+  t.match(await bobRemoves, { deviceId: alice.deviceId, name: 'alice' })
   t.same(alice.peers(), [])
-  // bob still holds the pairing: it redials after its first backoff (0.5-1 s), and alice refuses it.
-  for (let waited = 0; alice.linkCounters().refused === 0 && waited < 5000; waited += 100)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  t.ok(alice.linkCounters().refused >= 1, 'bob redialed and was refused')
-  t.equal(bob.peers()[0]?.online, false)
+  t.same(bob.peers(), [], 'bob removed alice too')
+  // Over 10 s bob neither redials alice (she would refuse it) nor reports her going online/offline.
+  await new Promise((resolve) => setTimeout(resolve, 10_000))
+  t.ok(events.count <= 2, `bob saw ${events.count} online/offline events about alice`)
+  t.equal(alice.linkCounters().refused, 0, 'bob never dialed alice again')
+})
+
+t.test('a device unpaired while offline removes the pairing at its next contact', async (t) => {
+  const { make, alice, bob } = await linkedPair(t)
+  await bob.close()
+  await alice.unpair('bob')
+  // bob comes back: alice no longer publishes a record for it, so it dials her last-known contact,
+  // is refused as not paired, and removes her.
+  const bob2 = await make('bob')
+  const events = flaps(bob2, alice)
+  if (bob2.peers().length > 0)
+    await nextEvent(bob2, 'device-removed', (data) => data.deviceId === alice.deviceId)
+  t.same(bob2.peers(), [])
+  t.ok(alice.linkCounters().refused >= 1, 'alice refused bob once')
+  t.equal(events.count, 0, 'bob never counted alice online')
 })
 
 t.test('a connection that does not start with a preamble is closed unanswered', async (t) => {

@@ -28,10 +28,15 @@ t.test('default code: 2 rendezvous words + 3 secret words (33 bits)', async (t) 
   for (const word of [...code.rendezvous, ...code.secret]) t.ok(wordlist.includes(word))
 })
 
-t.test('word counts: 4 → 1 rendezvous word, 8 → 2; out of range rejected', async (t) => {
-  t.equal(generateCode(4).rendezvous.length, 1)
-  t.equal(generateCode(8).secret.length, 6)
-  for (const bad of [3, 25, 4.5]) t.throws(() => generateCode(bad), { code: 'PAIRING_BAD_CODE' })
+t.test('every allowed length has 2 rendezvous words and at least 33 secret bits', async (t) => {
+  for (let words = 5; words <= 24; words++) {
+    const code = generateCode(words)
+    t.equal(code.rendezvous.length, 2, `${words} words: 2 rendezvous words (2^22 keys)`)
+    t.ok(secretBits(code) >= 33, `${words} words: ${secretBits(code)} secret bits`)
+    t.equal(parseCode(code.text).rendezvous.length, 2)
+  }
+  for (const bad of [3, 4, 25, 5.5]) t.throws(() => generateCode(bad), { code: 'PAIRING_BAD_CODE' })
+  t.throws(() => parseCode('abandon ability able about'), { code: 'PAIRING_BAD_CODE', message: /5 to 24/ })
 })
 
 t.test('words come from 2 random bytes each, masked to 11 bits', async (t) => {
@@ -54,13 +59,16 @@ t.test('parse: unknown words rejected with a suggestion, before any network use'
   t.throws(() => parseCode('abandon ability able about xqzzyv'), { code: 'PAIRING_UNKNOWN_WORD' })
   t.throws(() => parseCode('abandon ab able about absent'), { code: 'PAIRING_UNKNOWN_WORD' })
   t.throws(() => parseCode('abandon abandonx able about absent'), { code: 'PAIRING_UNKNOWN_WORD' })
+  // Under 4 letters a token must be a whole word: "add" is one, "ad" (a prefix of it) is not.
+  t.equal(parseCode('abandon ability able about add').secret.at(-1), 'add')
+  t.throws(() => parseCode('abandon ability able about ad'), { code: 'PAIRING_UNKNOWN_WORD' })
   t.throws(() => parseCode('abandon able about'), { code: 'PAIRING_BAD_CODE' })
   t.equal(suggestWord('zzzzzzzzzz'), undefined)
 })
 
 t.test('every word parses from its 4-letter prefix and from upper case', async (t) => {
-  for (let i = 0; i < wordlist.length; i += 4) {
-    const words = [i, i + 1, i + 2, i + 3].map((j) => wordlist[j % wordlist.length]!)
+  for (let i = 0; i < wordlist.length; i += 5) {
+    const words = [i, i + 1, i + 2, i + 3, i + 4].map((j) => wordlist[j % wordlist.length]!)
     t.equal(parseCode(words.map((w) => w.slice(0, 4).toUpperCase()).join(' ')).text, words.join('-'))
   }
 })
@@ -84,7 +92,7 @@ t.test('redraw keeps the secret words', async (t) => {
 
 t.test('property: any generated code round-trips through parse in any case and separator', async (t) => {
   const result = fc.check(
-    fc.property(fc.integer({ min: 4, max: 12 }), fc.boolean(), (words, upper) => {
+    fc.property(fc.integer({ min: 5, max: 12 }), fc.boolean(), (words, upper) => {
       const code = generateCode(words)
       const typed = code.text.replaceAll('-', ' ')
       return parseCode(upper ? typed.toUpperCase() : typed).text === code.text
@@ -92,3 +100,12 @@ t.test('property: any generated code round-trips through parse in any case and s
   )
   t.equal(result.failed, false, String(result.counterexample))
 })
+
+t.test(
+  'the word list is BIP39 English: SHA-256 of the list file (one word per line) as the spec states',
+  async (t) => {
+    t.equal(wordlist.length, 2048)
+    const file = `${wordlist.join('\n')}\n`
+    t.equal(toHex(sha256(utf8(file))), '2f5eed53a4727b4bf8880d8f3f199efc90e58503646d9ff8eff3a2ed3b24dbda')
+  },
+)

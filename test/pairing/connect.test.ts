@@ -23,7 +23,8 @@ function scripted(plan: Record<number, 'hang' | 'refuse' | 'ok'>, log: string[])
 const secure: Securer = async () =>
   ({
     handshakeHash: new Uint8Array(32),
-    remoteIdentityKey: new Uint8Array(32),
+    localStaticKey: new Uint8Array(32),
+    remoteStaticKey: new Uint8Array(32),
     send: async () => {},
     messages: () => [][Symbol.iterator]() as unknown as AsyncIterable<Uint8Array>,
     close: () => {},

@@ -7,9 +7,12 @@ import { type HandshakeEvent, type HandshakeOptions, PairingHandshake } from '..
 import { decodeMessage, encodeMessage } from '../../lib/pairing/messages.js'
 
 const CODE = 'abandon ability able about absent'
-const joinerId = Ed25519KeyPair.generate().publicKey
-const advertiserId = Ed25519KeyPair.generate().publicKey
+const joinerId = Ed25519KeyPair.generate()
+const advertiserId = Ed25519KeyPair.generate()
 const advertKey = Ed25519KeyPair.generate().publicKey
+/** The two per-session Noise static keys (CPace AD). */
+const joinerSession = randomBytes(32)
+const advertiserSession = randomBytes(32)
 
 interface Setup {
   joiner?: Partial<HandshakeOptions>
@@ -23,8 +26,9 @@ function pair(setup: Setup = {}) {
     ...base,
     role: 'joiner',
     code: parseCode(CODE),
-    localIdentityKey: joinerId,
-    remoteIdentityKey: advertiserId,
+    identity: joinerId,
+    localSessionKey: joinerSession,
+    remoteSessionKey: advertiserSession,
     deviceInfo: { name: 'phone', type: 'mobile' },
     ...setup.joiner,
   })
@@ -32,8 +36,9 @@ function pair(setup: Setup = {}) {
     ...base,
     role: 'advertiser',
     code: parseCode(CODE),
-    localIdentityKey: advertiserId,
-    remoteIdentityKey: joinerId,
+    identity: advertiserId,
+    localSessionKey: advertiserSession,
+    remoteSessionKey: joinerSession,
     deviceInfo: { name: 'laptop', type: 'desktop' },
     ...setup.advertiser,
   })
@@ -86,15 +91,15 @@ t.test('same code: both sides paired, same SAS, peer IDs computed from the Noise
   t.equal(secret.length, 32)
   t.same(peer(ae).presenceSecret, secret, 'both sides derive one presence secret')
   t.same(peer(je), {
-    identityKey: advertiserId,
-    deviceId: deviceIdFromPublicKey(advertiserId),
+    identityKey: advertiserId.publicKey,
+    deviceId: deviceIdFromPublicKey(advertiserId.publicKey),
     name: 'laptop',
     type: 'desktop',
     presenceSecret: secret,
   })
   t.same(peer(ae), {
-    identityKey: joinerId,
-    deviceId: deviceIdFromPublicKey(joinerId),
+    identityKey: joinerId.publicKey,
+    deviceId: deviceIdFromPublicKey(joinerId.publicKey),
     name: 'phone',
     type: 'mobile',
     presenceSecret: secret,
@@ -134,12 +139,12 @@ t.test('device info never travels before both confirmations verify', async (t) =
   t.same(seen, ['hello', 'share', 'confirm', 'error'])
 })
 
-t.test('man in the middle: different handshake hashes or identity keys fail confirmation', async (t) => {
-  const mitmKey = Ed25519KeyPair.generate().publicKey
+t.test('man in the middle: different handshake hashes or session keys fail confirmation', async (t) => {
+  const mitmKey = randomBytes(32)
   for (const setup of [
     { advertiser: { handshakeHash: randomBytes(32) } },
-    { joiner: { remoteIdentityKey: mitmKey } },
-    { advertiser: { remoteIdentityKey: mitmKey } },
+    { joiner: { remoteSessionKey: mitmKey } },
+    { advertiser: { remoteSessionKey: mitmKey } },
   ]) {
     const { joiner, advertiser } = pair(setup)
     pump(joiner, advertiser)
@@ -180,7 +185,7 @@ t.test('SAS: both must accept; a decline rejects on both sides', async (t) => {
 t.test('invalid CPace shares (identity, non-canonical) are a protocol error, not a guess', async (t) => {
   for (const share of [new Uint8Array(32), Uint8Array.from({ length: 32 }, () => 0xff)]) {
     const { advertiser } = pair()
-    advertiser.receive(encodeMessage({ v: 1, type: 'hello', advert: advertKey, share }), 1)
+    advertiser.receive(encodeMessage({ v: 2, type: 'hello', advert: advertKey, share }), 1)
     t.same(failure(advertiser), { code: 'PAIRING_PROTOCOL', attempt: false })
     t.match(decodeMessage(advertiser.pollTransmit()!), { type: 'error', code: 'PAIRING_PROTOCOL' })
   }
@@ -188,8 +193,9 @@ t.test('invalid CPace shares (identity, non-canonical) are a protocol error, not
 
 t.test('out-of-order, unknown-version and garbage messages fail with typed errors', async (t) => {
   const cases: [Uint8Array, string][] = [
-    [encodeMessage({ v: 1, type: 'confirm', mac: randomBytes(32) }), 'PAIRING_PROTOCOL'],
-    [encodeCbor({ v: 2, type: 'hello' }), 'PAIRING_UNSUPPORTED_VERSION'],
+    [encodeMessage({ v: 2, type: 'confirm', mac: randomBytes(32) }), 'PAIRING_PROTOCOL'],
+    [encodeCbor({ v: 1, type: 'hello' }), 'PAIRING_UNSUPPORTED_VERSION'],
+    [encodeCbor({ v: 3, type: 'hello' }), 'PAIRING_UNSUPPORTED_VERSION'],
     [Uint8Array.of(0x00, 0x01), 'PAIRING_PROTOCOL'],
   ]
   for (const [bytes, code] of cases) {
@@ -204,7 +210,7 @@ t.test('out-of-order, unknown-version and garbage messages fail with typed error
 
 t.test('every waiting state times out with PAIRING_TIMEOUT', async (t) => {
   const { joiner, advertiser } = pair()
-  t.equal(advertiser.pollTimeout(), 15_000)
+  t.equal(advertiser.pollTimeout(), 15_000, 'await-hello: the dispatcher already bounds it tighter')
   advertiser.handleTimeout(14_999)
   t.equal(advertiser.state, 'await-hello')
   advertiser.handleTimeout(15_000)
@@ -224,9 +230,74 @@ t.test('cancel tells the peer; closed transport fails without sending', async (t
   other.joiner.closed()
   t.equal(
     other.joiner.pollTransmit()?.length,
-    encodeMessage({ v: 1, type: 'hello', advert: advertKey, share: randomBytes(32) }).length,
+    encodeMessage({ v: 2, type: 'hello', advert: advertKey, share: randomBytes(32) }).length,
     'only the hello queued',
   )
   t.equal(other.joiner.pollTransmit(), undefined)
   t.same(failure(other.joiner), { code: 'PAIRING_PROTOCOL', attempt: false })
 })
+
+t.test('an accept whose identity signature does not cover this session is refused', async (t) => {
+  const { joiner, advertiser } = pair()
+  // Advertiser: hello in, share + confirm out; joiner: confirm in. Then a forged accept reaches the joiner.
+  advertiser.receive(joiner.pollTransmit()!, 1)
+  joiner.receive(advertiser.pollTransmit()!, 1)
+  advertiser.receive(joiner.pollTransmit()!, 1)
+  joiner.receive(advertiser.pollTransmit()!, 1)
+  const accept = decodeMessage(advertiser.pollTransmit()!)
+  if (accept.type !== 'accept') throw new Error(`expected accept, got ${accept.type}`)
+  const stranger = Ed25519KeyPair.generate()
+  const forged = { ...accept, identity: stranger.publicKey }
+  joiner.receive(encodeMessage(forged), 2)
+  t.same(failure(joiner), { code: 'PAIRING_PROTOCOL', attempt: false })
+  t.notOk(
+    events(joiner).some((e) => e.type === 'paired'),
+    'no peer from a key that did not sign',
+  )
+})
+
+t.test('a peer that proves this device its own identity is refused with PAIRING_SELF', async (t) => {
+  const { joiner, advertiser } = pair({ advertiser: { identity: joinerId } })
+  pump(joiner, advertiser)
+  t.same(failure(joiner), { code: 'PAIRING_SELF', attempt: false })
+  t.equal(advertiser.state, 'failed')
+})
+
+t.test('advertiser: a joiner that got the share and left without a tag spent an attempt', async (t) => {
+  for (const leave of ['close', 'timeout', 'cancel'] as const) {
+    const { joiner, advertiser } = pair()
+    advertiser.receive(joiner.pollTransmit()!, 1)
+    t.equal(advertiser.state, 'await-confirm')
+    t.equal(advertiser.pollTimeout(), 1 + 5_000, 'the tag is due within 5 s')
+    if (leave === 'close') advertiser.closed()
+    if (leave === 'timeout') advertiser.handleTimeout(1 + 5_000)
+    if (leave === 'cancel')
+      advertiser.receive(encodeMessage({ v: 2, type: 'error', code: 'PAIRING_CANCELLED' }), 2)
+    t.equal(failure(advertiser)?.attempt, true, leave)
+  }
+  const local = pair()
+  local.advertiser.receive(local.joiner.pollTransmit()!, 1)
+  local.advertiser.cancel()
+  t.equal(failure(local.advertiser)?.attempt, false, 'a local cancel spends nothing')
+})
+
+t.test('joiner: beforeTag runs before the tag is queued, once', async (t) => {
+  const calls: number[] = []
+  let joiner!: PairingHandshake
+  const setup = pair({
+    joiner: { beforeTag: () => calls.push(queuedTypes(joiner).length) },
+  })
+  joiner = setup.joiner
+  setup.advertiser.receive(joiner.pollTransmit()!, 1)
+  joiner.receive(setup.advertiser.pollTransmit()!, 1)
+  t.same(calls, [0], 'called with nothing queued yet')
+  t.same(queuedTypes(joiner), ['confirm'])
+})
+
+/** Types of the messages queued on `h`, draining them. */
+function queuedTypes(h: PairingHandshake): string[] {
+  const out: string[] = []
+  for (let bytes = h.pollTransmit(); bytes !== undefined; bytes = h.pollTransmit())
+    out.push(decodeMessage(bytes).type)
+  return out
+}

@@ -4,13 +4,21 @@ import { encodeCbor } from '../../lib/cbor.js'
 import { Ed25519KeyPair, randomBytes } from '../../lib/crypto/index.js'
 import { decodeAdvert, encodeAdvert } from '../../lib/pairing/advert.js'
 import { decodeMessage, encodeMessage, type PairingMessage } from '../../lib/pairing/messages.js'
+import { v1Advert } from './helpers/v1.js'
 
 const samples: PairingMessage[] = [
-  { v: 1, type: 'hello', advert: randomBytes(32), share: randomBytes(32) },
-  { v: 1, type: 'share', share: randomBytes(32) },
-  { v: 1, type: 'confirm', mac: randomBytes(32) },
-  { v: 1, type: 'accept', name: 'laptop', deviceType: 'desktop' },
-  { v: 1, type: 'error', code: 'PAIRING_WRONG_CODE' },
+  { v: 2, type: 'hello', advert: randomBytes(32), share: randomBytes(32) },
+  { v: 2, type: 'share', share: randomBytes(32) },
+  { v: 2, type: 'confirm', mac: randomBytes(32) },
+  {
+    v: 2,
+    type: 'accept',
+    name: 'laptop',
+    deviceType: 'desktop',
+    identity: randomBytes(32),
+    sig: randomBytes(64),
+  },
+  { v: 2, type: 'error', code: 'PAIRING_WRONG_CODE' },
 ]
 
 t.test('every message round-trips', async (t) => {
@@ -18,18 +26,19 @@ t.test('every message round-trips', async (t) => {
 })
 
 t.test('unknown version → PAIRING_UNSUPPORTED_VERSION; malformed → PAIRING_PROTOCOL', async (t) => {
-  t.throws(() => decodeMessage(encodeCbor({ v: 2, type: 'share', share: randomBytes(32) })), {
-    code: 'PAIRING_UNSUPPORTED_VERSION',
-  })
-  t.throws(() => decodeMessage(encodeCbor({ v: 1, type: 'share', share: randomBytes(31) })), {
+  for (const v of [1, 3])
+    t.throws(() => decodeMessage(encodeCbor({ v, type: 'share', share: randomBytes(32) })), {
+      code: 'PAIRING_UNSUPPORTED_VERSION',
+    })
+  t.throws(() => decodeMessage(encodeCbor({ v: 2, type: 'share', share: randomBytes(31) })), {
     code: 'PAIRING_PROTOCOL',
   })
-  t.throws(() => decodeMessage(encodeCbor({ v: 1, type: 'nope' })), { code: 'PAIRING_PROTOCOL' })
-  t.throws(() => decodeMessage(encodeCbor({ v: 1, type: 'error', code: 'EVIL' })), {
+  t.throws(() => decodeMessage(encodeCbor({ v: 2, type: 'nope' })), { code: 'PAIRING_PROTOCOL' })
+  t.throws(() => decodeMessage(encodeCbor({ v: 2, type: 'error', code: 'EVIL' })), {
     code: 'PAIRING_PROTOCOL',
   })
   t.throws(() => decodeMessage(Uint8Array.of(0xff)), { code: 'PAIRING_PROTOCOL' })
-  t.throws(() => decodeMessage(encodeCbor({ v: 1, type: 'accept', name: '', deviceType: 'x' })), {
+  t.throws(() => decodeMessage(encodeCbor({ v: 2, type: 'accept', name: '', deviceType: 'x' })), {
     code: 'PAIRING_PROTOCOL',
   })
 })
@@ -72,6 +81,7 @@ t.test('advert: signed, bound to its rendezvous key and publisher, expiring', as
   const addresses = [{ host: '127.0.0.1', port: 4000, transport: 'tcp' as const }]
   const bytes = encodeAdvert(rendezvous, key, addresses, now + 300_000)
   t.same(decodeAdvert(rendezvous, bytes, key.publicKey, now), {
+    version: 2,
     key: key.publicKey,
     addresses,
     expiresAt: now + 300_000,
@@ -105,4 +115,19 @@ t.test('advert: addresses that do not fit in 700 bytes are dropped from the end'
   t.ok(advert !== null && advert.addresses.length < 8 && advert.addresses.length > 0)
   t.same(advert?.addresses[0], long[0])
   t.throws(() => encodeAdvert(rendezvous, key, [], Date.now()), { code: 'PAIRING_BAD_OPTION' })
+})
+
+t.test('advert: a v1 advert verifies as version 1; unknown keys and versions are refused', async (t) => {
+  const key = Ed25519KeyPair.generate()
+  const rendezvous = randomBytes(32)
+  const now = 1_700_000_000_000
+  const addresses = [{ host: '127.0.0.1', port: 4000, transport: 'tcp' as const }]
+  const v1 = v1Advert(rendezvous, key, addresses, now + 60_000)
+  t.match(decodeAdvert(rendezvous, v1, key.publicKey, now), { version: 1, addresses })
+  const signedExtra = v1Advert(rendezvous, key, addresses, now + 60_000, { v: 2, extra: { note: 'x' } })
+  t.equal(decodeAdvert(rendezvous, signedExtra, key.publicKey, now), null, 'a signed unknown key')
+  const v3 = v1Advert(rendezvous, key, addresses, now + 60_000, { v: 3 })
+  t.equal(decodeAdvert(rendezvous, v3, key.publicKey, now), null, 'version 3')
+  const v2 = v1Advert(rendezvous, key, addresses, now + 60_000, { v: 2 })
+  t.same(v2, encodeAdvert(rendezvous, key, addresses, now + 60_000), 'v2 differs from v1 only in v')
 })

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { fromHex, sha256, toHex, utf8 } from '../../lib/crypto/index.js'
+import { ed25519Verify, fromHex, sha256, toHex, utf8 } from '../../lib/crypto/index.js'
 import { decodeAdvert } from '../../lib/pairing/advert.js'
 import { decodeMessage } from '../../lib/pairing/messages.js'
 import { computeVectors } from './helpers/vectors.js'
@@ -47,6 +47,8 @@ t.test('advert vector verifies under its rendezvous key and publisher', async (t
 
 t.test('transcript: the messages carry the listed shares and tags, in the protocol order', async (t) => {
   const { flow, ya, yb, confirmJoiner, confirmAdvertiser, advertPublicKey } = stored.transcript
+  const { joinerIdentityKey, advertiserIdentityKey, joinerIdentitySigned, advertiserIdentitySigned } =
+    stored.transcript
   const messages = flow.map((step: { cbor: string }) => decodeMessage(fromHex(step.cbor)))
   t.same(
     flow.map((step: { from: string; type: string }) => `${step.from}:${step.type}`),
@@ -65,4 +67,16 @@ t.test('transcript: the messages carry the listed shares and tags, in the protoc
   t.equal(toHex(messages[2].mac), confirmJoiner)
   t.equal(toHex(messages[3].mac), confirmAdvertiser)
   t.match(stored.transcript.sas, /^\d{6}$/)
+  // Identities travel only in the accepts, after both confirms, each signing its role's bytes.
+  const accepts = [messages[4], messages[5]]
+  t.same(
+    accepts.map((m) => toHex(m.identity)),
+    [advertiserIdentityKey, joinerIdentityKey],
+  )
+  t.ok(ed25519Verify(accepts[0].identity, fromHex(advertiserIdentitySigned), accepts[0].sig))
+  t.ok(ed25519Verify(accepts[1].identity, fromHex(joinerIdentitySigned), accepts[1].sig))
+  for (const step of flow.slice(0, 4)) {
+    t.notOk(step.cbor.includes(joinerIdentityKey), `${step.type} does not carry the joiner's identity`)
+    t.notOk(step.cbor.includes(advertiserIdentityKey), `${step.type} does not carry the advertiser's`)
+  }
 })

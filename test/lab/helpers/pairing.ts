@@ -10,13 +10,9 @@ export interface Teardown {
   teardown(fn: () => void): void
 }
 
-/**
- * Starts the bootstrap node in pub on `port`; returns the `--bootstrap` flag devices are given.
- * `--host` is still passed because `pairctl bootstrap --port N` alone exits at once ("server mode needs an
- * address") until the default-address fix of issue 13 (deliverable 2) lands; drop it then.
- */
+/** Starts the bootstrap node in pub on `port`, as the README says; returns the flag devices are given. */
 export async function startBootstrap(t: Teardown, lab: Lab, home: string, port: number): Promise<string[]> {
-  const args = ['bootstrap', '--host', '203.0.113.1', '--port', String(port), '--json']
+  const args = ['bootstrap', '--port', String(port), '--json']
   const bootstrap = startCli(t, home, args, {}, lab.ns('pub'))
   await bootstrap.waitFor((record) => record.type === 'listening', 90_000)
   return ['--bootstrap', `203.0.113.1:${port}`]

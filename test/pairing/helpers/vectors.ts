@@ -1,7 +1,13 @@
-import { Ed25519KeyPair, fromHex, toHex } from '../../../lib/crypto/index.js'
+import { Ed25519KeyPair, fromHex, toHex, X25519KeyPair } from '../../../lib/crypto/index.js'
 import { encodeAdvert } from '../../../lib/pairing/advert.js'
 import { codePassword, generateCode, parseCode, rendezvousKey } from '../../../lib/pairing/code.js'
-import { confirmationTag, cpaceChannelId, shortAuthString } from '../../../lib/pairing/confirmation.js'
+import {
+  confirmationTag,
+  cpaceChannelId,
+  identitySignedBytes,
+  presenceSecret,
+  shortAuthString,
+} from '../../../lib/pairing/confirmation.js'
 import { calculateGenerator, cpaceShare, deriveIsk, scalarFromBytes } from '../../../lib/pairing/cpace.js'
 import { PairingHandshake } from '../../../lib/pairing/handshake.js'
 import { decodeMessage, encodeMessage, type PairingMessage } from '../../../lib/pairing/messages.js'
@@ -18,7 +24,7 @@ export const INPUTS = {
   codes: [
     'abandon ability able about absent',
     'ZOO-Wrong-abse-ABOV-acid-actor',
-    'abandon abuse access accident',
+    'abandon abuse access accident add',
   ],
   advert: {
     seed: '1111111111111111111111111111111111111111111111111111111111111111',
@@ -34,6 +40,9 @@ export const INPUTS = {
     advertSeed: '1111111111111111111111111111111111111111111111111111111111111111',
     joinerIdentitySeed: '2222222222222222222222222222222222222222222222222222222222222222',
     advertiserIdentitySeed: '3333333333333333333333333333333333333333333333333333333333333333',
+    /** X25519 private keys of the two per-session Noise static keys (their public halves are ADa, ADb). */
+    joinerSessionPrivate: '7777777777777777777777777777777777777777777777777777777777777777',
+    advertiserSessionPrivate: '8888888888888888888888888888888888888888888888888888888888888888',
     handshakeHash: '4444444444444444444444444444444444444444444444444444444444444444',
     joinerRandom: '55'.repeat(64),
     advertiserRandom: '66'.repeat(64),
@@ -41,11 +50,18 @@ export const INPUTS = {
     advertiserInfo: { name: 'alice-laptop', type: 'desktop' },
   },
   messages: [
-    { v: 1, type: 'hello', advert: '77'.repeat(32), share: '88'.repeat(32) },
-    { v: 1, type: 'share', share: '99'.repeat(32) },
-    { v: 1, type: 'confirm', mac: 'aa'.repeat(32) },
-    { v: 1, type: 'accept', name: 'alice-laptop', deviceType: 'desktop' },
-    { v: 1, type: 'error', code: 'PAIRING_WRONG_CODE' },
+    { v: 2, type: 'hello', advert: '77'.repeat(32), share: '88'.repeat(32) },
+    { v: 2, type: 'share', share: '99'.repeat(32) },
+    { v: 2, type: 'confirm', mac: 'aa'.repeat(32) },
+    {
+      v: 2,
+      type: 'accept',
+      name: 'alice-laptop',
+      deviceType: 'desktop',
+      identity: 'bb'.repeat(32),
+      sig: 'cc'.repeat(64),
+    },
+    { v: 2, type: 'error', code: 'PAIRING_WRONG_CODE' },
   ],
 }
 
@@ -71,7 +87,7 @@ function messageVector(fields: Record<string, unknown>) {
   const message = Object.fromEntries(
     Object.entries(fields).map(([k, v]) => [
       k,
-      ['advert', 'share', 'mac'].includes(k) ? fromHex(v as string) : v,
+      ['advert', 'share', 'mac', 'identity', 'sig'].includes(k) ? fromHex(v as string) : v,
     ]),
   ) as PairingMessage
   return { message: fields, cbor: toHex(encodeMessage(message)) }
@@ -93,23 +109,27 @@ function transcriptVector() {
   const input = INPUTS.transcript
   const code = parseCode(input.code)
   const advertKey = Ed25519KeyPair.fromSeed(fromHex(input.advertSeed)).publicKey
-  const joinerId = Ed25519KeyPair.fromSeed(fromHex(input.joinerIdentitySeed)).publicKey
-  const advertiserId = Ed25519KeyPair.fromSeed(fromHex(input.advertiserIdentitySeed)).publicKey
+  const joinerId = Ed25519KeyPair.fromSeed(fromHex(input.joinerIdentitySeed))
+  const advertiserId = Ed25519KeyPair.fromSeed(fromHex(input.advertiserIdentitySeed))
+  const ada = X25519KeyPair.fromPrivateKey(fromHex(input.joinerSessionPrivate)).publicKey
+  const adb = X25519KeyPair.fromPrivateKey(fromHex(input.advertiserSessionPrivate)).publicKey
   const sid = fromHex(input.handshakeHash)
   const common = { code, advertKey, handshakeHash: sid, confirmSas: false, now: 0 }
   const joiner = new PairingHandshake({
     ...common,
     role: 'joiner',
-    localIdentityKey: joinerId,
-    remoteIdentityKey: advertiserId,
+    identity: joinerId,
+    localSessionKey: ada,
+    remoteSessionKey: adb,
     deviceInfo: input.joinerInfo,
     random: repeatSource(input.joinerRandom),
   })
   const advertiser = new PairingHandshake({
     ...common,
     role: 'advertiser',
-    localIdentityKey: advertiserId,
-    remoteIdentityKey: joinerId,
+    identity: advertiserId,
+    localSessionKey: adb,
+    remoteSessionKey: ada,
     deviceInfo: input.advertiserInfo,
     random: repeatSource(input.advertiserRandom),
   })
@@ -133,12 +153,14 @@ function transcriptVector() {
   const yb = scalarFromBytes(fromHex(input.advertiserRandom))
   const Ya = cpaceShare(g, ya)
   const Yb = cpaceShare(g, yb)
-  const isk = deriveIsk({ sid, scalar: ya, ya: Ya, ada: joinerId, yb: Yb, adb: advertiserId, peerShare: Yb })
+  const isk = deriveIsk({ sid, scalar: ya, ya: Ya, ada, yb: Yb, adb, peerShare: Yb })
   return {
     ...input,
     advertPublicKey: toHex(advertKey),
-    joinerIdentityKey: toHex(joinerId),
-    advertiserIdentityKey: toHex(advertiserId),
+    joinerIdentityKey: toHex(joinerId.publicKey),
+    advertiserIdentityKey: toHex(advertiserId.publicKey),
+    ada: toHex(ada),
+    adb: toHex(adb),
     prs: toHex(codePassword(code)),
     ci: toHex(ci),
     generator: toHex(g),
@@ -148,6 +170,9 @@ function transcriptVector() {
     confirmJoiner: toHex(confirmationTag(isk, 'joiner')),
     confirmAdvertiser: toHex(confirmationTag(isk, 'advertiser')),
     sas: shortAuthString(isk),
+    presenceSecret: toHex(presenceSecret(isk)),
+    joinerIdentitySigned: toHex(identitySignedBytes('joiner', sid, isk)),
+    advertiserIdentitySigned: toHex(identitySignedBytes('advertiser', sid, isk)),
     states: { joiner: joiner.state, advertiser: advertiser.state },
     flow,
   }
