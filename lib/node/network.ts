@@ -13,6 +13,7 @@ import {
 import type { AddressInfo } from '../control/protocol.js'
 import type { Ed25519KeyPair } from '../crypto/index.js'
 import { hasCode } from '../errors.js'
+import { learnMapping } from '../holepunch/index.js'
 import type { Identity } from '../identity/index.js'
 import type { AdvertAddress } from '../pairing/advert.js'
 import {
@@ -270,6 +271,8 @@ class NetworkEngine implements PairingEngine {
     // The advert is readable by every DHT node: only addresses in the DHT's scope (spec/pairing.md §3.1).
     const scope = dhtScope(bootstrap.map(endpointHost), host)
     const addresses = publishableAddresses(tcpAddresses(this.addresses), scope)
+    // Nothing reachable, but a hole punch may be (spec/holepunch.md §6): advertise the NAT's public address.
+    if (addresses.length === 0) addresses.push(...(await this.punchableAddress()))
     if (addresses.length === 0)
       throw PairingError.badOption(
         `no address of this device is reachable from the ${scope} nodes of its DHT, so a joiner could not connect: enable port mapping, or use a bootstrap node on this network`,
@@ -282,6 +285,14 @@ class NetworkEngine implements PairingEngine {
       ttlMs: request.timeoutMs,
       onAdvertised: (session) => answerPairingPunches(this.engine.strategy, session, this.engine.punched),
     })
+  }
+
+  /** The NAT's public host (STUN) with the listener's port, which a joiner dials while it punches. */
+  private async punchableAddress(): Promise<AdvertAddress[]> {
+    const { stunServer } = this.engine.strategy
+    if (stunServer === null) return []
+    const mapping = await learnMapping(stunServer).catch(() => null)
+    return mapping === null ? [] : [{ host: mapping.mapped.host, port: this.listener.port, transport: 'tcp' }]
   }
 
   async join(run: PairingRun, code: string, request: PairingRequest): Promise<PairedDevice> {
