@@ -80,7 +80,7 @@ export function formatProgress(progress: PairingProgress, joinFlags = ''): strin
     case 'found':
       return `found the other device at ${printable(progress.addresses.join(', '))}`
     case 'peer-connected':
-      return `peer connected (${printable(progress.address)}${progress.relayed === true ? ', through a relay' : ''})`
+      return `peer connected (${printable(progress.address)}${progress.path === undefined ? '' : `, ${progress.path}`}${progress.relayed === true ? ', through a relay' : ''})`
     case 'verifying':
       return 'verifying the code…'
     case 'sas':

@@ -138,7 +138,14 @@ export const PairingProgress = z.discriminatedUnion('type', [
   z.object({ type: z.literal('advertised'), addresses: z.array(z.string()) }),
   z.object({ type: z.literal('searching') }),
   z.object({ type: z.literal('found'), addresses: z.array(z.string()) }),
-  z.object({ type: z.literal('peer-connected'), address: z.string(), relayed: z.boolean().optional() }),
+  z.object({
+    type: z.literal('peer-connected'),
+    address: z.string(),
+    /** How the connection got there (`spec/holepunch.md` §6), when the side knows. */
+    path: z.enum(['direct', 'mapped', 'holepunch', 'relay']).optional(),
+    /** The connection runs through a relay (`spec/relay.md` §8.2). */
+    relayed: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('verifying') }),
   z.object({ type: z.literal('sas'), sas: z.string() }),
   z.object({

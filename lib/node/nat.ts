@@ -45,7 +45,8 @@ function isOwnAddress(host: string): boolean {
   return Object.values(networkInterfaces()).some((list) => list?.some((info) => info.address === host))
 }
 
-function parseHostPort(entry: string | undefined): { host: string; port: number } | null {
+/** `HOST:PORT` (IPv6 in brackets) as an endpoint, or null. */
+export function parseHostPort(entry: string | undefined): { host: string; port: number } | null {
   const match = entry?.match(/^\[?([^\]]+?)\]?:(\d+)$/)
   return match ? { host: match[1]!, port: Number(match[2]) } : null
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -12,8 +13,10 @@ import {
 import type { AddressInfo } from '../control/protocol.js'
 import type { Ed25519KeyPair } from '../crypto/index.js'
 import { hasCode } from '../errors.js'
+import { learnMapping } from '../holepunch/index.js'
 import type { Identity } from '../identity/index.js'
 import type { AdvertAddress } from '../pairing/advert.js'
+import type { ConnectionPath } from '../pairing/connect.js'
 import {
   type DeviceInfo,
   generatePairing,
@@ -37,18 +40,23 @@ import {
 import { parseRelayAddress } from '../relay/index.js'
 import { ContactBook } from './contacts.js'
 import { ROUTING_TABLE_FILE } from './dht.js'
-import { preambleConnector } from './dial.js'
 import type { NetworkStatus, PairingEngine } from './engine.js'
 import { DeviceLinks, type LinkTenantFactory } from './links.js'
 import { listenTcp, type PairingListener } from './listener.js'
-import { type NatProbe, probeNat } from './nat.js'
+import { type NatProbe, parseHostPort, probeNat } from './nat.js'
 import { NodeError, type ResolvedNodeOptions } from './options.js'
 import type { PairingRequest, PairingRun } from './pairing-run.js'
 import { mapPorts, mapsFrom } from './portmap.js'
 import { toProgress } from './progress.js'
-import { NodeRelay, pairingConnector } from './relay.js'
+import { NodeRelay, RELAYED_PREFIX } from './relay.js'
 import type { Resources } from './resources.js'
-import { routeConnections } from './router.js'
+import { routeConnections, routeSocket } from './router.js'
+import {
+  acceptedPath,
+  answerPairingPunches,
+  type StrategyParts,
+  pairingConnector as strategyConnector,
+} from './strategy.js'
 
 /**
  * How long a first advert waits for the router's port mapping: long enough for PCP, NAT-PMP or UPnP to
@@ -137,9 +145,14 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   resources.defer('device links', () => links.close())
   const dispatcher = new PairingDispatcher(openPairingChannel)
   const route = routeConnections(listener.server, {
-    pairing: (socket, address) => dispatcher.handleSocket(socket, address),
+    pairing: (socket, address) => dispatcher.handleSocket(socket, address, incomingPath(address, addresses)),
     reconnect: (socket, address) => links.accept(socket, address),
   })
+  const punched = (socket: Socket) =>
+    void routeSocket(socket, {
+      pairing: (routed, address) => dispatcher.handleSocket(routed, address, 'holepunch'),
+      reconnect: (routed, address) => links.accept(routed, address),
+    })
   if (parts.tenants !== undefined) links.carry(parts.tenants)
   const relay = new NodeRelay({
     identityKey: parts.identity.publicKey,
@@ -153,6 +166,7 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const presence = publishPresence(parts, dht, addresses, relay)
   links.start()
   const mapped = mapping?.settled ?? Promise.resolve()
+  const strategy = strategyParts(options, dht)
   return new NetworkEngine(parts, dht, {
     listener,
     dispatcher,
@@ -162,6 +176,8 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
     links,
     presence,
     relay,
+    strategy,
+    punched,
   })
 }
 
@@ -221,6 +237,22 @@ function interfacesOf(host: string): () => InterfaceList {
   return () => ({ bound: [info] })
 }
 
+/** The connection strategy's view of the node (`spec/holepunch.md` §6). */
+function strategyParts(options: ResolvedNodeOptions, dht: NetworkDht): StrategyParts {
+  const wildcard = options.host === '0.0.0.0' || options.host === '::'
+  return {
+    dht,
+    stunServer: parseHostPort(options.bootstrap[0]),
+    ...(wildcard ? {} : { localAddress: options.host }),
+  }
+}
+
+/** True while a router mapping (UPnP, NAT-PMP or PCP) vouches for one of the node's addresses. */
+function hasMapping(addresses: AddressManager): boolean {
+  return addresses.list().some((address) => address.sources.some((source) => MAPPING_SOURCES.has(source)))
+}
+const MAPPING_SOURCES = new Set(['upnp', 'natpmp', 'pcp'])
+
 /** The parts of a started network an engine drives. */
 interface EngineParts {
   listener: PairingListener
@@ -234,6 +266,9 @@ interface EngineParts {
   presence: PresencePublisher
   /** Relay reservation and the relayed address (`spec/relay.md` §8). */
   relay: NodeRelay
+  strategy: StrategyParts
+  /** Routes a connection this node made by hole punching as the responder. */
+  punched: (socket: Socket) => void
 }
 
 class NetworkEngine implements PairingEngine {
@@ -277,6 +312,8 @@ class NetworkEngine implements PairingEngine {
     // The advert is readable by every DHT node: only addresses in the DHT's scope (spec/pairing.md §3.1).
     const scope = dhtScope(bootstrap.map(endpointHost), host)
     const direct = publishableAddresses(tcpAddresses(this.addresses), scope)
+    // Nothing reachable, but a hole punch may be (spec/holepunch.md §6): advertise the NAT's public address.
+    if (direct.length === 0) direct.push(...(await this.punchableAddress()))
     // The relay last: a joiner tries it only after the direct addresses (`spec/relay.md` §8.2).
     const addresses = [...direct, ...(relayed === null ? [] : [relayed])]
     if (addresses.length === 0)
@@ -289,7 +326,16 @@ class NetworkEngine implements PairingEngine {
       addresses,
       words: request.words,
       ttlMs: request.timeoutMs,
+      onAdvertised: (session) => answerPairingPunches(this.engine.strategy, session, this.engine.punched),
     })
+  }
+
+  /** The NAT's public host (STUN) with the listener's port, which a joiner dials while it punches. */
+  private async punchableAddress(): Promise<AdvertAddress[]> {
+    const { stunServer } = this.engine.strategy
+    if (stunServer === null) return []
+    const mapping = await learnMapping(stunServer).catch(() => null)
+    return mapping === null ? [] : [{ host: mapping.mapped.host, port: this.listener.port, transport: 'tcp' }]
   }
 
   async join(run: PairingRun, code: string, request: PairingRequest): Promise<PairedDevice> {
@@ -298,10 +344,10 @@ class NetworkEngine implements PairingEngine {
         ? null
         : setTimeout(() => run.cancel(timedOut(request)), request.timeoutMs)
     try {
-      const connect = preambleConnector('pairing', pairingConnector)
+      const connectAdvert = strategyConnector(this.engine.strategy)
       const usedCodes = await UsedCodeStore.open(this.parts.dir)
       const ownCodes = this.engine.dispatcher
-      const session = joinPairing({ ...this.common(run, request), code, connect, usedCodes, ownCodes })
+      const session = joinPairing({ ...this.common(run, request), code, connectAdvert, usedCodes, ownCodes })
       const device = await follow(run, session)
       this.engine.relay.refresh()
       return device
@@ -376,4 +422,10 @@ function timedOut(request: PairingRequest): PairingError {
     'PAIRING_TIMEOUT',
     `no pairing completed within ${seconds} s; check the code and that the other device is still waiting`,
   )
+}
+
+/** How an accepted pairing connection from `address` (`HOST:PORT`, or a relay circuit's) got here. */
+function incomingPath(address: string, addresses: AddressManager): ConnectionPath {
+  if (address.startsWith(RELAYED_PREFIX)) return 'relay'
+  return acceptedPath(address.slice(0, address.lastIndexOf(':')), hasMapping(addresses))
 }

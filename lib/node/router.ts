@@ -1,4 +1,4 @@
-import type { Server } from 'node:net'
+import type { Server, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
 import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE, PREAMBLE_TIMEOUT_MS } from '../pairing/constants.js'
@@ -43,6 +43,24 @@ export function connectionRouter(handlers: Record<ConnectionPurpose, ConnectionH
       socket.resume()
     })
   }
+}
+
+/**
+ * Routes one connection by its preamble: an accepted one, or one made by a TCP simultaneous open where
+ * this side acts as the responder (`spec/holepunch.md` §5.3). Resolves once handed over or closed.
+ */
+export async function routeSocket(
+  socket: Socket,
+  handlers: Record<ConnectionPurpose, ConnectionHandler>,
+  onPreamble?: () => void,
+): Promise<void> {
+  const address = `${socket.remoteAddress}:${socket.remotePort}`
+  const purpose = await readPreamble(socket, address)
+  onPreamble?.()
+  if (purpose === null) return void socket.destroy()
+  handlers[purpose](socket, address)
+  // The handler attached its reader; what arrived after the preamble now flows to it.
+  socket.resume()
 }
 
 /** The purpose named by the socket's first bytes; what follows them is pushed back, unread. */

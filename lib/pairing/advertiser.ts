@@ -29,6 +29,19 @@ export interface GeneratePairingOptions extends CommonPairingOptions {
   maxAttempts?: number
   /** Randomness (code words, advert key, CPace scalars); the CSPRNG unless a test injects one. */
   random?: RandomSource
+  /**
+   * Called once advertised, e.g. to answer hole-punch requests for this advert (`spec/holepunch.md`
+   * §4): `signal` aborts when the session ends; `fail` ends it with an error (the joiner found no path).
+   */
+  onAdvertised?: (advertised: AdvertisedSession) => void
+}
+
+/** What {@link GeneratePairingOptions.onAdvertised} gets. */
+export interface AdvertisedSession {
+  /** The advertisement key pair (its public key is the advert's `key`). */
+  keyPair: Ed25519KeyPair
+  signal: AbortSignal
+  fail(error: PairingError): void
 }
 
 /**
@@ -115,6 +128,11 @@ class AdvertiserRun implements PairingSession {
     this.#timer = setTimeout(this.#onExpiry, Math.max(0, this.#params.expiresAt - Date.now()))
     this.#options.signal?.addEventListener('abort', this.cancel)
     if (this.#options.signal?.aborted) this.cancel()
+    this.#options.onAdvertised?.({
+      keyPair: this.#params.keyPair,
+      signal: this.#abort.signal,
+      fail: (error) => this.#finish(async () => Promise.reject(error)),
+    })
   }
 
   /** Cancels the session. */
@@ -129,12 +147,12 @@ class AdvertiserRun implements PairingSession {
     this.#check()
   }
 
-  readonly #onIncoming = ({ channel, hello, messages, address }: IncomingPairing): void => {
+  readonly #onIncoming = ({ channel, hello, messages, address, path }: IncomingPairing): void => {
     if (!this.#core.admit()) {
       refuse(channel, 'PAIRING_BUSY')
       return
     }
-    this.events.push({ type: 'peer-connected', address })
+    this.events.push({ type: 'peer-connected', address, ...(path === undefined ? {} : { path }) })
     const handshake = new PairingHandshake({
       role: 'advertiser',
       code: this.#params.code,

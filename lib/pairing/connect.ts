@@ -1,6 +1,7 @@
 import { connect as netConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { AdvertAddress } from './advert.js'
+import { classifyIp } from '../addresses/classify.js'
+import type { Advert, AdvertAddress } from './advert.js'
 import { CONNECT_ROUNDS, CONNECT_STAGGER_MS, CONNECT_TIMEOUT_MS } from './constants.js'
 import { PairingError } from './errors.js'
 import type { PairingChannel } from './types.js'
@@ -10,6 +11,23 @@ import type { PairingChannel } from './types.js'
  * happy-eyeballs style, the first to complete the Noise handshake wins and the others are dropped.
  * @module
  */
+
+/**
+ * How a connection reached the other device (`spec/holepunch.md` §6): `direct` to an address on its own
+ * network or host, `mapped` through a public address (a router's port mapping), `holepunch` by a TCP
+ * simultaneous open, `relay` through a relay.
+ */
+export type ConnectionPath = 'direct' | 'mapped' | 'holepunch' | 'relay'
+
+/**
+ * The path of a connection dialed to an advertised address: a public address of a device is its router's
+ * mapping (a device with no NAT, whose own address is public, is also reported `mapped`: the advert does
+ * not say which), any other scope is `direct`.
+ */
+export function dialedPath(address: Pick<AdvertAddress, 'host' | 'transport'>): ConnectionPath {
+  if (address.transport === 'relay') return 'relay'
+  return classifyIp(address.host) === 'public' ? 'mapped' : 'direct'
+}
 
 /** Opens a transport to one address; must honour `signal`. */
 export type Connector = (address: AdvertAddress, signal: AbortSignal) => Promise<Duplex>
@@ -29,7 +47,19 @@ export type Securer<C extends Destroyable = PairingChannel> = (
 export interface Connected<C extends Destroyable = PairingChannel> {
   channel: C
   address: AdvertAddress
+  /** How it got there; {@link connectFirst} leaves it out, a connection strategy fills it in. */
+  path?: ConnectionPath
 }
+
+/**
+ * Connects to an advertiser by whatever path works (`spec/holepunch.md` §6): the joiner's hook for a
+ * connection strategy; the default is {@link connectFirst} over the advertised addresses.
+ */
+export type AdvertConnector = (
+  advert: Advert,
+  secure: Securer,
+  signal: AbortSignal,
+) => Promise<Connected & { path: ConnectionPath }>
 
 /** A plain TCP connect that honours `signal`. */
 export const tcpConnect: Connector = (address, signal) =>

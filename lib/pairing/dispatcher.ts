@@ -2,6 +2,7 @@ import type { Server, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { toHex } from '../crypto/index.js'
 import type { PairingCode } from './code.js'
+import type { ConnectionPath } from './connect.js'
 import {
   HELLO_TIMEOUT_MS,
   MAX_PENDING_CONNECTIONS,
@@ -20,6 +21,8 @@ export interface IncomingPairing {
   hello: Uint8Array
   messages: AsyncIterator<Uint8Array>
   address: string
+  /** How the connection came in, when the caller that accepted it knows (`spec/holepunch.md` §6). */
+  path?: ConnectionPath
 }
 
 /** Handles a routed connection for one advertisement. */
@@ -104,11 +107,11 @@ export class PairingDispatcher {
   }
 
   /** Takes one accepted connection (for callers that accept sockets themselves). */
-  handleSocket(socket: Duplex, address = 'unknown'): void {
+  handleSocket(socket: Duplex, address = 'unknown', path?: ConnectionPath): void {
     // Unauthenticated connections cost a handshake each: bound how many are in flight, and for how long.
     this.#pending.admit(socket, sourceOf(socket, address))
     const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS)
-    this.#accept(socket, address)
+    this.#accept(socket, address, path)
       .catch(() => socket.destroy())
       .finally(() => {
         clearTimeout(timer)
@@ -120,7 +123,7 @@ export class PairingDispatcher {
     this.handleSocket(socket, `${socket.remoteAddress}:${socket.remotePort}`)
   }
 
-  async #accept(socket: Duplex, address: string): Promise<void> {
+  async #accept(socket: Duplex, address: string, path: ConnectionPath | undefined): Promise<void> {
     const channel = await this.#open(socket, { role: 'responder' })
     const messages = channel.messages()[Symbol.asyncIterator]()
     const first = await messages.next().catch(() => undefined)
@@ -128,7 +131,7 @@ export class PairingDispatcher {
     this.#pending.settle(socket)
     const handler = this.#route(first.value)
     if (typeof handler === 'string') return refuse(channel, handler)
-    handler({ channel, hello: first.value, messages, address })
+    handler({ channel, hello: first.value, messages, address, ...(path === undefined ? {} : { path }) })
   }
 
   /** The handler for a first message, or the error code to refuse it with. */

@@ -3,7 +3,14 @@ import { randomBytes } from '../crypto/index.js'
 import type { Advert } from './advert.js'
 import { openPairingChannel } from './channel.js'
 import { type PairingCode, parseCode, type RandomSource } from './code.js'
-import { type Connector, connectFirst, formatAddress, tcpConnect } from './connect.js'
+import {
+  type AdvertConnector,
+  type Connector,
+  connectFirst,
+  formatAddress,
+  type Securer,
+  tcpConnect,
+} from './connect.js'
 import { BUSY_RETRY_DELAY_MS, BUSY_RETRY_MAX_DELAY_MS, BUSY_RETRY_MS } from './constants.js'
 import { asPairingError, driveHandshake } from './driver.js'
 import { PairingError } from './errors.js'
@@ -21,6 +28,8 @@ export interface JoinPairingOptions extends CommonPairingOptions {
   code: string
   /** Opens a transport to an advertised address (default: TCP). */
   connect?: Connector
+  /** Reaches the advertiser by every path (`spec/holepunch.md` §6); default: `connect` to each address. */
+  connectAdvert?: AdvertConnector
   /** Randomness for the CPace scalar; the CSPRNG unless a test injects one. */
   random?: RandomSource
   /** Codes this device already sent a tag for: refused without network use, and the new one recorded. */
@@ -121,14 +130,16 @@ class JoinerRun implements PairingSession {
     const { identity, deviceInfo, confirm, store } = this.#options
     this.events.push({ type: 'found', addresses: advert.addresses })
     const open = this.#options.openChannel ?? openPairingChannel
-    const { channel, address } = await connectFirst(
-      advert.addresses,
-      this.#options.connect ?? tcpConnect,
-      (duplex, signal) => open(duplex, { role: 'initiator', signal }),
-      this.#abort.signal,
-    )
-    const relayed = address.transport === 'relay' ? { relayed: true } : {}
-    this.events.push({ type: 'peer-connected', address: formatAddress(address), ...relayed })
+    const secure: Securer = (duplex, signal) => open(duplex, { role: 'initiator', signal })
+    const { channel, address, path } = this.#options.connectAdvert
+      ? await this.#options.connectAdvert(advert, secure, this.#abort.signal)
+      : await connectFirst(advert.addresses, this.#options.connect ?? tcpConnect, secure, this.#abort.signal)
+    this.events.push({
+      type: 'peer-connected',
+      address: formatAddress(address),
+      ...(path === undefined ? {} : { path }),
+      ...(address.transport === 'relay' ? { relayed: true } : {}),
+    })
     const handshake = new PairingHandshake({
       role: 'joiner',
       code: this.#code,

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream'
 import type { Ed25519KeyPair, X25519KeyPair } from '../crypto/index.js'
 import type { AdvertAddress } from './advert.js'
+import type { ConnectionPath } from './connect.js'
 import type { PairingError } from './errors.js'
 import type { DeviceInfo } from './handshake.js'
 import type { PairedDevice } from './store.js'
@@ -67,8 +68,11 @@ export type PairingEvent =
   | { type: 'advertised'; addresses: AdvertAddress[] }
   | { type: 'searching' }
   | { type: 'found'; addresses: AdvertAddress[] }
-  /** `relayed`: the connection runs through a relay (`spec/relay.md` §8.2). */
-  | { type: 'peer-connected'; address: string; relayed?: boolean }
+  /**
+   * `path`: how the connection got there (`spec/holepunch.md` §6), when the side knows; `relayed`: it
+   * runs through a relay (`spec/relay.md` §8.2).
+   */
+  | { type: 'peer-connected'; address: string; path?: ConnectionPath; relayed?: boolean }
   | { type: 'verifying' }
   | { type: 'sas'; sas: string }
   /**

@@ -5,6 +5,9 @@
 #   lab.sh down          stop the lab's processes and delete its namespaces
 #   lab.sh status        list namespaces, processes and rtrA's nft ruleset
 #   lab.sh nat-b plain|random   rtrB masquerade: port-preserving cone or symmetric (random ports)
+#   lab.sh nat-a plain|random   the same for rtrA
+#   lab.sh upnp off             stop rtrA's miniupnpd (no port mapping anywhere); `upnp on` starts it again
+#   lab.sh loss PERCENT         drop PERCENT % of the packets each way on both routers (0: none)
 #   lab.sh exec NODE cmd...     run a command in pub|rtrA|rtrB|hostA|hostB
 #
 # Topology (spec/portmap.md §8, facts from /work/shared/notes/natlab.md):
@@ -240,23 +243,60 @@ status() {
   in_ns rtrA nft list table inet "$PREFIX"
 }
 
-nat_b() {
-  local mode=$1 masq=
+# nat ROUTER LAN_PREFIX plain|random: the router's masquerade, port-preserving cone or symmetric.
+nat() {
+  local router=$1 lan=$2 mode=$3 masq=
   case $mode in
     plain) ;;
     random) masq=random ;;
-    *) echo "usage: lab.sh nat-b plain|random" >&2; exit 2 ;;
+    *) echo "usage: lab.sh nat-a|nat-b plain|random" >&2; exit 2 ;;
   esac
-  in_ns rtrB nft flush chain inet "$PREFIX" masq
-  in_ns rtrB nft add rule inet "$PREFIX" masq oifname wan ip saddr 192.168.2.0/24 masquerade $masq
-  in_ns rtrB conntrack -F >/dev/null 2>&1 || true
+  in_ns "$router" nft flush chain inet "$PREFIX" masq
+  in_ns "$router" nft add rule inet "$PREFIX" masq oifname wan ip saddr "$lan.0/24" masquerade $masq
+  in_ns "$router" conntrack -F >/dev/null 2>&1 || true
+}
+
+upnp() {
+  case ${1:-} in
+    on) [ -f "$RUN/miniupnpd.pid" ] && kill -0 "$(cat "$RUN/miniupnpd.pid")" 2>/dev/null || start_miniupnpd ;;
+    off)
+      if [ -f "$RUN/miniupnpd.pid" ]; then
+        kill "$(cat "$RUN/miniupnpd.pid")" 2>/dev/null || true
+        rm -f "$RUN/miniupnpd.pid"
+      fi
+      in_ns rtrA conntrack -F >/dev/null 2>&1 || true
+      ;;
+    *) echo "usage: lab.sh upnp on|off" >&2; exit 2 ;;
+  esac
+}
+
+# loss PERCENT: a raw-priority prerouting chain on both routers drops that share of every packet, each way
+# (the kernel has no netem; natlab.md).
+loss() {
+  local percent=${1:-} router
+  [[ $percent =~ ^[0-9]+$ ]] && [ "$percent" -le 100 ] || { echo "usage: lab.sh loss PERCENT" >&2; exit 2; }
+  for router in rtrA rtrB; do
+    in_ns "$router" nft delete table inet "${PREFIX}_loss" 2>/dev/null || true
+    [ "$percent" -eq 0 ] && continue
+    in_ns "$router" nft -f - <<EOF
+table inet ${PREFIX}_loss {
+  chain prerouting {
+    type filter hook prerouting priority raw; policy accept;
+    numgen random mod 100 < $percent counter drop
+  }
+}
+EOF
+  done
 }
 
 case ${1:-} in
   up) up ;;
   down) down ;;
   status) status ;;
-  nat-b) nat_b "${2:-}" ;;
+  nat-a) nat rtrA 192.168.1 "${2:-}" ;;
+  nat-b) nat rtrB 192.168.2 "${2:-}" ;;
+  upnp) upnp "${2:-}" ;;
+  loss) loss "${2:-}" ;;
   exec) shift; node=$1; shift; in_ns "$node" "$@" ;;
-  *) echo "usage: lab.sh up|down|status|nat-b plain|random|exec NODE cmd..." >&2; exit 2 ;;
+  *) echo "usage: lab.sh up|down|status|nat-a|nat-b plain|random|upnp on|off|loss PERCENT|exec NODE cmd..." >&2; exit 2 ;;
 esac

@@ -8,47 +8,40 @@
  */
 import t from 'tap'
 import { jsonLines, runCli, startCli, tempHome } from '../cli/helpers/cli.js'
-import { Lab, labUnavailable } from './helpers/lab.js'
+import { Lab, labPrefix, labUnavailable } from './helpers/lab.js'
+import { startBootstrap } from './helpers/pairing.js'
 
 const unavailable = labUnavailable()
 if (unavailable) {
   t.fail(unavailable)
 } else {
-  const lab = new Lab('pctl-pr')
+  const lab = new Lab(labPrefix('pr'))
   t.teardown(() => lab.down())
   lab.up()
-
-  /** A bootstrap node in pub on `port`; returns the flags that point a device at it. */
-  const startBootstrap = async (
-    t: Parameters<typeof startCli>[0],
-    home: string,
-    port: number,
-  ): Promise<string[]> => {
-    const args = ['bootstrap', '--host', '203.0.113.1', '--port', String(port), '--json']
-    const bootstrap = startCli(t, home, args, {}, lab.ns('pub'))
-    await bootstrap.waitFor((record) => record.type === 'listening')
-    return ['--bootstrap', `203.0.113.1:${port}`, '--json']
-  }
+  const network = async (t: Parameters<typeof startCli>[0], home: string, port: number) => [
+    ...(await startBootstrap(t, lab, home, port)),
+    '--json',
+  ]
 
   t.test('alice behind a mapping NAT and bob behind another NAT pair with a code', async (t) => {
     const home = await tempHome(t)
-    const network = await startBootstrap(t, home, 4000)
+    const flags = await network(t, home, 4000)
     const alice = startCli(
       t,
       home,
-      ['--instance', 'alice', 'generate', '--name', 'alice', '--port-mapping', ...network],
+      ['--instance', 'alice', 'generate', '--name', 'alice', ...flags],
       {},
       lab.ns('hostA'),
     )
-    const { code } = await alice.waitFor((record) => record.type === 'code', 30_000)
-    const advertised = await alice.waitFor((record) => record.type === 'advertised', 30_000)
+    const { code } = await alice.waitFor((record) => record.type === 'code', 90_000)
+    const advertised = await alice.waitFor((record) => record.type === 'advertised', 90_000)
     const mapped = (advertised.addresses as string[]).find((address) => address.startsWith('203.0.113.2:'))
     t.ok(mapped, `the advert carries rtrA's mapped address: ${JSON.stringify(advertised.addresses)}`)
 
     const bob = startCli(
       t,
       home,
-      ['--instance', 'bob', 'join', String(code), '--name', 'bob', ...network],
+      ['--instance', 'bob', 'join', String(code), '--name', 'bob', ...flags],
       {},
       lab.ns('hostB'),
     )
@@ -57,27 +50,33 @@ if (unavailable) {
     const bobSteps = jsonLines(bobResult.stdout)
     t.match(
       bobSteps.find((r) => r.type === 'peer-connected'),
-      { address: mapped },
+      { address: mapped, path: 'mapped' },
       'bob reached alice through the mapping',
     )
     t.match(bobSteps.at(-1), { type: 'paired', device: { name: 'alice' } })
     const aliceResult = await alice.exited
     t.equal(aliceResult.code, 0, aliceResult.stderr)
-    t.match(jsonLines(aliceResult.stdout).at(-1), { type: 'paired', device: { name: 'bob' } })
+    const aliceSteps = jsonLines(aliceResult.stdout)
+    t.match(
+      aliceSteps.find((r) => r.type === 'peer-connected'),
+      { path: 'mapped' },
+      'alice saw bob come in through it',
+    )
+    t.match(aliceSteps.at(-1), { type: 'paired', device: { name: 'bob' } })
   })
 
   t.test('as daemons behind their NATs, alice and bob pair and report each other online', async (t) => {
     const home = await tempHome(t)
-    const network = await startBootstrap(t, home, 4100)
-    const daemon = (name: string, node: string, flags: string[]) => {
-      const args = ['--instance', name, 'start', '--foreground', '--name', name, ...flags, ...network]
+    const flags = await network(t, home, 4100)
+    const daemon = (name: string, node: string, extra: string[]) => {
+      const args = ['--instance', name, 'start', '--foreground', '--name', name, ...extra, ...flags]
       return startCli(t, home, args, {}, lab.ns(node))
     }
-    const daemons = [daemon('alice', 'hostA', ['--port-mapping']), daemon('bob', 'hostB', [])]
-    for (const started of daemons) await started.waitFor((record) => record.type === 'started', 30_000)
+    const daemons = [daemon('alice', 'hostA', []), daemon('bob', 'hostB', [])]
+    for (const started of daemons) await started.waitFor((record) => record.type === 'started', 90_000)
     // The CLI talks to each daemon over its Unix socket, which works from any network namespace.
     const generate = startCli(t, home, ['--instance', 'alice', 'generate', '--json'])
-    const { code } = await generate.waitFor((record) => record.type === 'code', 30_000)
+    const { code } = await generate.waitFor((record) => record.type === 'code', 90_000)
     const join = await runCli(home, ['--instance', 'bob', 'join', String(code), '--json'], 60_000)
     t.equal(join.code, 0, join.stdout + join.stderr)
     t.equal((await generate.exited).code, 0)
@@ -85,14 +84,35 @@ if (unavailable) {
       const peer = await onlinePeer(home, name)
       t.equal(peer?.online, true, `${name} reports its peer online: ${JSON.stringify(peer)}`)
     }
+    // Alice's daemon restarts on another port: her new presence record (a new mapping) brings bob back.
+    await runCli(home, ['--instance', 'alice', 'stop'])
+    await daemons[0]!.exited
+    t.equal((await onlinePeer(home, 'bob', false))?.online, false, 'bob saw alice go offline')
+    const restarted = daemon('alice', 'hostA', ['--port', '4711'])
+    await restarted.waitFor((record) => record.type === 'started', 90_000)
+    const status = jsonLines((await runCli(home, ['--instance', 'alice', 'status', '--json'])).stdout)[0]
+    t.match(status, { listen: [{ port: 4711 }] }, 'alice listens on the new port')
+    for (const name of ['bob', 'alice']) {
+      const peer = await onlinePeer(home, name, true, 90_000)
+      t.equal(
+        peer?.online,
+        true,
+        `after the restart ${name} reports its peer online: ${JSON.stringify(peer)}`,
+      )
+    }
     for (const name of ['alice', 'bob']) await runCli(home, ['--instance', name, 'stop'])
   })
 }
 
-/** The paired device in `pairctl status --json` of `instance`, once online (asked for up to 30 s). */
-async function onlinePeer(home: string, instance: string): Promise<{ online: boolean | null } | undefined> {
+/** The paired device in `pairctl status --json` of `instance`, once its `online` is `wanted` (asked for up to `ms`). */
+async function onlinePeer(
+  home: string,
+  instance: string,
+  wanted = true,
+  ms = 30_000,
+): Promise<{ online: boolean | null } | undefined> {
   let peer: { online: boolean | null } | undefined
-  for (let waited = 0; waited < 30_000 && peer?.online !== true; waited += 500) {
+  for (let waited = 0; waited < ms && peer?.online !== wanted; waited += 500) {
     await new Promise((resolve) => setTimeout(resolve, 500))
     const status = jsonLines((await runCli(home, ['--instance', instance, 'status', '--json'])).stdout)[0]
     peer = (status?.paired as { online: boolean | null }[] | undefined)?.[0]

@@ -6,13 +6,13 @@
  */
 import t from 'tap'
 import type { Mapping, MappingMethod } from '../../lib/portmap/index.js'
-import { type Agent, Lab, labUnavailable } from './helpers/lab.js'
+import { type Agent, Lab, labPrefix, labUnavailable } from './helpers/lab.js'
 
 const unavailable = labUnavailable()
 if (unavailable) {
   t.fail(unavailable)
 } else {
-  const lab = new Lab('pctl-pm')
+  const lab = new Lab(labPrefix('pm'))
   t.teardown(() => lab.down())
   lab.up()
   const hostA = await lab.agent('hostA')

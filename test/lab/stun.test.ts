@@ -7,7 +7,7 @@
  */
 import t from 'tap'
 import type { NatClassification, StunBindingResult } from '../../lib/stun/index.js'
-import { type Agent, Lab, labUnavailable } from './helpers/lab.js'
+import { type Agent, Lab, labPrefix, labUnavailable } from './helpers/lab.js'
 
 const coturn = { host: '203.0.113.1', port: 3478 }
 // Short retransmission so filtering tests (which expect silence) end in about a second.
@@ -17,7 +17,7 @@ const unavailable = labUnavailable()
 if (unavailable) {
   t.fail(unavailable)
 } else {
-  const lab = new Lab('pctl-st')
+  const lab = new Lab(labPrefix('st'))
   t.teardown(() => lab.down())
   lab.up()
   const agents = {

@@ -20,6 +20,11 @@ export function labUnavailable(): string | null {
   return null
 }
 
+/** A lab prefix under `PCTL_LAB_PREFIX` (default `pctl`), so parallel runs of the lab never clash. */
+export function labPrefix(name: string): string {
+  return `${process.env.PCTL_LAB_PREFIX ?? 'pctl'}-${name}`
+}
+
 /** One running lab. */
 export class Lab {
   private readonly env: NodeJS.ProcessEnv

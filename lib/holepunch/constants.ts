@@ -1,0 +1,42 @@
+/**
+ * Wire and timing constants of TCP hole punching (`spec/holepunch.md`). Every label that goes into a
+ * hash and every number the two sides must agree on lives here.
+ * @module
+ */
+
+/** Version byte that starts every punch record value. */
+export const PUNCH_VERSION = 1
+
+/** Domain of the DHT key a pairing's punch records live under: SHA-256(domain || advert key). */
+export const PAIRING_KEY_DOMAIN = 'pairctl/holepunch/v1/pairing'
+/** Domain of the DHT key a paired device's punch records live under: SHA-256(domain || presence secret). */
+export const PRESENCE_KEY_DOMAIN = 'pairctl/holepunch/v1/presence'
+/** HMAC labels of the two sealing keys (request: requester to responder; answer: the other way). */
+export const REQUEST_KEY_LABEL = 'pairctl/holepunch/v1/request'
+export const ANSWER_KEY_LABEL = 'pairctl/holepunch/v1/answer'
+
+/** Bytes of the salt (pairing: the requester's ephemeral X25519 key; reconnect: random). */
+export const SALT_BYTES = 32
+/** Bytes of an attempt nonce. */
+export const NONCE_BYTES = 16
+/** Lifetime of a punch record in the DHT: long enough for one attempt and its answer. */
+export const RECORD_TTL_MS = 60_000
+/** A request older than this (requester's clock, skew allowed) is not answered. */
+export const REQUEST_MAX_AGE_MS = 60_000
+
+/** Attempts (each with a fresh local port and nonce) before the requester gives up. */
+export const MAX_ATTEMPTS = 2
+/** How long the requester waits for an answer before it gives up (the DHT round trips under loss). */
+export const ANSWER_TIMEOUT_MS = 8_000
+/** How often a side waiting for a punch record asks the DHT again. */
+export const POLL_INTERVAL_MS = 500
+/**
+ * The connect window after the answer: the kernel resends an unanswered SYN after 1 s and 3 s, so a
+ * window of 4.5 s plus two signalling round trips covers three SYNs each way (one lost to 20 % loss
+ * is then recovered).
+ */
+export const CONNECT_WINDOW_BASE_MS = 4_500
+/** Bounds of the connect window whatever the measured round trip. */
+export const CONNECT_WINDOW_MAX_MS = 10_000
+/** Largest encoded punch record value (the DHT's limit for both namespaces it is published in). */
+export const MAX_RECORD_BYTES = 700

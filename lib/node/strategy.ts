@@ -1,0 +1,258 @@
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import createDebug from 'debug'
+import { classifyIp } from '../addresses/classify.js'
+import { hasCode } from '../errors.js'
+import {
+  advertiserKeys,
+  type Endpoint,
+  joinerKeys,
+  NO_PATH_MESSAGE,
+  type PunchContext,
+  type PunchDht,
+  pairingPunchKey,
+  RequesterPunch,
+  respondToPunches,
+} from '../holepunch/index.js'
+import type { Advert } from '../pairing/advert.js'
+import type { AdvertisedSession } from '../pairing/advertiser.js'
+import {
+  type AdvertConnector,
+  type Connected,
+  type ConnectionPath,
+  connectFirst,
+  dialedPath,
+  type Securer,
+} from '../pairing/connect.js'
+import { DHT_NAMESPACE } from '../pairing/constants.js'
+import { PairingError } from '../pairing/errors.js'
+import { encodePreamble } from '../presence/index.js'
+import { preambleConnector } from './dial.js'
+import { pairingConnector as relayAwarePairingConnector } from './relay.js'
+
+const debug = createDebug('pairctl:node:strategy')
+
+/**
+ * The connection strategy (`spec/holepunch.md` §6): direct and port-mapped addresses first, then a TCP
+ * hole punch, then a relay, started happy-eyeballs style (each after a head start for the ones before,
+ * or at once when those failed), the first secured connection winning, all within one deadline.
+ * @module
+ */
+
+/** The hole punch starts this long after the dialed addresses unless they all failed sooner. */
+export const PUNCH_HEAD_START_MS = 300
+/** The relay starts this long after the hole punch unless everything before failed sooner. */
+export const RELAY_HEAD_START_MS = 2_000
+/**
+ * Once every later path failed, the dialed addresses get this long from their start (covering the SYN
+ * resends at 1 s and 3 s) before the joiner gives up, rather than their full two rounds.
+ */
+export const DIRECT_BUDGET_MS = 5_000
+/** Every path together: past this the joiner gives up and tells the advertiser. */
+export const STRATEGY_DEADLINE_MS = 25_000
+
+/** Opens a relayed transport to the advertiser (the relay, issue 14, plugs in here). */
+export type RelayConnector = (advert: Advert, signal: AbortSignal) => Promise<Duplex>
+
+/** What the strategy needs from the node. */
+export interface StrategyParts {
+  dht: PunchDht
+  /** Where mappings are learned: the first bootstrap node (STUN on its DHT port); null: no hole punch. */
+  stunServer: Endpoint | null
+  localAddress?: string
+  relay?: RelayConnector
+}
+
+/** One path of the strategy. */
+interface PathAttempt {
+  path: ConnectionPath
+  headStartMs: number
+  run(signal: AbortSignal): Promise<Connected>
+}
+
+/**
+ * The joiner's connector: dials the advert's addresses (`direct` or `mapped`), punches (`holepunch`),
+ * then relays. When every path failed it publishes the punch `end` so the advertiser learns at once, and
+ * rejects with `PAIRING_UNREACHABLE` ("no direct path between the two networks: a relay is needed").
+ */
+export function pairingConnector(parts: StrategyParts): AdvertConnector {
+  return async (advert, secure, signal) => {
+    const punch = new RequesterPunch(punchContext(parts, advert.key, signal), () => joinerKeys(advert.key))
+    const attempts: PathAttempt[] = [
+      {
+        path: 'direct',
+        headStartMs: PUNCH_HEAD_START_MS,
+        run: (attempt) => dialUntilAborted(advert, secure, attempt),
+      },
+      {
+        path: 'holepunch',
+        headStartMs: RELAY_HEAD_START_MS,
+        run: (attempt) => punched(punch, secure, attempt),
+      },
+    ]
+    if (parts.relay !== undefined) attempts.push(relayAttempt(parts.relay, advert, secure))
+    try {
+      return await raceAttempts(attempts, signal)
+    } catch (err) {
+      if (signal.aborted) throw err
+      await punch.tellPeer()
+      throw PairingError.unreachable(hasCode(err, 'HOLEPUNCH_NO_PATH') ? err.message : NO_PATH_MESSAGE, err)
+    }
+  }
+}
+
+function punchContext(parts: StrategyParts, advertKey: Uint8Array, signal: AbortSignal): PunchContext {
+  return {
+    dht: parts.dht,
+    namespace: DHT_NAMESPACE,
+    dhtKey: pairingPunchKey(advertKey),
+    stunServer: parts.stunServer,
+    signal,
+    ...(parts.localAddress === undefined ? {} : { localAddress: parts.localAddress }),
+  }
+}
+
+/**
+ * Dials the advertised addresses round after round until one is secured or `signal` aborts: on a lossy
+ * link a connect and its handshake can outlast two rounds, and the race's deadline (or the direct budget
+ * once every other path failed) is what ends it.
+ */
+async function dialUntilAborted(advert: Advert, secure: Securer, signal: AbortSignal): Promise<Connected> {
+  for (;;) {
+    try {
+      // Relay addresses come last in an advert and are dialed through their relay (`spec/relay.md` §8.2).
+      return await connectFirst(
+        advert.addresses,
+        preambleConnector('pairing', relayAwarePairingConnector),
+        secure,
+        signal,
+      )
+    } catch (err) {
+      if (signal.aborted) throw err
+      debug('dialed addresses failed, dialing again: %s', describe(err))
+    }
+  }
+}
+
+/** The punch's connection as the Noise initiator: the pairing preamble, then the handshake. */
+async function punched(punch: RequesterPunch, secure: Securer, signal: AbortSignal): Promise<Connected> {
+  const { socket, remote } = await punch.run()
+  return secureOver(socket, secure, signal, { ...remote, transport: 'tcp' })
+}
+
+function relayAttempt(relay: RelayConnector, advert: Advert, secure: Securer): PathAttempt {
+  return {
+    path: 'relay',
+    headStartMs: 0,
+    run: async (signal) => {
+      const duplex = await relay(advert, signal)
+      return secureOver(duplex, secure, signal, advert.addresses[0]!)
+    },
+  }
+}
+
+async function secureOver(
+  duplex: Duplex | Socket,
+  secure: Securer,
+  signal: AbortSignal,
+  address: Connected['address'],
+): Promise<Connected> {
+  duplex.write(encodePreamble('pairing'))
+  try {
+    return { channel: await secure(duplex, signal), address }
+  } catch (err) {
+    duplex.destroy()
+    throw err
+  }
+}
+
+/**
+ * Starts each attempt after the previous one's head start (or at once when every started one failed),
+ * resolves with the first to connect (with its path), aborts the rest; rejects with the last failure
+ * when all failed or {@link STRATEGY_DEADLINE_MS} passed.
+ */
+function raceAttempts(
+  attempts: readonly PathAttempt[],
+  signal: AbortSignal,
+): Promise<Connected & { path: ConnectionPath }> {
+  return new Promise((resolve, reject) => {
+    const controllers: AbortController[] = []
+    let failed = 0
+    let done = false
+    let lastError: unknown
+    let timer: NodeJS.Timeout | undefined
+    const finish = (outcome: () => void) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      clearTimeout(deadline)
+      signal.removeEventListener('abort', onAbort)
+      for (const controller of controllers) controller.abort()
+      outcome()
+    }
+    const start = () => {
+      clearTimeout(timer)
+      const attempt = attempts[controllers.length]
+      if (done || attempt === undefined) return
+      const controller = new AbortController()
+      controllers.push(controller)
+      attempt.run(AbortSignal.any([controller.signal, signal])).then(
+        (connected) => {
+          if (done) return connected.channel.destroy()
+          const path = attempt.path === 'direct' ? dialedPath(connected.address) : attempt.path
+          controllers.splice(controllers.indexOf(controller), 1)
+          finish(() => resolve({ ...connected, path }))
+        },
+        (err: unknown) => {
+          debug('%s path failed: %s', attempt.path, describe(err))
+          // The punch's reason (e.g. a symmetric NAT) says more than a dial timeout.
+          if (lastError === undefined || attempt.path !== 'direct') lastError = err
+          if (++failed === attempts.length) finish(() => reject(lastError))
+          else if (failed === controllers.length) start()
+          else if (failed === attempts.length - 1 && attempt.path !== 'direct') shortenDirect()
+        },
+      )
+      timer = setTimeout(start, attempt.headStartMs)
+    }
+    const onAbort = () => finish(() => reject(PairingError.cancelled()))
+    const startedAt = Date.now()
+    let deadline = setTimeout(() => finish(() => reject(lastError)), STRATEGY_DEADLINE_MS)
+    /** Only the dialed addresses are left: they get {@link DIRECT_BUDGET_MS} from their start, at least 1 s more. */
+    const shortenDirect = () => {
+      clearTimeout(deadline)
+      const left = Math.max(startedAt + DIRECT_BUDGET_MS - Date.now(), 1_000)
+      deadline = setTimeout(() => finish(() => reject(lastError)), left)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    start()
+  })
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/**
+ * The advertiser's side: answers hole-punch requests for this advert until the session ends, handing
+ * each punched connection to `accept` (the preamble router, as if accepted), and failing the session
+ * with the no-path error when the joiner says it gave up.
+ */
+export function answerPairingPunches(
+  parts: StrategyParts,
+  session: AdvertisedSession,
+  accept: (socket: Socket) => void,
+): void {
+  const context = punchContext(parts, session.keyPair.publicKey, session.signal)
+  respondToPunches(context, (salt) => advertiserKeys(session.keyPair, salt), {
+    onConnection: ({ socket }) => accept(socket),
+    onEnded: (error) => session.fail(PairingError.unreachable(error.message, error)),
+  }).catch((err: Error) => debug('answering punches: %s', err.message))
+}
+
+/**
+ * The path of a connection the listener accepted: `mapped` when it came from a public address while this
+ * node holds a router mapping, else `direct`.
+ */
+export function acceptedPath(remoteHost: string | undefined, hasMapping: boolean): ConnectionPath {
+  return hasMapping && remoteHost !== undefined && classifyIp(remoteHost) === 'public' ? 'mapped' : 'direct'
+}
