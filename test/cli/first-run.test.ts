@@ -5,6 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { jsonLines, runCli, startBootstrap, startCli, tempHome } from './helpers/cli.js'
 
+// Each case starts daemons; on a loaded machine the file needs more than the default 180 s.
+t.setTimeout(900_000)
+
 function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL')
