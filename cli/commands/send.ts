@@ -32,6 +32,7 @@ export const sendCommand: Command<SendArgs> = {
       .positional('text', {
         type: 'string',
         array: true,
+        default: undefined,
         describe: `The message, 1 to ${MESSAGE_TEXT_MAX_BYTES} bytes (words are joined by spaces)`,
       })
       .option('file', {

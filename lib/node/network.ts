@@ -294,7 +294,9 @@ class NetworkEngine implements PairingEngine {
     const relayed = await this.engine.relay.pairingAddress()
     try {
       const session = await this.advertise(run, request, relayed.address).catch((err) => {
-        throw hasCode(err, 'DHT_NOT_STORED') ? noPeers(this.parts.options.bootstrap, err) : err
+        throw hasCode(err, 'DHT_NOT_STORED')
+          ? noDhtNode(this.parts.options.bootstrap, 'the code cannot be advertised', err)
+          : err
       })
       return await follow(run, session)
     } finally {
@@ -407,13 +409,16 @@ function addressInfo(address: Address): AddressInfo {
   }
 }
 
-/** Nobody stored the advert: the DHT has no other node, which a bootstrap address fixes. */
-function noPeers(bootstrap: string[], cause: unknown): NodeError {
-  const hint =
+/**
+ * No DHT node answered: the table is empty, which a bootstrap address fixes.
+ * `consequence` says what the user asked for and cannot have ("the code cannot be looked up").
+ */
+export function noDhtNode(bootstrap: string[], consequence: string, cause: unknown): NodeError {
+  const detail =
     bootstrap.length === 0
-      ? 'no DHT node answered: the bootstrap option is empty and no other node is known'
-      : `no DHT node answered: the bootstrap node(s) ${bootstrap.join(', ')} did not reply`
-  return new NodeError('NODE_NO_PEERS', `could not advertise the code: ${hint}`, { cause })
+      ? 'the bootstrap option is empty and no other node is known'
+      : `the bootstrap node(s) ${bootstrap.join(', ')} did not reply`
+  return new NodeError('NODE_NO_PEERS', `no DHT node answered (${detail}), so ${consequence}`, { cause })
 }
 
 function timedOut(request: PairingRequest): PairingError {

@@ -26,7 +26,7 @@ import { deviceInfo, findDevice } from './devices.js'
 import { openDht } from './dht.js'
 import type { PairingEngine } from './engine.js'
 import type { LinkCounters } from './links.js'
-import { startNetwork } from './network.js'
+import { noDhtNode, startNetwork } from './network.js'
 import {
   DEFAULT_JOIN_TIMEOUT_MS,
   NodeError,
@@ -266,7 +266,8 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
           return await this.pairing.join(run, code, attempt)
         } catch (err) {
           if (!hasCode(err, 'PAIRING_NOT_FOUND') || run.signal.aborted) throw err
-          if (this.pairing.status().routingTableSize === 0) throw noDhtNode(this.options.bootstrap, err)
+          if (this.pairing.status().routingTableSize === 0)
+            throw noDhtNode(this.options.bootstrap, 'the code cannot be looked up', err)
           if (Date.now() + JOIN_RETRY_MS >= deadline) throw err
           await sleep(JOIN_RETRY_MS, undefined, { signal: run.signal }).catch(() => undefined)
           if (run.signal.aborted) throw run.signal.reason
@@ -431,17 +432,6 @@ function joinTimedOut(timeoutMs: number): PairingError {
     'PAIRING_TIMEOUT',
     `no pairing completed within ${Math.round(timeoutMs / 1000)} s; check the code and that the other device is still waiting`,
   )
-}
-
-/** Nobody answered the lookup: the DHT has no other node, which a bootstrap address fixes. */
-function noDhtNode(bootstrap: string[], cause: unknown): NodeError {
-  const detail =
-    bootstrap.length === 0
-      ? 'the bootstrap option is empty and no other node is known'
-      : `the bootstrap node(s) ${bootstrap.join(', ')} did not reply`
-  return new NodeError('NODE_NO_PEERS', `no DHT node answered (${detail}), so the code cannot be looked up`, {
-    cause,
-  })
 }
 
 /** Cancels `run` when any of `signals` aborts; returns the function that stops watching. */

@@ -26,6 +26,8 @@ export type StreamHandler = (
 export interface DeviceStreamsEvents {
   /** A device's new link carries streams (also when a link replaced another). */
   linked: [string, LinkMux]
+  /** A device's link closed (its requests and streams failed with STREAM_LINK_CLOSED). */
+  unlinked: [string]
 }
 
 /** The streams of every linked device. */
@@ -96,7 +98,9 @@ export class DeviceStreams extends EventEmitter<DeviceStreamsEvents> {
       receive: (message) => mux.receive(message),
       close: () => {
         mux.close()
-        if (this.#muxes.get(deviceId) === mux) this.#muxes.delete(deviceId)
+        if (this.#muxes.get(deviceId) !== mux) return
+        this.#muxes.delete(deviceId)
+        this.emit('unlinked', deviceId)
       },
     }
   }

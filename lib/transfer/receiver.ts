@@ -53,6 +53,7 @@ export interface ReceiverCounters {
 }
 
 interface Waiting {
+  deviceId: string
   resolve: (stream: IncomingStream) => void
   reject: (err: unknown) => void
 }
@@ -82,6 +83,7 @@ export class Receiver {
     book.streams.handleRequests('offer', (deviceId, body) => this.#offer(deviceId, body))
     book.streams.handleRequests('cancel', (deviceId, body) => this.#cancelled(deviceId, body))
     book.streams.handleStreams('part', (deviceId, header, stream) => this.#part(deviceId, header, stream))
+    book.streams.on('unlinked', (deviceId) => this.#unlinked(deviceId))
   }
 
   get downloads(): string {
@@ -153,7 +155,9 @@ export class Receiver {
         remote: true,
       })
     this.#fetching.add(id)
-    void this.#fetchOffer(deviceId, id, offer.root, offer.size).finally(() => this.#fetching.delete(id))
+    this.#track(
+      this.#fetchOffer(deviceId, id, offer.root, offer.size).finally(() => this.#fetching.delete(id)),
+    )
     return { state: 'offering' }
   }
 
@@ -169,26 +173,26 @@ export class Receiver {
     return { state: entry.record.state }
   }
 
-  /** Fetches the manifest, checks it against the root and every path, then files the offer. */
+  /**
+   * Fetches the manifest, checks it against the root and every path, then files the offer. Whatever
+   * fails (a bad manifest, a local disk error) is answered to the sender and never thrown.
+   */
   async #fetchOffer(deviceId: string, id: string, root: Uint8Array, size: number): Promise<void> {
-    let manifest: Manifest
-    let bytes: Uint8Array
     try {
-      bytes = await this.#readAll(await this.#pull(deviceId, id, { manifest: true }), size)
+      const bytes = await this.#readAll(await this.#pull(deviceId, id, { manifest: true }), size)
       if (bytes.length !== size || !timingSafeEqual(manifestRoot(bytes), root))
         throw new TransferError('TRANSFER_BAD_OFFER', 'the manifest does not match the root of the offer', {
           remote: true,
         })
-      manifest = decodeManifest(bytes)
+      await this.#file(deviceId, id, toHex(root), decodeManifest(bytes), bytes)
     } catch (err) {
       debug('offer %s from %s refused: %s', id, deviceId, (err as Error).message)
+      this.#book.entries.delete(id)
       const { code, message } = err instanceof PairctlError ? err : TransferError.protocol(String(err))
       await this.#book.streams
         .request(deviceId, { t: 'answer', id: fromHex(id), state: 'failed', code, message })
         .catch(() => {})
-      return
     }
-    await this.#file(deviceId, id, toHex(root), manifest, bytes)
   }
 
   async #file(
@@ -231,7 +235,7 @@ export class Receiver {
     const key = `${id}/${nonce}`
     let timer: NodeJS.Timeout | undefined
     const opened = new Promise<IncomingStream>((resolve, reject) => {
-      this.#expected.set(key, { resolve, reject })
+      this.#expected.set(key, { deviceId, resolve, reject })
       timer = setTimeout(
         () => reject(TransferError.timeout('a part request', DEFAULT_REQUEST_TIMEOUT_MS)),
         DEFAULT_REQUEST_TIMEOUT_MS,
@@ -245,6 +249,12 @@ export class Receiver {
       clearTimeout(timer)
       this.#expected.delete(key)
     }
+  }
+
+  /** The device's link closed: a part it had agreed to send will not come on it. */
+  #unlinked(deviceId: string): void {
+    for (const waiting of this.#expected.values())
+      if (waiting.deviceId === deviceId) waiting.reject(TransferError.linkClosed())
   }
 
   /** A stream for a part we asked for, or else one to refuse. */
@@ -282,9 +292,14 @@ export class Receiver {
   #run(entry: Entry): Promise<void> {
     if (entry.running || entry.final || entry.record.state === 'pending') return Promise.resolve()
     entry.running = true
-    const run = this.#runLoop(entry).finally(() => this.#runs.delete(run))
-    this.#runs.add(run)
-    return run
+    return this.#track(this.#runLoop(entry))
+  }
+
+  /** Keeps `work` until it settles, so that `close` waits for it. */
+  #track(work: Promise<void>): Promise<void> {
+    const tracked = work.finally(() => this.#runs.delete(tracked))
+    this.#runs.add(tracked)
+    return tracked
   }
 
   async #runLoop(entry: Entry): Promise<void> {

@@ -52,5 +52,8 @@ t.test('devices and unpair without a daemon', async (t) => {
   t.same(jsonLines(list.stdout), [{ type: 'devices', devices: [] }])
   const unpair = await runCli(home, ['unpair', 'nobody'])
   t.equal(unpair.code, 1)
-  t.match(unpair.stderr, /no paired device matches "nobody"; list them with: pairctl devices/)
+  t.match(
+    unpair.stderr,
+    /no paired device matches "nobody" \(give a device ID, at least 4 leading characters of one, or a name\); list them with: pairctl devices/,
+  )
 })

@@ -20,7 +20,7 @@ t.test('bad ports are usage errors (exit 2) naming the flag and the range, for e
 t.test('ttl, words, count and bootstrap nodes are checked in the words of the flags', async (t) => {
   const home = await tempHome(t)
   const cases: [string[], RegExp][] = [
-    [['generate', '--words', '3'], /--words must be a whole number from 4 to 24, not "3"/],
+    [['generate', '--words', '3'], /--words must be a whole number from 5 to 24, not "3"/],
     [['generate', '--timeout', '1000'], /--timeout must be a whole number from 1 to 900 seconds/],
     [['join', '--timeout', '0', 'acid'], /--timeout must be a whole number from 1 to 3600 seconds/],
     [['listen', '--count', '0'], /--count must be a whole number from 1/],

@@ -116,7 +116,7 @@ t.test(
   async (t) => {
     const { env, a, b, toB } = await linked(t)
     const file = join(env.root, 'f.bin')
-    const size = 40 * MiB + 123
+    const size = 200 * MiB + 123
     await randomFile(file, size)
     const sent = await a.transfers.send(toB, [file])
     await changed(b.transfers, (info) => info.id === sent.id && info.transferred >= 15 * MiB)
@@ -137,11 +137,17 @@ t.test(
 t.test('the sender restarts mid-transfer: the receiver gets the rest once it is back', async (t) => {
   const { env, a, b, toB } = await linked(t)
   const file = join(env.root, 'f.bin')
-  await randomFile(file, 30 * MiB)
+  // Large enough that a stops well before the last chunk left (loopback moves about 150 MB/s).
+  await randomFile(file, 200 * MiB)
   const sent = await a.transfers.send(toB, [file])
   await changed(b.transfers, (info) => info.id === sent.id && info.transferred >= 8 * MiB)
+  // b may pause while a is still stopping, so the wait starts first.
+  const stopped = changed(
+    b.transfers,
+    (info) => info.id === sent.id && ['paused', 'done'].includes(info.state),
+  )
   await a.stop()
-  await changed(b.transfers, (info) => info.id === sent.id && info.state === 'paused')
+  t.equal((await stopped).state, 'paused', 'b paused mid-transfer')
   const a2 = await env.start('a')
   t.equal(a2.transfers.find(sent.id).record.state, 'paused', 'the sender restored the transfer')
   const done = await finalState(b.transfers.follow(sent.id))

@@ -98,7 +98,8 @@ export function startCli(
     buffer += chunk.toString()
     const lines = buffer.split('\n')
     buffer = lines.pop()!
-    for (const line of lines) if (line.trim() !== '') records.push(JSON.parse(line))
+    // Only --json runs print records; a terminal-style run's lines are kept in `stdout` alone.
+    for (const line of lines) if (line.startsWith('{')) records.push(JSON.parse(line))
     for (const wake of waiters) wake()
   })
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
