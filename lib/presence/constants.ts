@@ -33,9 +33,6 @@ export const PREAMBLE_LENGTH = 8
 export const PREAMBLE_MAGIC = 'pairctl'
 /** Selector bytes: which handshake follows the preamble. */
 export const PREAMBLE_SELECTORS = { pairing: 0x50, reconnect: 0x52 } as const
-/** The preamble must arrive within this after TCP accept, or the connection is dropped. */
-export const PREAMBLE_TIMEOUT_MS = 5_000
-
 /** The responder waits this long for the initiator's `hello` before it counts the link live. */
 export const LINK_HELLO_TIMEOUT_MS = 5_000
 /** Longest text of a `text` link message, in UTF-8 bytes. */
