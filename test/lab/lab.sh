@@ -260,10 +260,15 @@ upnp() {
   case ${1:-} in
     on) [ -f "$RUN/miniupnpd.pid" ] && kill -0 "$(cat "$RUN/miniupnpd.pid")" 2>/dev/null || start_miniupnpd ;;
     off)
-      if [ -f "$RUN/miniupnpd.pid" ]; then
-        kill "$(cat "$RUN/miniupnpd.pid")" 2>/dev/null || true
-        rm -f "$RUN/miniupnpd.pid"
-      fi
+      # The wrapper's pid (miniupnpd.pid) is a subshell; miniupnpd's own pid file names the daemon.
+      local f pid
+      for f in "$RUN/miniupnpd.own.pid" "$RUN/miniupnpd.pid"; do
+        [ -f "$f" ] || continue
+        pid=$(cat "$f")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        rm -f "$f"
+      done
       in_ns rtrA conntrack -F >/dev/null 2>&1 || true
       ;;
     *) echo "usage: lab.sh upnp on|off" >&2; exit 2 ;;
