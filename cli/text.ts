@@ -24,7 +24,7 @@ export function printable(text: string): string {
   return text.replace(UNSAFE, escapeOf)
 }
 
-/** One JSON line: `JSON.stringify`, with the characters it leaves raw escaped as `\uXXXX` too. */
+/** One JSON line: `JSON.stringify`, with the characters it leaves raw escaped too (`\u2028`, `\u202e`). */
 export function jsonLine(record: object): string {
   return JSON.stringify(record).replace(
     UNSAFE_IN_JSON,
