@@ -23,6 +23,7 @@ export function formatStatus(status: Status, running: boolean): string {
       `Advertised  ${formatAddresses(status.external)}`,
       `NAT type    ${status.natType}`,
       `DHT         ${plural(status.dht.routingTableSize, 'node')} in the routing table${bootstrapNote(status)}`,
+      `LAN         ${lanNote(status)}`,
     )
     if (status.downloads !== undefined) lines.push(`Downloads   ${status.downloads}`)
   }
@@ -34,6 +35,12 @@ export function formatStatus(status: Status, running: boolean): string {
 function formatAddresses(addresses: AddressInfo[]): string {
   if (addresses.length === 0) return 'none known'
   return addresses.map((a) => `${a.protocol} ${hostPort(a.host, a.port)} (${a.source})`).join(', ')
+}
+
+function lanNote(status: Status): string {
+  const lan = status.dht.lan
+  if (lan === null || lan === undefined) return 'discovery off'
+  return `discovery on ${lan.interfaces.join(', ')}: ${plural(lan.peers, 'pairctl device')} found`
 }
 
 function bootstrapNote(status: Status): string {

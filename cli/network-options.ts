@@ -18,6 +18,7 @@ export interface NetworkArgs {
   bootstrap?: string[]
   name?: string
   'port-mapping'?: boolean
+  'lan-discovery'?: boolean
   relay?: string[]
   downloads?: string
   receive?: 'accept' | 'ask'
@@ -63,6 +64,11 @@ export function networkOptions<T>(yargs: Argv<T>) {
       describe:
         'Ask the router for a port mapping (UPnP/NAT-PMP/PCP); on by default, --no-port-mapping refuses',
     })
+    .option('lan-discovery', {
+      type: 'boolean',
+      describe:
+        'Find pairctl devices on this network over mDNS, so no bootstrap node is needed there; on by default, --no-lan-discovery refuses',
+    })
     .option('downloads', {
       type: 'string',
       describe: 'Directory received files go to (default: <instance dir>/downloads)',
@@ -93,6 +99,7 @@ export async function nodeOptions(args: NetworkArgs, ctx: Context): Promise<Node
     bootstrap: configuredBootstrap(args, config),
     deviceInfo: name === undefined ? undefined : { name, type: 'desktop' },
     portMapping: args['port-mapping'] ?? true,
+    lanDiscovery: args['lan-discovery'],
     downloads: args.downloads === undefined ? undefined : resolve(args.downloads),
     receive: args.receive,
     relays: args.relay ?? [],
@@ -142,6 +149,8 @@ export function networkFlags(args: NetworkArgs): string[] {
   for (const node of args.bootstrap ?? []) flags.push('--bootstrap', node)
   if (args.name !== undefined) flags.push('--name', args.name)
   if (args['port-mapping'] === false) flags.push('--no-port-mapping')
+  if (args['lan-discovery'] !== undefined)
+    flags.push(args['lan-discovery'] ? '--lan-discovery' : '--no-lan-discovery')
   if (args.downloads !== undefined) flags.push('--downloads', resolve(args.downloads))
   if (args.receive !== undefined) flags.push('--receive', args.receive)
   for (const relay of args.relay ?? []) flags.push('--relay', relay)

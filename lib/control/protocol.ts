@@ -122,7 +122,15 @@ export const Status = z.object({
   listen: z.array(AddressInfo),
   external: z.array(AddressInfo),
   natType: z.string(),
-  dht: z.object({ routingTableSize: z.number().int(), bootstrap: z.array(z.string()) }),
+  dht: z.object({
+    routingTableSize: z.number().int(),
+    bootstrap: z.array(z.string()),
+    /** LAN discovery (`spec/discovery.md`): interface addresses and pairctl nodes found; null: off. */
+    lan: z
+      .object({ interfaces: z.array(z.string()), peers: z.number().int() })
+      .nullable()
+      .optional(),
+  }),
   paired: z.array(PeerStatus),
   /** Where received files go (`spec/transfer.md` §6); absent when no daemon runs. */
   downloads: z.string().optional(),

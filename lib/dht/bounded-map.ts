@@ -33,6 +33,10 @@ export class BoundedMap<K, V> {
     return this.#map.delete(key)
   }
 
+  keys(): IterableIterator<K> {
+    return this.#map.keys()
+  }
+
   values(): IterableIterator<V> {
     return this.#map.values()
   }

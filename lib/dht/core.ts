@@ -1,5 +1,13 @@
 import { type Ed25519KeyPair, randomBytes } from '../crypto/index.js'
-import { type Address, addressKey, decodeAddress, type Family, type Grouping, nodeIdOf } from './address.js'
+import {
+  type Address,
+  addressKey,
+  decodeAddress,
+  type Family,
+  familyOf,
+  type Grouping,
+  nodeIdOf,
+} from './address.js'
 import {
   Command,
   type CommandCode,
@@ -9,6 +17,7 @@ import {
   MAX_DATAGRAM_BYTES,
   MAX_NODE_FAILURES,
   MessageType,
+  WireError,
 } from './constants.js'
 import { AddressVotes } from './votes.js'
 
@@ -18,6 +27,10 @@ const EARLY_REFRESH_MS = 15_000
 const SPARSE_BUCKET = 2
 /** Bucket levels the refresh looks after: 2^8 = 256 buckets' worth of network is plenty per pass. */
 const REFRESH_DEPTH = 8
+/** Link peers remembered (§9.2): a LAN holds a handful of devices; beyond, the oldest are forgotten. */
+const MAX_LINK_PEERS = 64
+/** The store's source group for our own records (§7.5): never a network endpoint's group. */
+const OWN_SOURCE = 'own'
 
 import { BoundedMap } from './bounded-map.js'
 import {
@@ -64,6 +77,11 @@ export interface DhtCoreOptions {
   bootstrap?: Address[]
   /** A table saved by {@link DhtCore.exportRoutingTable} (validated with zod). */
   routingTable?: unknown
+  /**
+   * Also keep our own records in our own store (§7.5): set where peers may appear later on our link
+   * (LAN discovery), so a record published while alone is there for the first one that asks.
+   */
+  keepOwnRecords?: boolean
   grouping?: Grouping
   limits?: Partial<DhtLimits>
   /** Source of transaction ids and refresh targets; a seeded one makes simulations reproducible. */
@@ -166,6 +184,9 @@ export class DhtCore implements QueryHost {
   /** Endpoints of the configured bootstrap nodes: never dropped from the table (§6.1, §9). */
   #pinned = new Set<ByteText>()
   #joinAttempts = 0
+  /** Nodes LAN discovery found on our link (§9.2): pinged again when we become a server. */
+  readonly #linkPeers = new BoundedMap<ByteText, true>(MAX_LINK_PEERS)
+  readonly #keepOwnRecords: boolean
   /** The `bootstrapped` event went out: a rejoin later (an emptied table) does not repeat it. */
   #reported = false
   /** When the next join attempt is due; Infinity when none is. */
@@ -177,6 +198,7 @@ export class DhtCore implements QueryHost {
     this.grouping = options.grouping ?? 'subnet'
     this.#mode = options.mode
     this.#localAddresses = options.localAddresses ?? []
+    this.#keepOwnRecords = options.keepOwnRecords ?? false
     this.#address = options.mode === 'server' ? (options.address ?? null) : null
     if (options.mode === 'server' && this.#address === null)
       throw new TypeError('server mode needs an address')
@@ -326,6 +348,30 @@ export class DhtCore implements QueryHost {
     return this.#queries.withdraw(publication, now)
   }
 
+  /**
+   * A node LAN discovery found on our link (§9.2): pinged at once. Being on our link, it sees us at our
+   * own interface address; an `auto` node it names so becomes a server at once, without waiting for a
+   * second voter group (§4.3), since no NAT can be between two nodes of one link. A server reply adds
+   * it to the table (as every reply does) and starts a join lookup through it.
+   */
+  addLinkPeer(address: Address, now: number): void {
+    if (familyOf(address.host) !== this.family || this.#isLocal(address)) return
+    const entry = this.#entryOf(endpointText(address))
+    if (entry.key === this.#self) return
+    this.#linkPeers.set(entry.key, true)
+    this.#pingLinkPeer(entry, now)
+  }
+
+  #pingLinkPeer(entry: TableEntry, now: number): void {
+    const onReply = (response: Message, server: boolean, at: number) => {
+      const seen = decodeAddress(response.to)
+      if (seen !== null && this.#mode === 'auto' && this.#address === null && this.#isLocal(seen))
+        this.#becomeServer(seen, at)
+      if (server) this.#queries.findNode(this.#id, at, true, [entry])
+    }
+    this.request(entry, Command.PING, {}, { onReply, onFail: () => {} }, now)
+  }
+
   /** Abandons a query: no more events for it. */
   cancel(query: number): void {
     this.#queries.cancel(query)
@@ -346,6 +392,12 @@ export class DhtCore implements QueryHost {
   /** @internal Bootstrap and saved-table endpoints: what a query starts from while the table is empty. */
   get seeds(): readonly TableEntry[] {
     return this.#seeds
+  }
+
+  /** @internal With `keepOwnRecords` (§7.5), stores our own record in our own store; true if it did. */
+  keepOwn(namespace: string, key: Uint8Array, record: WireRecord, now: number): boolean {
+    if (!this.#keepOwnRecords) return false
+    return this.#store.put(namespace, key, record, OWN_SOURCE, now) === WireError.OK
   }
 
   /** @internal */
@@ -441,7 +493,7 @@ export class DhtCore implements QueryHost {
     }
     this.#transactions.delete(response.t)
     const seen = decodeAddress(response.to)
-    if (seen !== null) this.#vote(key, seen)
+    if (seen !== null) this.#vote(key, seen, now)
     if (server !== null) this.#insert(transaction.to, now)
     if (transaction.tries === 1)
       this.#rtt.sample(this.#table.get(transaction.to.idText), now - transaction.sentAt)
@@ -515,20 +567,28 @@ export class DhtCore implements QueryHost {
     if (!sent) this.#probes.delete(entry.key)
   }
 
-  #vote(from: ByteText, seen: Address): void {
+  #vote(from: ByteText, seen: Address, now: number): void {
     this.#votes.vote(groupText(from, this.grouping), seen)
     if (this.#mode !== 'auto' || this.#address !== null) return
     const winner = this.#votes.winner()
-    if (winner !== null && this.#localAddresses.some((local) => addressKey(local) === addressKey(winner)))
-      this.#becomeServer(winner)
+    if (winner !== null && this.#isLocal(winner)) this.#becomeServer(winner, now)
   }
 
-  /** `auto` mode found no NAT in between: take the address-bound id and rebuild the table under it. */
-  #becomeServer(address: Address): void {
+  #isLocal(address: Address): boolean {
+    return this.#localAddresses.some((local) => addressKey(local) === addressKey(address))
+  }
+
+  /**
+   * `auto` mode found no NAT in between: take the address-bound id and rebuild the table under it.
+   * Link peers that answered while we were a client did not add us; pinged again, now with our id, they
+   * do (§9.2).
+   */
+  #becomeServer(address: Address, now: number): void {
     this.#address = address
     this.#id = nodeIdOf(address)
     this.#self = endpointText(address)
     this.#table = this.#table.rebuilt(textOf(this.#id))
+    for (const key of this.#linkPeers.keys()) this.#pingLinkPeer(this.#entryOf(key), now)
   }
 
   // --- sending and timers -----------------------------------------------------------------------------

@@ -46,6 +46,8 @@ export interface DhtNodeOptions {
   /** Address grouping for limits: default `endpoint` on loopback (all nodes share 127.0.0.1), else `subnet`. */
   grouping?: Grouping
   limits?: Partial<DhtLimits>
+  /** Keep our own records in our own store too (§7.5), for peers LAN discovery may find later. */
+  keepOwnRecords?: boolean
 }
 
 /** A publication that republishes at TTL/2 until withdrawn (`spec/dht.md` §7.4). */
@@ -262,6 +264,19 @@ export class DhtNode {
     })
   }
 
+  /**
+   * A node LAN discovery found on our link (`spec/dht.md` §9.2): pinged, added when it answers as a
+   * server, and joined through; its view of us may make this node a server at its interface address.
+   */
+  addLinkPeer(address: Address): void {
+    if (this.#closed) return
+    const family = familyOf(canonicalHost(address.host))
+    for (const binding of this.#bindings.filter((b) => b.family === family)) {
+      binding.core.addLinkPeer({ host: canonicalHost(address.host), port: address.port }, Date.now())
+      this.#drive(binding)
+    }
+  }
+
   /** The routing table (first family) for the node layer to save; ids are derived, so endpoints only. */
   exportRoutingTable(): SavedTable {
     return this.#bindings[0]!.core.exportRoutingTable()
@@ -387,6 +402,7 @@ export class DhtNode {
         : { routingTable: options.routingTable }),
       grouping: options.grouping ?? (isLoopback(bound.host) ? 'endpoint' : 'subnet'),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
+      keepOwnRecords: options.keepOwnRecords ?? false,
       now: Date.now(),
     })
     let onBootstrapped = (_joined: boolean) => {}

@@ -21,6 +21,8 @@ export interface QueryHost {
   lookupOptions(): LookupOptions
   /** Records our own store holds: we may be one of the k closest nodes ourselves. */
   localRecords(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): WireRecord[]
+  /** Stores our own record in our own store when the node keeps its own records (§7.5); true if it did. */
+  keepOwn(namespace: string, key: Uint8Array, record: WireRecord, now: number): boolean
   /**
    * Bootstrap and saved-table endpoints: a caller's query starts from them while the table is empty
    * (a node that lost every contact still reaches the network) and may retry through them.
@@ -127,16 +129,16 @@ export class QueryRunner {
   get(namespace: string, key: Uint8Array, now: number, publicKey?: Uint8Array): number {
     const body: RequestBody = { ns: namespace, k: key, ...(publicKey === undefined ? {} : { pk: publicKey }) }
     const seen = new Set<string>()
-    const id = this.#start(Command.GET, storageTarget(namespace, key), body, [], now, {
+    return this.#start(Command.GET, storageTarget(namespace, key), body, [], now, {
+      // Before the first request: a lookup with nobody to ask ends at once, and our store still counts.
+      onStart: (query) => {
+        const local = this.#host.localRecords(namespace, key, now, publicKey)
+        if (local.length > 0) this.#onRecords(query, null, { rs: local } as Message, seen, now)
+      },
       onReply: (query, entry, response, at) => this.#onRecords(query, entry, response, seen, at),
       onDone: (query) => this.#emitDone(query),
       retry: true,
     })
-    const local = this.#host.localRecords(namespace, key, now, publicKey)
-    const query = this.#queries.get(id)
-    if (query !== undefined && local.length > 0)
-      this.#onRecords(query, null, { rs: local } as Message, seen, now)
-    return id
   }
 
   put(namespace: string, key: Uint8Array, value: Uint8Array, options: PutOptions, now: number): number {
@@ -147,11 +149,12 @@ export class QueryRunner {
     const record = signRecord(namespace, key, { seq: options.seq ?? at, expiresAt, value }, options.keyPair)
     const tokens = new Map<string, Uint8Array>()
     const body: RequestBody = { ns: namespace, k: key, pk: options.keyPair.publicKey }
+    const kept = this.#host.keepOwn(namespace, key, record, at)
     return this.#start(Command.GET, storageTarget(namespace, key), body, [], now, {
       onReply: (_query, entry, response) => {
         if (response.tk !== undefined) tokens.set(entry.key, response.tk)
       },
-      onDone: (query, at) => this.#store(query, { ns: namespace, k: key, r: record }, tokens, at),
+      onDone: (query, at) => this.#store(query, { ns: namespace, k: key, r: record }, tokens, kept, at),
       retry: true,
     })
   }
@@ -230,6 +233,7 @@ export class QueryRunner {
     seeds: TableEntry[],
     now: number,
     hooks: {
+      onStart?: (query: Query) => void
       onReply?: (query: Query, entry: TableEntry, response: Message, now: number) => void
       onDone: Query['onDone']
       /** Whether a lookup that reached no server starts again through the seeds (§6.3). */
@@ -258,6 +262,7 @@ export class QueryRunner {
     const onReply = hooks.onReply
     if (onReply !== undefined) query.onReply = (entry, response, at) => onReply(query, entry, response, at)
     this.#queries.set(query.id, query)
+    hooks.onStart?.(query)
     this.#pump(query, now)
     return query.id
   }
@@ -400,14 +405,17 @@ export class QueryRunner {
     )
   }
 
-  /** Sends the PUT to every converged node that gave us a token; emits `putDone` when all answered. */
-  #store(query: Query, body: RequestBody, tokens: Map<string, Uint8Array>, now: number): void {
+  /**
+   * Sends the PUT to every converged node that gave us a token; emits `putDone` when all answered,
+   * counting our own copy if `kept` (§7.5). Retried while no other node stored it.
+   */
+  #store(query: Query, body: RequestBody, tokens: Map<string, Uint8Array>, kept: boolean, now: number) {
     const targets = query.lookup.closest().filter((entry) => tokens.has(entry.key))
     let pending = targets.length
     let stored = 0
     const finish = (at: number) => {
       if (stored === 0 && this.#again(query, at)) return
-      this.#host.emit({ type: 'putDone', query: query.id, stored })
+      this.#host.emit({ type: 'putDone', query: query.id, stored: stored + (kept ? 1 : 0) })
     }
     const settle = (ok: boolean, at: number) => {
       stored += ok ? 1 : 0

@@ -23,8 +23,8 @@ export const JOIN_WAIT_MS = 5_000
  * peers. A node whose seeds do not answer starts alone and keeps trying to join. A node without bootstrap
  * entries or a saved table is the first node of its own network. The table is saved again on close.
  */
-export const openDht: DhtOpener = async ({ host, port, bootstrap, tablePath }) => {
-  const node = await createDhtNode({ host, port, bootstrap }, tablePath)
+export const openDht: DhtOpener = async ({ host, port, bootstrap, tablePath, keepOwnRecords }) => {
+  const node = await createDhtNode({ host, port, bootstrap, keepOwnRecords }, tablePath)
   await joinedWithin(node, JOIN_WAIT_MS)
   return adapt(node, tablePath)
 }
@@ -51,6 +51,7 @@ export function adapt(node: DhtNode, tablePath?: string): NetworkDht & { raw: Dh
     address: () => node.address(),
     routingTableSize: () => node.stats().tableSize,
     externalAddress: () => node.externalAddress(),
+    addLinkPeer: (address) => node.addLinkPeer(address),
     close: async () => {
       if (tablePath !== undefined)
         await saveTable(tablePath, node).catch((err) => debug('saving table: %O', err))
@@ -59,7 +60,7 @@ export function adapt(node: DhtNode, tablePath?: string): NetworkDht & { raw: Dh
   }
 }
 
-type CreateOptions = { host: string; port: number; bootstrap: string[] }
+type CreateOptions = { host: string; port: number; bootstrap: string[]; keepOwnRecords: boolean }
 
 /** A saved table that does not load (corrupt, or from an incompatible version) is set aside, not fatal. */
 async function createDhtNode(options: CreateOptions, tablePath: string | undefined): Promise<DhtNode> {

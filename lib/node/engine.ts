@@ -9,6 +9,8 @@ export interface NetworkStatus {
   external: AddressInfo[]
   natType: string
   routingTableSize: number
+  /** LAN discovery (`spec/discovery.md`): its interface addresses and the nodes found; null when off. */
+  lan: { interfaces: string[]; peers: number } | null
 }
 
 /** The network side of a node: DHT, listener, addresses, pairing and the links to paired devices. */

@@ -12,6 +12,8 @@ import {
 } from '../addresses/index.js'
 import type { AddressInfo } from '../control/protocol.js'
 import type { Ed25519KeyPair } from '../crypto/index.js'
+import { isLoopback } from '../dht/address.js'
+import { discoveryInterfaces, LanDiscovery, type LinkInterface } from '../discovery/index.js'
 import { hasCode } from '../errors.js'
 import { learnMapping } from '../holepunch/index.js'
 import type { Identity } from '../identity/index.js'
@@ -83,6 +85,8 @@ export interface NetworkDht extends PairingDht, PresenceDht {
   routingTableSize(): number
   /** This node's address as DHT peers see it (voted), if known. */
   externalAddress(): { host: string; port: number } | null
+  /** A DHT node LAN discovery found on this node's link (`spec/dht.md` §9.1). */
+  addLinkPeer(address: { host: string; port: number }): void
   close(): Promise<void>
 }
 
@@ -93,6 +97,8 @@ export type DhtOpener = (options: {
   bootstrap: string[]
   /** Where the routing table is kept between runs; none: not persisted. */
   tablePath?: string
+  /** Keep the node's own records in its own store too, for LAN peers (`spec/dht.md` §7.5). */
+  keepOwnRecords: boolean
 }) => Promise<NetworkDht>
 
 /** What a network engine needs from its node. */
@@ -117,13 +123,20 @@ export interface NetworkParts {
  */
 export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> {
   const { options, resources } = parts
+  const lanLinks =
+    (options.lanDiscovery ?? !isLoopback(options.host)) ? discoveryInterfaces(options.host) : []
   const dht = await parts.openDht({
     host: options.host,
     port: options.port,
     bootstrap: options.bootstrap,
     tablePath: join(parts.dir, ROUTING_TABLE_FILE),
+    // Alone on a LAN with no bootstrap node, the node stores its own adverts (spec/dht.md §7.5); with one,
+    // a record only this node holds would hide that the DHT is unreachable.
+    keepOwnRecords: lanLinks.length > 0 && options.bootstrap.length === 0,
   })
   resources.defer('dht', () => dht.close())
+  const lan = discoverLan(lanLinks, dht, options.mdnsPort)
+  if (lan !== null) resources.defer('LAN discovery', () => lan.close())
   const listener = await listenTcp(options.host, dht.address().port)
   resources.defer('pairing listener', () => listener.close())
   const ports = { tcp: listener.port, udp: dht.address().port }
@@ -168,6 +181,7 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const mapped = mapping?.settled ?? Promise.resolve()
   const strategy = strategyParts(options, dht)
   return new NetworkEngine(parts, dht, {
+    lan,
     listener,
     dispatcher,
     addresses,
@@ -179,6 +193,16 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
     strategy,
     punched,
   })
+}
+
+/**
+ * Starts LAN discovery (`spec/discovery.md`) on `links`, handing each pairctl node it finds to the DHT
+ * as a link peer; null when there is no interface to run on.
+ */
+function discoverLan(links: LinkInterface[], dht: NetworkDht, groupPort: number): LanDiscovery | null {
+  if (links.length === 0) return null
+  const port = dht.address().port
+  return LanDiscovery.start({ port, interfaces: links, groupPort, onPeer: (peer) => dht.addLinkPeer(peer) })
 }
 
 /**
@@ -255,6 +279,8 @@ const MAPPING_SOURCES = new Set(['upnp', 'natpmp', 'pcp'])
 
 /** The parts of a started network an engine drives. */
 interface EngineParts {
+  /** LAN discovery, when it runs. */
+  lan: LanDiscovery | null
   listener: PairingListener
   /** Pairing connections, handed over by the preamble router. */
   dispatcher: PairingDispatcher
@@ -312,7 +338,9 @@ class NetworkEngine implements PairingEngine {
     await Promise.race([this.engine.mapped, sleep(PORT_MAPPING_WAIT_MS, undefined, { ref: false })])
     const { bootstrap, host } = this.parts.options
     // The advert is readable by every DHT node: only addresses in the DHT's scope (spec/pairing.md §3.1).
-    const scope = dhtScope(bootstrap.map(endpointHost), host)
+    // With no bootstrap node, the DHT is the LAN discovery found (spec/discovery.md §5).
+    const seeds = bootstrap.length > 0 ? bootstrap.map(endpointHost) : (this.engine.lan?.addresses() ?? [])
+    const scope = dhtScope(seeds, host)
     const direct = publishableAddresses(tcpAddresses(this.addresses), scope)
     // Nothing reachable, but a hole punch may be (spec/holepunch.md §6): advertise the NAT's public address.
     if (direct.length === 0) direct.push(...(await this.punchableAddress()))
@@ -370,7 +398,14 @@ class NetworkEngine implements PairingEngine {
       external: [...this.addresses.list().map(addressInfo), ...this.observed(), ...this.relayed()],
       natType: this.nat.natType,
       routingTableSize: this.dht.routingTableSize(),
+      lan: this.lanStatus(),
     }
+  }
+
+  /** LAN discovery's interfaces and the pairctl nodes it found there; null when it is off. */
+  private lanStatus(): NetworkStatus['lan'] {
+    const { lan } = this.engine
+    return lan === null ? null : { interfaces: lan.addresses(), peers: lan.peers().length }
   }
 
   private common(run: PairingRun, request: PairingRequest) {
@@ -411,13 +446,15 @@ function addressInfo(address: Address): AddressInfo {
 
 /**
  * No DHT node answered: the table is empty, which a bootstrap address fixes.
- * `consequence` says what the user asked for and cannot have ("the code cannot be looked up").
+ * `consequence` says what the user asked for and cannot have ("the code cannot be looked up"); `lan`:
+ * LAN discovery ran and found nobody either.
  */
-export function noDhtNode(bootstrap: string[], consequence: string, cause: unknown): NodeError {
+export function noDhtNode(bootstrap: string[], consequence: string, cause: unknown, lan = false): NodeError {
+  const nobody = lan
+    ? 'the bootstrap option is empty and LAN discovery found no other pairctl device on this network'
+    : 'the bootstrap option is empty and no other node is known'
   const detail =
-    bootstrap.length === 0
-      ? 'the bootstrap option is empty and no other node is known'
-      : `the bootstrap node(s) ${bootstrap.join(', ')} did not reply`
+    bootstrap.length === 0 ? nobody : `the bootstrap node(s) ${bootstrap.join(', ')} did not reply`
   return new NodeError('NODE_NO_PEERS', `no DHT node answered (${detail}), so ${consequence}`, { cause })
 }
 

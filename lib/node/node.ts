@@ -244,7 +244,8 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
    * Joins the pairing `code` names; progress as for {@link PairctlNode.generate}. Keeps looking for the
    * code's advertisement until `request.timeoutMs` (default {@link DEFAULT_JOIN_TIMEOUT_MS}) has passed,
    * so a joiner may start before the other device has advertised. With no other DHT node known, fails at
-   * once with `NODE_NO_PEERS` instead of `PAIRING_NOT_FOUND`.
+   * once with `NODE_NO_PEERS` instead of `PAIRING_NOT_FOUND`, unless LAN discovery runs and may still
+   * find one (then at the deadline).
    */
   join(code: string, request: PairingRequest = {}): PairingRun {
     const timeoutMs = request.timeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS
@@ -266,8 +267,12 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
           return await this.pairing.join(run, code, attempt)
         } catch (err) {
           if (!hasCode(err, 'PAIRING_NOT_FOUND') || run.signal.aborted) throw err
-          if (this.pairing.status().routingTableSize === 0)
-            throw noDhtNode(this.options.bootstrap, 'the code cannot be looked up', err)
+          const { routingTableSize, lan } = this.pairing.status()
+          // With no bootstrap node, LAN discovery may yet find the advertiser (spec/discovery.md §5):
+          // keep trying until the deadline.
+          const lanOnly = lan !== null && this.options.bootstrap.length === 0
+          if (routingTableSize === 0 && (!lanOnly || Date.now() + JOIN_RETRY_MS >= deadline))
+            throw noDhtNode(this.options.bootstrap, 'the code cannot be looked up', err, lanOnly)
           if (Date.now() + JOIN_RETRY_MS >= deadline) throw err
           await sleep(JOIN_RETRY_MS, undefined, { signal: run.signal }).catch(() => undefined)
           if (run.signal.aborted) throw run.signal.reason
@@ -307,7 +312,7 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
 
   /** A snapshot for `pairctl status` (`spec/control.md` §4.1). */
   status(version: string): Status {
-    const { routingTableSize, ...network } = this.pairing.status()
+    const { routingTableSize, lan, ...network } = this.pairing.status()
     return {
       deviceId: this.deviceId,
       instance: this.instance,
@@ -315,7 +320,7 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
       pid: process.pid,
       version,
       ...network,
-      dht: { routingTableSize: routingTableSize, bootstrap: this.options.bootstrap },
+      dht: { routingTableSize, bootstrap: this.options.bootstrap, lan },
       paired: this.peers(),
       downloads: this.transfer.transfers.downloads,
     }

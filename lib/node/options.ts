@@ -50,6 +50,15 @@ export const NodeOptions = z.object({
    * router forwards to.
    */
   portMapping: z.boolean().default(true),
+  /**
+   * Find pairctl nodes on the LAN over multicast DNS and join the DHT through them
+   * (`spec/discovery.md`), so that devices of one network pair with no bootstrap node. On by default
+   * (every IPv4 interface for a wildcard `host`, the interface of a specific one); for a loopback
+   * `host` only when set to `true`.
+   */
+  lanDiscovery: z.boolean().optional(),
+  /** The mDNS port, 5353; tests pass another so that they meet no real responder. */
+  mdnsPort: z.number().int().min(1).max(65535).default(5353),
   /** Where received files go (`spec/transfer.md` §6); default `<instance dir>/downloads`. */
   downloads: z.string().min(1).optional(),
   /** Offers from paired devices: `accept` (default) starts them at once, `ask` keeps them in the inbox. */

@@ -8,13 +8,15 @@
 #   lab.sh nat-a plain|random   the same for rtrA
 #   lab.sh upnp off             stop rtrA's miniupnpd (no port mapping anywhere); `upnp on` starts it again
 #   lab.sh loss PERCENT         drop PERCENT % of the packets each way on both routers (0: none)
-#   lab.sh exec NODE cmd...     run a command in pub|rtrA|rtrB|hostA|hostB
+#   lab.sh browse SERVICE       what avahi (in rtrA, on the LAN of hostA and hostC) resolves for a DNS-SD type
+#   lab.sh exec NODE cmd...     run a command in pub|rtrA|rtrB|hostA|hostB|hostC
 #
 # Topology (spec/portmap.md §8, facts from /work/shared/notes/natlab.md):
 #
 #   pub    br0 203.0.113.1/24 + 203.0.113.4  coturn STUN on both addresses, ports 3478/3479
 #    |-- rtrA  wan 203.0.113.2  lan 192.168.1.1  masquerade, WAN input dropped, miniupnpd (UPnP/NAT-PMP/PCP)
-#    |    `-- hostA 192.168.1.2
+#    |    |-- hostA 192.168.1.2
+#    |    `-- hostC 192.168.1.3   (hostA's LAN neighbour, on the same bridge)
 #    `-- rtrB  wan 203.0.113.3  lan 192.168.2.1  masquerade (plain or random), WAN input dropped
 #         `-- hostB 192.168.2.2
 #
@@ -24,9 +26,9 @@ set -euo pipefail
 
 PREFIX=${PCTL_LAB_PREFIX:-pctl}
 RUN=${PCTL_LAB_RUN:-${TMPDIR:-/tmp}/${PREFIX}-lab}
-NODES=(pub rtrA rtrB hostA hostB)
-PACKAGES=(iproute2 nftables conntrack coturn stun-client miniupnpd-nftables miniupnpc natpmpc)
-COMMANDS=(ip nft conntrack turnserver stun miniupnpd upnpc natpmpc)
+NODES=(pub rtrA rtrB hostA hostB hostC)
+PACKAGES=(iproute2 nftables conntrack coturn stun-client miniupnpd-nftables miniupnpc natpmpc avahi-daemon avahi-utils dbus-daemon)
+COMMANDS=(ip nft conntrack turnserver stun miniupnpd upnpc natpmpc avahi-daemon avahi-browse dbus-daemon)
 
 ns() { echo "${PREFIX}-$1"; }
 in_ns() { local node=$1; shift; ip netns exec "$(ns "$node")" "$@"; }
@@ -48,8 +50,8 @@ ensure_packages() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
-  # The package may start a system-wide miniupnpd; the lab runs its own instance only.
-  systemctl disable --now miniupnpd >/dev/null 2>&1 || true
+  # The packages may start a system-wide miniupnpd and avahi; the lab runs its own instances only.
+  systemctl disable --now miniupnpd avahi-daemon avahi-daemon.socket >/dev/null 2>&1 || true
 }
 
 # --- namespaces and links ---------------------------------------------------------------------------
@@ -78,7 +80,8 @@ build_pub() {
   in_ns pub ip link set br0 up
 }
 
-# build_router NODE WAN_ADDR LAN_PREFIX(e.g. 192.168.1) HOST
+# build_router NODE WAN_ADDR LAN_PREFIX(e.g. 192.168.1) HOST: the LAN is a bridge named `lan` in the
+# router (so more hosts can join it, add_lan_host), HOST at LAN_PREFIX.2.
 build_router() {
   local node=$1 wan=$2 lan=$3 host=$4
   add_node "$node"
@@ -86,13 +89,26 @@ build_router() {
   in_ns pub ip link set "$node" master br0
   in_ns "$node" ip addr add "$wan/24" dev wan
   in_ns "$node" ip route add default via 203.0.113.1
-  add_node "$host"
-  link "$node" lan "$host" eth0
+  in_ns "$node" ip link add lan type bridge
   in_ns "$node" ip addr add "$lan.1/24" dev lan
-  in_ns "$host" ip addr add "$lan.2/24" dev eth0
-  in_ns "$host" ip route add default via "$lan.1"
+  in_ns "$node" ip link set lan up
+  # Where br_netfilter is loaded, bridged frames would go through the router's forward chain, which
+  # drops LAN-to-LAN traffic: a home switch does not filter, so neither does this bridge.
+  in_ns "$node" sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 \
+    net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+  add_lan_host "$node" "$lan" "$host" 2
   in_ns "$node" sysctl -qw net.ipv4.ip_forward=1
   router_ruleset "$lan" "${5:-}" | in_ns "$node" nft -f -
+}
+
+# add_lan_host ROUTER LAN_PREFIX HOST N: HOST at LAN_PREFIX.N on ROUTER's LAN bridge, routed through it.
+add_lan_host() {
+  local router=$1 lan=$2 host=$3 n=$4
+  add_node "$host"
+  link "$router" "lan-$host" "$host" eth0
+  in_ns "$router" ip link set "lan-$host" master lan
+  in_ns "$host" ip addr add "$lan.$n/24" dev eth0
+  in_ns "$host" ip route add default via "$lan.1"
 }
 
 # A home router: NAT out of wan, unsolicited WAN input dropped, forwarding only lan->wan and replies,
@@ -198,6 +214,57 @@ start_miniupnpd() {
   wait_listen rtrA u 5351
 }
 
+# avahi-daemon in rtrA on its LAN bridge, on a message bus of the lab's own (never the system's), so
+# that `browse` shows what a stock DNS-SD browser sees of hostA's and hostC's announcements.
+avahi_conf() {
+  cat <<EOF
+[server]
+host-name=${PREFIX}-rtra
+use-ipv4=yes
+use-ipv6=no
+allow-interfaces=lan
+enable-dbus=yes
+[publish]
+publish-addresses=no
+publish-hinfo=no
+publish-workstation=no
+EOF
+}
+
+bus_conf() {
+  cat <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$RUN/bus.sock</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOF
+}
+
+start_avahi() {
+  bus_conf >"$RUN/bus.conf"
+  avahi_conf >"$RUN/avahi.conf"
+  start dbus rtrA dbus-daemon --nofork --config-file="$RUN/bus.conf"
+  for _ in $(seq 1 100); do [ -S "$RUN/bus.sock" ] && break; sleep 0.05; done
+  DBUS_SYSTEM_BUS_ADDRESS="unix:path=$RUN/bus.sock" \
+    start avahi rtrA avahi-daemon --no-drop-root --no-chroot --no-rlimits --no-proc-title -f "$RUN/avahi.conf"
+  wait_listen rtrA u 5353
+}
+
+# browse SERVICE: one resolved line per instance (`=;lan;IPv4;NAME;TYPE;local;HOST;ADDRESS;PORT;TXT`).
+browse() {
+  [ -f "$RUN/avahi.pid" ] && kill -0 "$(cat "$RUN/avahi.pid")" 2>/dev/null || start_avahi
+  DBUS_SYSTEM_BUS_ADDRESS="unix:path=$RUN/bus.sock" in_ns rtrA avahi-browse -rtp "$1"
+}
+
 # --- commands ---------------------------------------------------------------------------------------
 
 up() {
@@ -207,6 +274,7 @@ up() {
   mkdir -p "$RUN"
   build_pub
   build_router rtrA 203.0.113.2 192.168.1 hostA
+  add_lan_host rtrA 192.168.1 hostC 3
   build_router rtrB 203.0.113.3 192.168.2 hostB
   start_coturn
   start_miniupnpd
@@ -302,6 +370,7 @@ case ${1:-} in
   nat-b) nat rtrB 192.168.2 "${2:-}" ;;
   upnp) upnp "${2:-}" ;;
   loss) loss "${2:-}" ;;
+  browse) browse "${2:?usage: lab.sh browse SERVICE}" ;;
   exec) shift; node=$1; shift; in_ns "$node" "$@" ;;
-  *) echo "usage: lab.sh up|down|status|nat-a|nat-b plain|random|upnp on|off|loss PERCENT|exec NODE cmd..." >&2; exit 2 ;;
+  *) echo "usage: lab.sh up|down|status|nat-a|nat-b plain|random|upnp on|off|loss PERCENT|browse SERVICE|exec NODE cmd..." >&2; exit 2 ;;
 esac
