@@ -223,7 +223,7 @@ export class Receiver {
     record.verified = entry.maps.map((map) => map.toBase64())
     await this.#book.store.saveManifest(id, bytes)
     this.#book.entries.set(id, entry)
-    await this.#book.save(entry)
+    await this.#book.save(entry).catch((err) => this.#book.store.abandonFiling(id, err))
     this.#onIncoming(entry)
     void this.#answer(entry)
     if (record.state === 'active') void this.#run(entry)
