@@ -210,6 +210,7 @@ export class Sender {
             if (bytesRead !== length) throw sourceChanged(sources[file]!.path)
             await stream.write(buffer)
             this.counters.chunksSent++
+            entry.countSent(file, chunk, chunkCount(sources[file]!.size), length)
             sent += length
             this.#book.moved(entry, sent)
           }
