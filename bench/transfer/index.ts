@@ -1,6 +1,6 @@
 /**
- * `bench/transfer`: one file between two pairctl daemons on loopback (separate processes, paired through
- * a DHT bootstrap node on loopback), sent with `transfers.send` as `pairctl send --file` does; the receiver
+ * `bench/transfer`: one file between two pairctl nodes on loopback, each in its own process (created with
+ * `createNode`, paired through a DHT node of this process), sent with `node.sendFiles`; the receiver
  * writes it to disk, verifies every chunk and places it. In the same run: the same file copied over a raw
  * TCP socket to disk in two other processes, and the pairctl channel alone (bench/channel's workers,
  * memory to memory), as anchors.
@@ -8,14 +8,14 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { open, rm } from 'node:fs/promises'
+import { mkdtemp, open, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { TransferInfo } from '../../lib/control/protocol.js'
-import { FINAL_STATES } from '../../lib/transfer/index.js'
-import { instanceDir, pairedDaemons, transferEvent } from '../../test/transfer/helpers/daemons.js'
+import { DhtNode } from '../../lib/dht/node.js'
 import type { Job as ChannelJob } from '../channel/worker.js'
-import { type Benchmark, type Metric, median, nowMs } from '../harness.js'
+import { type Benchmark, type Metric, median } from '../harness.js'
+import type { NodeJob, SendResult } from './node-worker.js'
 import type { Job } from './worker.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -24,9 +24,9 @@ const MiB = 1024 * 1024
 const RAW_TCP = 'raw TCP copy to disk'
 const CHANNEL = 'pairctl channel alone, memory to memory'
 const NOTE =
-  'loopback; pairctl: two daemons (separate processes), transfers.send of one file, timed until the ' +
-  "receiver's daemon reports it done (every chunk hashed and checked, written, fdatasynced and linked " +
-  'to its name); raw TCP: the file piped over a socket to a file in another process, timed from the ' +
+  'loopback; pairctl: two nodes in separate processes, node.sendFiles of one file, timed by the sender ' +
+  'until the transfer is done (the receiver hashed and checked every chunk, wrote, fdatasynced and linked ' +
+  'it to its name, and said so); raw TCP: the file piped over a socket to a file in another process, timed from the ' +
   'first byte until fsync returned; channel: bench/channel workers, the same byte count'
 
 function fork_(script: string): ChildProcess {
@@ -61,6 +61,42 @@ async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex')
 }
 
+/** Sends `job` to a node worker and resolves with its result (rejects with its error). */
+async function call<T>(child: ChildProcess, job: NodeJob): Promise<T> {
+  const reply = nextMessage<{ type: string; result?: T; message?: string }>(child)
+  child.send(job)
+  const { type, result, message } = await reply
+  if (type !== 'result') throw new Error(`node worker: ${message}`)
+  return result!
+}
+
+/** Two node workers, `alice` and `bob`, paired and linked through a DHT node in this process. */
+async function pairedNodes(dir: string) {
+  const dht = await DhtNode.create({ host: '127.0.0.1' })
+  const bootstrap = [`127.0.0.1:${dht.address().port}`]
+  const alice = fork_(join(here, 'node-worker.ts'))
+  const bob = fork_(join(here, 'node-worker.ts'))
+  const close = async () => {
+    for (const child of [alice, bob]) child.send({ type: 'stop' } satisfies NodeJob)
+    await Promise.all([alice, bob].map((child) => new Promise((resolve) => child.once('exit', resolve))))
+    await dht.close()
+  }
+  try {
+    const start = (child: ChildProcess, name: string) =>
+      call<{ deviceId: string }>(child, { type: 'start', dir: join(dir, name), name, bootstrap })
+    await Promise.all([start(alice, 'alice'), start(bob, 'bob')])
+    const { code } = await call<{ code: string }>(alice, { type: 'generate' })
+    const paired = nextMessage(alice)
+    await call(bob, { type: 'join', code })
+    await paired
+    await Promise.all([call(alice, { type: 'online' }), call(bob, { type: 'online' })])
+    return { alice, bob, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
 /** Milliseconds of one raw TCP copy of `source` to `target`, measured by the receiving process. */
 async function rawCopy(source: string, target: string, sink: ChildProcess, sender: ChildProcess) {
   const listening = nextMessage<{ port: number }>(sink)
@@ -92,42 +128,33 @@ const benchmark: Benchmark = {
   async run({ quick }) {
     const bytes = quick ? 8 * MiB : 1024 * MiB
     const repetitions = quick ? 1 : 3
-    const teardowns: (() => unknown)[] = []
     const workers = [
       fork_(join(here, 'worker.ts')),
       fork_(join(here, 'worker.ts')),
       fork_(join(here, '..', 'channel', 'worker.ts')),
       fork_(join(here, '..', 'channel', 'worker.ts')),
     ]
+    const dir = await mkdtemp(join(tmpdir(), 'pairctl-bench-transfer-'))
+    let nodes: Awaited<ReturnType<typeof pairedNodes>> | undefined
     try {
-      const daemons = await pairedDaemons({ teardown: (fn: () => unknown) => void teardowns.push(fn) })
-      const source = join(daemons.home, 'f.bin')
+      nodes = await pairedNodes(dir)
+      const source = join(dir, 'f.bin')
       await randomFile(source, bytes)
       const expected = await sha256Of(source)
-      const downloads = join(instanceDir(daemons.home, 'bob'), 'downloads')
-      const alice = await daemons.connect('alice')
-      const bob = await daemons.connect('bob')
+      const received = join(dir, 'bob', 'downloads', 'f.bin')
       const endToEnd: number[] = []
       const afterOffer: number[] = []
       const raw: number[] = []
       const channel: number[] = []
       for (let rep = 0; rep < repetitions; rep++) {
-        const start = nowMs()
-        const { transfer } = await alice.request('transfers.send', { device: 'bob', files: [source] })
-        const offered = nowMs()
-        const end = await transferEvent(
-          bob,
-          (info: TransferInfo) => info.id === transfer.id && FINAL_STATES.includes(info.state),
-        )
-        const done = nowMs()
-        if (end.state !== 'done') throw new Error(`the transfer ended ${end.state}: ${end.error?.message}`)
-        const received = join(downloads, 'f.bin')
+        const sent = await call<SendResult>(nodes.alice, { type: 'send', device: 'bob', path: source })
+        if (sent.state !== 'done') throw new Error(`the transfer ended ${sent.state}`)
         if (rep === 0 && (await sha256Of(received)) !== expected)
           throw new Error('the received file differs from the one sent')
         await rm(received)
-        endToEnd.push(bytes / MiB / ((done - start) / 1000))
-        afterOffer.push(bytes / MiB / ((done - offered) / 1000))
-        const rawMs = await rawCopy(source, join(daemons.home, 'raw-copy.bin'), workers[0]!, workers[1]!)
+        endToEnd.push(bytes / MiB / (sent.doneMs / 1000))
+        afterOffer.push(bytes / MiB / ((sent.doneMs - sent.offeredMs) / 1000))
+        const rawMs = await rawCopy(source, join(dir, 'raw-copy.bin'), workers[0]!, workers[1]!)
         raw.push(bytes / MiB / (rawMs / 1000))
         channel.push(bytes / MiB / ((await channelOnly(bytes, workers[2]!, workers[3]!)) / 1000))
       }
@@ -140,17 +167,18 @@ const benchmark: Benchmark = {
           `file ${size} end to end`,
           endToEnd,
           { [RAW_TCP]: median(raw) },
-          `${NOTE}; from the request, so including the sender hashing the file before it offers it; ${reps}`,
+          `${NOTE}; from the call, so including the sender hashing the file before it offers it; ${reps}`,
         ),
         metric(
           `file ${size} after the offer`,
           afterOffer,
           { [RAW_TCP]: median(raw), [CHANNEL]: median(channel) },
-          `as above, from the moment the request returned (file hashed, offer persisted); ${reps}`,
+          `as above, from the moment the offer was made (file hashed, offer persisted); ${reps}`,
         ),
       ]
     } finally {
-      for (const fn of teardowns.reverse()) await fn()
+      await nodes?.close()
+      await rm(dir, { recursive: true, force: true })
       for (const child of workers) {
         child.send({ type: 'stop' })
         child.kill()
