@@ -109,6 +109,10 @@ export const TransferInfo = z.object({
   target: z.string().nullable(),
   createdAt: z.string(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** Sender: chunk bytes this process sent for the transfer, a chunk sent again counting again. */
+  sentBytes: z.number().int().optional(),
+  /** Sender: chunks this process sent more than once. */
+  resentChunks: z.number().int().optional(),
 })
 export type TransferInfo = z.output<typeof TransferInfo>
 

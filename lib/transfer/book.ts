@@ -68,6 +68,15 @@ export class Entry {
   /** Receiver: verified chunks per file. */
   maps: ChunkMap[] = []
   transferred = 0
+  /**
+   * Sender: bytes of chunk data this process has written to the receiver's streams for this transfer, a
+   * chunk sent again counting again (what went over the link, unlike `transferred`, which is progress).
+   */
+  sentBytes = 0
+  /** Sender: chunks this process has written more than once (lost in flight, or failed their hash). */
+  resentChunks = 0
+  /** Sender: the chunks of each file this process has written at least once. */
+  sentChunks: ChunkMap[] = []
   /** A receive loop or a serve is running. */
   running = false
   /** Aborts what runs for this transfer (cancel, reject, close). */
@@ -119,7 +128,19 @@ export class Entry {
       target: this.target,
       createdAt: new Date(this.record.createdAt).toISOString(),
       error: this.record.error ?? null,
+      ...(this.record.direction === 'send'
+        ? { sentBytes: this.sentBytes, resentChunks: this.resentChunks }
+        : {}),
     }
+  }
+
+  /** Sender: chunk `chunk` of file `file` (of `count` chunks) was written to a stream. */
+  countSent(file: number, chunk: number, count: number, bytes: number): void {
+    const map = this.sentChunks[file] ?? new ChunkMap(count)
+    this.sentChunks[file] = map
+    if (map.has(chunk)) this.resentChunks++
+    else map.set(chunk)
+    this.sentBytes += bytes
   }
 
   /** Progress of `transferred` bytes in all; true when subscribers are due an event. */

@@ -223,7 +223,7 @@ export class Receiver {
     record.verified = entry.maps.map((map) => map.toBase64())
     await this.#book.store.saveManifest(id, bytes)
     this.#book.entries.set(id, entry)
-    await this.#book.save(entry)
+    await this.#book.save(entry).catch((err) => this.#book.store.abandonFiling(id, err))
     this.#onIncoming(entry)
     void this.#answer(entry)
     if (record.state === 'active') void this.#run(entry)
@@ -385,7 +385,7 @@ export class Receiver {
     }
     const handle = await this.#handle(entry, at.file)
     try {
-      await handle.write(data, 0, data.length, at.chunk * CHUNK_SIZE)
+      await writeAll(handle, data, at.chunk * CHUNK_SIZE)
     } catch (err) {
       throw ioError(`cannot write ${file.path}`, err)
     }
@@ -580,6 +580,18 @@ export class Receiver {
     } catch (err) {
       debug('could not tell %s about %s: %s', record.deviceId, record.id, (err as Error).message)
     }
+  }
+}
+
+/**
+ * Writes all of `data` at `position`. A file system that fills up mid-chunk writes part of it and fails
+ * only the next call: without continuing, a chunk would count as verified with its tail missing.
+ */
+async function writeAll(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  for (let written = 0; written < data.length; ) {
+    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written)
+    if (bytesWritten === 0) throw Object.assign(new Error('the file system wrote nothing'), { code: 'EIO' })
+    written += bytesWritten
   }
 }
 

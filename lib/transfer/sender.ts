@@ -73,7 +73,11 @@ export class Sender {
     entry.manifest = manifest
     this.#manifests.set(id, bytes)
     this.#book.entries.set(id, entry)
-    await this.#book.save(entry)
+    await this.#book.save(entry).catch((err) => {
+      this.#book.entries.delete(id)
+      this.#manifests.delete(id)
+      return this.#book.store.abandonFiling(id, err)
+    })
     void this.#offerNow(entry)
     return entry
   }
@@ -206,6 +210,7 @@ export class Sender {
             if (bytesRead !== length) throw sourceChanged(sources[file]!.path)
             await stream.write(buffer)
             this.counters.chunksSent++
+            entry.countSent(file, chunk, chunkCount(sources[file]!.size), length)
             sent += length
             this.#book.moved(entry, sent)
           }

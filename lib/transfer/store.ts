@@ -1,7 +1,9 @@
 /**
  * Transfer state on disk (`spec/transfer.md` §6): one JSON record per transfer and its manifest, in
  * `<instance dir>/transfers/`, each written atomically (temporary file, fsync, rename, fsync of the
- * directory), so a `kill -9` at any moment leaves the previous or the next state, never half of one.
+ * directory), so a `kill -9` at any moment leaves the previous or the next state, never half of one. The
+ * record is the commit point: a manifest is written before its record and removed after it, and a
+ * manifest left without a record (a crash in between) is swept when the store is loaded.
  * @module
  */
 import { randomBytes } from 'node:crypto'
@@ -66,11 +68,21 @@ export class TransferStore {
     this.dir = join(instanceDir, 'transfers')
   }
 
-  /** Every record that parses; an unreadable one is kept aside as `.corrupt` and skipped. */
+  /**
+   * Every record that parses; an unreadable one is kept aside as `.corrupt` and skipped. Manifests with
+   * no record (filing or removal interrupted) are deleted.
+   */
   async load(): Promise<TransferRecord[]> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     const records: TransferRecord[] = []
-    for (const name of await readdir(this.dir)) {
+    const names = await readdir(this.dir)
+    for (const name of names) {
+      if (name.endsWith('.manifest')) {
+        const id = name.slice(0, -'.manifest'.length)
+        if (!names.includes(`${id}.json`) && !names.includes(`${id}.json.corrupt`))
+          await this.#unlink(name).catch((err) => debug('orphan manifest %s kept: %s', name, err.message))
+        continue
+      }
       if (!name.endsWith('.json')) continue
       const path = join(this.dir, name)
       try {
@@ -98,6 +110,41 @@ export class TransferStore {
       throw new TransferError('TRANSFER_STATE_CORRUPT', `the manifest of transfer ${id} is missing`, {
         cause: err,
       })
+    }
+  }
+
+  /**
+   * Deletes transfer `id`'s record, then its manifest, then syncs the directory: once the record is gone
+   * the transfer is gone, even if a crash leaves the manifest (then swept by {@link load}). Removing what
+   * does not exist is no error; a failure is `TRANSFER_IO` (or `TRANSFER_DISK_FULL`).
+   */
+  async remove(id: string): Promise<void> {
+    await this.#unlink(`${id}.json`)
+    await this.#unlink(`${id}.manifest`)
+    try {
+      const directory = await open(this.dir, 'r')
+      await directory.sync().finally(() => directory.close())
+    } catch (err) {
+      throw ioError(`cannot remove transfer state ${id}`, err)
+    }
+  }
+
+  /**
+   * Filing transfer `id` failed with `err` after its manifest (perhaps its record) was written: removes
+   * what was written and throws `err`; a failure to remove is logged, the sweep of {@link load} is the
+   * backstop.
+   */
+  async abandonFiling(id: string, err: unknown): Promise<never> {
+    await this.remove(id).catch((removal) => debug('state of %s not removed: %s', id, removal.message))
+    throw err
+  }
+
+  async #unlink(name: string): Promise<void> {
+    try {
+      await unlink(join(this.dir, name))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw ioError(`cannot remove transfer state ${name}`, err)
     }
   }
 

@@ -13,6 +13,7 @@ import {
   scanSources,
   transferConstants,
 } from '../../lib/transfer/index.js'
+import { ioError } from '../../lib/transfer/store.js'
 import { type Device, online, pairedDevices, startDevice } from './helpers/devices.js'
 import { fileHash, finalState, randomFile } from './helpers/files.js'
 
@@ -28,7 +29,14 @@ type Serve = (attempt: number, data: Buffer, ranges: Ranges) => Buffer
  */
 async function fakeSender(
   t: Parameters<typeof pairedDevices>[0],
-  options: { size?: number; manifest?: (m: Manifest) => Manifest; root?: Uint8Array; serve?: Serve },
+  options: {
+    size?: number
+    manifest?: (m: Manifest) => Manifest
+    root?: Uint8Array
+    serve?: Serve
+    /** Runs on the receiver before the offer is made. */
+    beforeOffer?: (b: Device) => void
+  },
 ) {
   const env = await pairedDevices(t)
   const a = await env.start('a')
@@ -60,6 +68,7 @@ async function fakeSender(
     )
     return {}
   })
+  options.beforeOffer?.(b)
   await a.streams.request(toB, {
     t: 'offer',
     id,
@@ -135,6 +144,20 @@ t.test('a manifest that does not match the committed root is refused before any 
   t.equal(answers[0]?.state, 'failed')
   t.equal(answers[0]?.code, 'TRANSFER_BAD_OFFER', 'the sender is told why')
   t.same(b.transfers.list(), [], 'nothing was filed')
+})
+
+t.test('an offer that cannot be filed (the disk fills after its manifest) leaves no state', async (t) => {
+  const { b, answers, env } = await fakeSender(t, {
+    beforeOffer: (b) => {
+      b.transfers.store.save = async () => {
+        throw ioError('cannot save transfer state', Object.assign(new Error('no space'), { code: 'ENOSPC' }))
+      }
+    },
+  })
+  for (let i = 0; i < 400 && answers.length === 0; i++) await new Promise((r) => setTimeout(r, 50))
+  t.match(answers[0], { state: 'failed', code: 'TRANSFER_DISK_FULL' }, 'the sender is told why')
+  t.same(b.transfers.list(), [], 'nothing was filed')
+  t.same(await readdir(join(env.dirs.b, 'transfers')), [], 'no manifest (and no temporary file) is left')
 })
 
 for (const [path, what] of [

@@ -1,0 +1,190 @@
+/**
+ * `bench/transfer`: one file between two pairctl nodes on loopback, each in its own process (created with
+ * `createNode`, paired through a DHT node of this process), sent with `node.sendFiles`; the receiver
+ * writes it to disk, verifies every chunk and places it. In the same run: the same file copied over a raw
+ * TCP socket to disk in two other processes, and the pairctl channel alone (bench/channel's workers,
+ * memory to memory), as anchors.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdtemp, open, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DhtNode } from '../../lib/dht/node.js'
+import type { Job as ChannelJob } from '../channel/worker.js'
+import { type Benchmark, type Metric, median } from '../harness.js'
+import type { NodeJob, SendResult } from './node-worker.js'
+import type { Job } from './worker.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..')
+const MiB = 1024 * 1024
+const RAW_TCP = 'raw TCP copy to disk'
+const CHANNEL = 'pairctl channel alone, memory to memory'
+const NOTE =
+  'loopback; pairctl: two nodes in separate processes, node.sendFiles of one file, timed by the sender ' +
+  'until the transfer is done (the receiver hashed and checked every chunk, wrote, fdatasynced and linked ' +
+  'it to its name, and said so); raw TCP: the file piped over a socket to a file in another process, timed from the ' +
+  'first byte until fsync returned; channel: bench/channel workers, the same byte count'
+
+function fork_(script: string): ChildProcess {
+  return fork(script, [], { cwd: root, execArgv: ['--import', 'tsx'] })
+}
+
+function nextMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`bench worker exited with ${code}`))
+    child.once('exit', onExit)
+    child.once('message', (message) => {
+      child.off('exit', onExit)
+      resolve(message as T)
+    })
+  })
+}
+
+/** `bytes` of random data at `path`, written 16 MiB at a time. */
+async function randomFile(path: string, bytes: number): Promise<void> {
+  const handle = await open(path, 'w')
+  try {
+    for (let at = 0; at < bytes; at += 16 * MiB)
+      await handle.write(randomBytes(Math.min(16 * MiB, bytes - at)), 0, undefined, at)
+  } finally {
+    await handle.close()
+  }
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const piece of createReadStream(path)) hash.update(piece as Buffer)
+  return hash.digest('hex')
+}
+
+/** Sends `job` to a node worker and resolves with its result (rejects with its error). */
+async function call<T>(child: ChildProcess, job: NodeJob): Promise<T> {
+  const reply = nextMessage<{ type: string; result?: T; message?: string }>(child)
+  child.send(job)
+  const { type, result, message } = await reply
+  if (type !== 'result') throw new Error(`node worker: ${message}`)
+  return result!
+}
+
+/** Two node workers, `alice` and `bob`, paired and linked through a DHT node in this process. */
+async function pairedNodes(dir: string) {
+  const dht = await DhtNode.create({ host: '127.0.0.1' })
+  const bootstrap = [`127.0.0.1:${dht.address().port}`]
+  const alice = fork_(join(here, 'node-worker.ts'))
+  const bob = fork_(join(here, 'node-worker.ts'))
+  const close = async () => {
+    for (const child of [alice, bob]) child.send({ type: 'stop' } satisfies NodeJob)
+    await Promise.all([alice, bob].map((child) => new Promise((resolve) => child.once('exit', resolve))))
+    await dht.close()
+  }
+  try {
+    const start = (child: ChildProcess, name: string) =>
+      call<{ deviceId: string }>(child, { type: 'start', dir: join(dir, name), name, bootstrap })
+    await Promise.all([start(alice, 'alice'), start(bob, 'bob')])
+    const { code } = await call<{ code: string }>(alice, { type: 'generate' })
+    const paired = nextMessage(alice)
+    await call(bob, { type: 'join', code })
+    await paired
+    await Promise.all([call(alice, { type: 'online' }), call(bob, { type: 'online' })])
+    return { alice, bob, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/** Milliseconds of one raw TCP copy of `source` to `target`, measured by the receiving process. */
+async function rawCopy(source: string, target: string, sink: ChildProcess, sender: ChildProcess) {
+  const listening = nextMessage<{ port: number }>(sink)
+  sink.send({ type: 'file-sink', path: target } satisfies Job)
+  const { port } = await listening
+  const received = nextMessage<{ ms: number }>(sink)
+  const sent = nextMessage<unknown>(sender)
+  sender.send({ type: 'file-source', path: source, port } satisfies Job)
+  const [{ ms }] = await Promise.all([received, sent])
+  await rm(target)
+  return ms
+}
+
+/** Milliseconds of `bytes` over the pairctl channel alone, between bench/channel's workers. */
+async function channelOnly(bytes: number, sink: ChildProcess, sender: ChildProcess) {
+  const tls = { key: '', cert: '' }
+  const listening = nextMessage<{ port: number }>(sink)
+  sink.send({ type: 'sink', kind: 'pairctl', bytes, tls } satisfies ChannelJob)
+  const { port } = await listening
+  const received = nextMessage<{ ms: number }>(sink)
+  const sent = nextMessage<unknown>(sender)
+  sender.send({ type: 'source', kind: 'pairctl', bytes, port, tls } satisfies ChannelJob)
+  const [{ ms }] = await Promise.all([received, sent])
+  return ms
+}
+
+const benchmark: Benchmark = {
+  name: 'transfer',
+  async run({ quick }) {
+    const bytes = quick ? 8 * MiB : 1024 * MiB
+    const repetitions = quick ? 1 : 3
+    const workers = [
+      fork_(join(here, 'worker.ts')),
+      fork_(join(here, 'worker.ts')),
+      fork_(join(here, '..', 'channel', 'worker.ts')),
+      fork_(join(here, '..', 'channel', 'worker.ts')),
+    ]
+    const dir = await mkdtemp(join(tmpdir(), 'pairctl-bench-transfer-'))
+    let nodes: Awaited<ReturnType<typeof pairedNodes>> | undefined
+    try {
+      nodes = await pairedNodes(dir)
+      const source = join(dir, 'f.bin')
+      await randomFile(source, bytes)
+      const expected = await sha256Of(source)
+      const received = join(dir, 'bob', 'downloads', 'f.bin')
+      const endToEnd: number[] = []
+      const afterOffer: number[] = []
+      const raw: number[] = []
+      const channel: number[] = []
+      for (let rep = 0; rep < repetitions; rep++) {
+        const sent = await call<SendResult>(nodes.alice, { type: 'send', device: 'bob', path: source })
+        if (sent.state !== 'done') throw new Error(`the transfer ended ${sent.state}`)
+        if (rep === 0 && (await sha256Of(received)) !== expected)
+          throw new Error('the received file differs from the one sent')
+        await rm(received)
+        endToEnd.push(bytes / MiB / (sent.doneMs / 1000))
+        afterOffer.push(bytes / MiB / ((sent.doneMs - sent.offeredMs) / 1000))
+        const rawMs = await rawCopy(source, join(dir, 'raw-copy.bin'), workers[0]!, workers[1]!)
+        raw.push(bytes / MiB / (rawMs / 1000))
+        channel.push(bytes / MiB / ((await channelOnly(bytes, workers[2]!, workers[3]!)) / 1000))
+      }
+      const size = quick ? '8 MiB' : '1 GiB'
+      const reps = `median of ${repetitions}`
+      const metric = (name: string, values: number[], anchors: Record<string, number>, note: string) =>
+        ({ name, unit: 'MiB/s', better: 'higher', pairctl: median(values), anchors, note }) satisfies Metric
+      return [
+        metric(
+          `file ${size} end to end`,
+          endToEnd,
+          { [RAW_TCP]: median(raw) },
+          `${NOTE}; from the call, so including the sender hashing the file before it offers it; ${reps}`,
+        ),
+        metric(
+          `file ${size} after the offer`,
+          afterOffer,
+          { [RAW_TCP]: median(raw), [CHANNEL]: median(channel) },
+          `as above, from the moment the offer was made (file hashed, offer persisted); ${reps}`,
+        ),
+      ]
+    } finally {
+      await nodes?.close()
+      await rm(dir, { recursive: true, force: true })
+      for (const child of workers) {
+        child.send({ type: 'stop' })
+        child.kill()
+      }
+    }
+  },
+}
+
+export default benchmark
