@@ -66,6 +66,8 @@ export class NodeRelay extends EventEmitter<{ change: [] }> {
   readonly #lookup = new AbortController()
   #candidates: RelayAddress[] = []
   #reservation: Reservation | undefined
+  /** Settles once the relays are known: at once when configured, after the DHT lookup otherwise. */
+  #chosen: Promise<void> = Promise.resolve()
   #closed = false
 
   constructor(options: NodeRelayOptions) {
@@ -76,7 +78,7 @@ export class NodeRelay extends EventEmitter<{ change: [] }> {
   /** Reserves on the configured relay, or looks for one in the DHT when this node has no public address. */
   start(): this {
     if (this.#options.configured.length > 0) this.#use([...this.#options.configured])
-    else void this.#discover()
+    else this.#chosen = this.#discover()
     return this
   }
 
@@ -94,6 +96,8 @@ export class NodeRelay extends EventEmitter<{ change: [] }> {
   /**
    * Reserves a fresh pairing token (`spec/relay.md` §4.1) and resolves with the advert address carrying
    * it once the relay confirmed, or null without a relay (or no answer within {@link RESERVE_WAIT_MS}).
+   * Waits for the DHT lookup of relays first (at most {@link LOOKUP_MS}): `generate` asks right after
+   * the node started, and an advert without the relay cannot be reached behind a symmetric NAT.
    * `release` gives the token back when the advert is withdrawn.
    */
   async pairingAddress(): Promise<{ address: RelayAdvertAddress | null; release: () => void }> {
@@ -102,6 +106,7 @@ export class NodeRelay extends EventEmitter<{ change: [] }> {
     const release = () => {
       if (this.#pairingTokens.delete(token)) this.refresh()
     }
+    await this.#chosen
     if (this.#reservation === undefined) return { address: null, release }
     this.refresh()
     const reserved = await this.#confirmed(this.#reservation)
