@@ -17,6 +17,8 @@ export {
   parseDeviceId,
 } from './identity/index.js'
 export {
+  type BootstrapNode,
+  type BootstrapNodeOptions,
   createNode,
   NodeError,
   type NodeEvent,
@@ -24,6 +26,7 @@ export {
   PairctlNode,
   type PairingRequest,
   PairingRun,
+  startBootstrapNode,
   startDaemon,
 } from './node/index.js'
 export * as presence from './presence/index.js'

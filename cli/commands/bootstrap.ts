@@ -43,41 +43,17 @@ export const bootstrapCommand: Command<BootstrapArgs> = {
       })
       .example('$0 bootstrap --port 49737', 'serve the DHT and STUN on UDP 49737'),
   async run(args, ctx) {
-    const [{ DhtNode }, { StunServer }] = await Promise.all([
-      import('../../lib/dht/node.js'),
-      import('../../lib/stun/index.js'),
-    ])
-    const node = await DhtNode.create({
-      host: args.host,
-      port: args.port,
-      bootstrap: args.bootstrap ?? [],
-      mode: 'server',
-    })
+    const { startBootstrapNode } = await import('../../lib/node/bootstrap.js')
+    const node = await startBootstrapNode({ host: args.host, port: args.port, bootstrap: args.bootstrap })
     try {
-      const port = node.address().port
-      // One STUN server per local address: a multi-homed node answers on each (`spec/dht.md` §11.1).
-      const servers = new Map<string, InstanceType<typeof StunServer>>()
-      const stunAt = (local: { host: string; port: number }) => {
-        const key = hostPort(local.host, local.port)
-        const server = servers.get(key) ?? new StunServer({ primary: local })
-        servers.set(key, server)
-        return server
-      }
-      node.onForeignDatagram((data, from, reply, local) => {
-        const answer = stunAt(local).handle(data, from)
-        if (answer !== null) reply(answer)
-      })
       const addresses = node.addresses().map((address) => hostPort(address.host, address.port))
       ctx.out.emit(
-        { type: 'listening', host: args.host, port, addresses },
-        () => `bootstrap node: DHT and STUN on udp ${hostPort(args.host, port)} (${addresses.join(', ')})`,
+        { type: 'listening', host: args.host, port: node.port, addresses },
+        () =>
+          `bootstrap node: DHT and STUN on udp ${hostPort(args.host, node.port)} (${addresses.join(', ')})`,
       )
       await untilAborted(ctx.signal)
-      debug(
-        'stats at exit: %o, stun %o',
-        node.stats(),
-        [...servers.values()].map((server) => server.counters),
-      )
+      debug('stats at exit: %o', node.stats())
     } finally {
       await node.close()
     }

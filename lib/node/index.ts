@@ -3,6 +3,7 @@
  * pairing and the paired-device store; {@link startDaemon} serves a node on its control socket.
  * @module
  */
+export { type BootstrapNode, type BootstrapNodeOptions, startBootstrapNode } from './bootstrap.js'
 export { type Daemon, startDaemon } from './daemon.js'
 export { deviceInfo, findDevice } from './devices.js'
 export type { NetworkStatus, PairingEngine } from './engine.js'

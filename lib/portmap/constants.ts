@@ -5,6 +5,10 @@
 
 /** UDP port of a NAT-PMP / PCP server on the gateway (RFC 6886 §3.1, RFC 6887 §19.1). */
 export const GATEWAY_PORT = 5351
+/** Where NAT-PMP and PCP gateways multicast their announcements (RFC 6886 §3.2.1, RFC 6887 §8.1.3). */
+export const ANNOUNCEMENT_PORT = 5350
+/** The all-hosts group the announcements go to. */
+export const ALL_HOSTS_GROUP = '224.0.0.1'
 
 /** NAT-PMP protocol version (RFC 6886 §3.2). */
 export const NATPMP_VERSION = 0

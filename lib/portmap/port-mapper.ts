@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { isIPv4 } from 'node:net'
-import { DEFAULT_LIFETIME_S, GATEWAY_PORT } from './constants.js'
+import { type Announcement, listenForAnnouncements } from './announcement.js'
+import { ANNOUNCEMENT_PORT, DEFAULT_LIFETIME_S, GATEWAY_PORT } from './constants.js'
 import { EpochTracker } from './epoch.js'
 import { PortmapError } from './errors.js'
 import { LeaseTable } from './lease.js'
@@ -36,6 +37,11 @@ export interface PortMapperOptions {
    * it again after a router restart (spec/portmap.md §6). Infinity: renew at half the lifetime only.
    */
   checkIntervalMs?: number
+  /**
+   * Port to hear the gateway's NAT-PMP / PCP announcements on (a restart, a new external address),
+   * which renew every mapping at once (spec/portmap.md §6); default 5350, null: do not listen.
+   */
+  announcementPort?: number | null
 }
 
 /** Default {@link PortMapperOptions.checkIntervalMs}: a restarted router is noticed within a minute. */
@@ -72,6 +78,9 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
   private selected: MethodDriver | undefined
   private timer: unknown
   private closed: Promise<void> | undefined
+  private stopListening: (() => void) | null = null
+  /** Announcements heard from the gateway (spec/portmap.md §6). */
+  readonly counters = { announcements: 0 }
 
   private constructor(
     private readonly drivers: MethodDriver[],
@@ -96,7 +105,33 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
       options.checkIntervalMs ?? CHECK_INTERVAL_MS,
     )
     options.signal?.addEventListener('abort', () => void mapper.close().catch(() => {}), { once: true })
+    if (options.announcementPort !== null) await mapper.listen(host, options)
     return mapper
+  }
+
+  private async listen(host: string, options: PortMapperOptions): Promise<void> {
+    const gateway = { host, port: options.gatewayPort ?? GATEWAY_PORT }
+    const port = options.announcementPort ?? ANNOUNCEMENT_PORT
+    const stop = await listenForAnnouncements({
+      gateway,
+      port,
+      onAnnouncement: (a) => this.onAnnouncement(a),
+    })
+    if (this.closing.signal.aborted) stop?.()
+    else this.stopListening = stop
+  }
+
+  /**
+   * The gateway announced itself: it restarted (and lost every mapping) or its external address
+   * changed. Either way every mapping is renewed now rather than at the next check (spec §6).
+   */
+  private onAnnouncement(announcement: Announcement): void {
+    if (this.closing.signal.aborted) return
+    this.counters.announcements++
+    const now = this.clock.now()
+    this.epochs.observe(announcement.epoch, now)
+    this.leases.expediteAll(now)
+    this.schedule()
   }
 
   /** Maps (or re-maps) `protocol`/`internalPort`. Rejects with a PortmapError. */
@@ -131,6 +166,7 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
 
   private async deleteAll(): Promise<void> {
     this.closing.abort()
+    this.stopListening?.()
     this.clock.clearTimeout(this.timer)
     const entries = [...this.entries.values()]
     this.entries.clear()

@@ -46,7 +46,8 @@ if (unavailable) {
 async function runTests(lab: Lab, hostA: Agent, pub: Agent): Promise<void> {
   const probe = (protocol: string, host: string, port: number, payload: string, timeoutMs = 3000) =>
     pub.call<string>('probe', { protocol, host, port, payload, timeoutMs })
-  const natRules = () => lab.exec('rtrA', 'nft', ['list', 'chain', 'inet', 'pctl-pm', 'prerouting_miniupnpd'])
+  const natRules = () =>
+    lab.exec('rtrA', 'nft', ['list', 'chain', 'inet', lab.prefix, 'prerouting_miniupnpd'])
 
   await t.test('without a mapping, pub cannot reach hostA through rtrA', async (t) => {
     await hostA.call('echoServer', { protocol: 'tcp', port: 41999 })
@@ -91,6 +92,34 @@ async function runTests(lab: Lab, hostA: Agent, pub: Agent): Promise<void> {
       if (method === 'upnp') t.notMatch(lab.exec('hostA', 'upnpc', ['-i', '-l']), new RegExp(`${tcpPort}->`))
     })
   }
+
+  await t.test(
+    'after the router restarts with its rules flushed, its announcement brings the mapping back',
+    async (t) => {
+      await hostA.call('mapper', { name: 'reboot', options: { gateway: '192.168.1.1', protocols: ['pcp'] } })
+      await hostA.call('map', {
+        name: 'reboot',
+        request: { protocol: 'tcp', internalPort: 41010, lifetimeS: 7200 },
+      })
+      const rule = /dport 41010 dnat ip to 192\.168\.1\.2:41010/
+      t.match(natRules(), rule)
+      lab.script(['upnp', 'off'])
+      for (const chain of ['miniupnpd', 'prerouting_miniupnpd', 'postrouting_miniupnpd'])
+        lab.exec('rtrA', 'nft', ['flush', 'chain', 'inet', lab.prefix, chain])
+      t.notMatch(natRules(), rule, 'the restarted router has forgotten the mapping')
+      lab.script(['upnp', 'on'])
+      // The lease (2 h) and the renewal check (every minute) are both far off: only the announcement
+      // miniupnpd multicasts as it starts can bring the rule back within these 20 s.
+      let back = false
+      for (let waited = 0; waited < 20_000 && !back; waited += 250) {
+        await new Promise((resolve) => setTimeout(resolve, 250))
+        back = rule.test(natRules())
+      }
+      t.ok(back, 'the mapping is made again')
+      t.ok((await hostA.call<{ announcements: number }>('counters', { name: 'reboot' })).announcements >= 1)
+      await hostA.call('close', { name: 'reboot' })
+    },
+  )
 
   await t.test('our external address agrees with the reference clients natpmpc and upnpc', async (t) => {
     t.match(lab.exec('hostA', 'natpmpc', ['-g', '192.168.1.1']), /Public IP address : 203\.0\.113\.2/)

@@ -22,6 +22,7 @@ const handlers: Record<string, (c: Command) => Promise<unknown>> = {
   map: (c) => mapper(c).map(c.request as never),
   externalAddress: (c) => mapper(c).externalAddress(),
   mappings: async (c) => mapper(c).mappings(),
+  counters: async (c) => mapper(c).counters,
   close: async (c) => {
     await mapper(c).close()
     mappers.delete(c.name as string)

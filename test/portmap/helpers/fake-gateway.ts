@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net'
 export interface UdpFake {
   port: number
   received: Buffer[]
+  /** Sends a datagram from the fake's port to 127.0.0.1:`to` (an unsolicited announcement). */
+  send(data: Uint8Array, to: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -24,7 +26,9 @@ export async function udpFake(handler: (msg: Buffer) => Buffer[]): Promise<UdpFa
   })
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
   const { port } = socket.address()
-  return { port, received, close: () => new Promise((resolve) => socket.close(() => resolve())) }
+  const send = (data: Uint8Array, to: number) =>
+    new Promise<void>((resolve) => socket.send(data, to, '127.0.0.1', () => resolve()))
+  return { port, received, send, close: () => new Promise((resolve) => socket.close(() => resolve())) }
 }
 
 export interface PmpOptions {
