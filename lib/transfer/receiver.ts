@@ -223,7 +223,10 @@ export class Receiver {
     record.verified = entry.maps.map((map) => map.toBase64())
     await this.#book.store.saveManifest(id, bytes)
     this.#book.entries.set(id, entry)
-    await this.#book.save(entry).catch((err) => this.#book.store.abandonFiling(id, err))
+    await this.#book.save(entry).catch((err) => {
+      this.#book.entries.delete(id)
+      return this.#book.store.abandonFiling(id, err)
+    })
     this.#onIncoming(entry)
     void this.#answer(entry)
     if (record.state === 'active') void this.#run(entry)
