@@ -27,7 +27,7 @@ const EARLY_REFRESH_MS = 15_000
 const SPARSE_BUCKET = 2
 /** Bucket levels the refresh looks after: 2^8 = 256 buckets' worth of network is plenty per pass. */
 const REFRESH_DEPTH = 8
-/** Link peers remembered (§9.2): a LAN holds a handful of devices; beyond, the oldest are forgotten. */
+/** Link peers remembered (§9.1): a LAN holds a handful of devices; beyond, the oldest are forgotten. */
 const MAX_LINK_PEERS = 64
 /** The store's source group for our own records (§7.5): never a network endpoint's group. */
 const OWN_SOURCE = 'own'
@@ -184,7 +184,7 @@ export class DhtCore implements QueryHost {
   /** Endpoints of the configured bootstrap nodes: never dropped from the table (§6.1, §9). */
   #pinned = new Set<ByteText>()
   #joinAttempts = 0
-  /** Nodes LAN discovery found on our link (§9.2): pinged again when we become a server. */
+  /** Nodes LAN discovery found on our link (§9.1): pinged again when we become a server. */
   readonly #linkPeers = new BoundedMap<ByteText, true>(MAX_LINK_PEERS)
   readonly #keepOwnRecords: boolean
   /** The `bootstrapped` event went out: a rejoin later (an emptied table) does not repeat it. */
@@ -349,7 +349,7 @@ export class DhtCore implements QueryHost {
   }
 
   /**
-   * A node LAN discovery found on our link (§9.2): pinged at once. Being on our link, it sees us at our
+   * A node LAN discovery found on our link (§9.1): pinged at once. Being on our link, it sees us at our
    * own interface address; an `auto` node it names so becomes a server at once, without waiting for a
    * second voter group (§4.3), since no NAT can be between two nodes of one link. A server reply adds
    * it to the table (as every reply does) and starts a join lookup through it.
@@ -581,7 +581,7 @@ export class DhtCore implements QueryHost {
   /**
    * `auto` mode found no NAT in between: take the address-bound id and rebuild the table under it.
    * Link peers that answered while we were a client did not add us; pinged again, now with our id, they
-   * do (§9.2).
+   * do (§9.1).
    */
   #becomeServer(address: Address, now: number): void {
     this.#address = address

@@ -265,7 +265,7 @@ export class DhtNode {
   }
 
   /**
-   * A node LAN discovery found on our link (`spec/dht.md` §9.2): pinged, added when it answers as a
+   * A node LAN discovery found on our link (`spec/dht.md` §9.1): pinged, added when it answers as a
    * server, and joined through; its view of us may make this node a server at its interface address.
    */
   addLinkPeer(address: Address): void {

@@ -116,7 +116,8 @@ export interface NetworkParts {
 }
 
 /**
- * Brings up the network side of a node (`spec/control.md` §1): the DHT on UDP, the TCP listener on the
+ * Brings up the network side of a node (`spec/control.md` §1): the DHT on UDP, LAN discovery feeding it
+ * (`spec/discovery.md`), the TCP listener on the
  * same port number when free (pairing and reconnects, routed by preamble: `spec/presence.md` §4), the
  * address book, if asked router port mappings, the presence record and the links to paired devices.
  * Each part is registered with `resources` as soon as it exists, so `close()` releases it.

@@ -3,7 +3,7 @@ import { Ed25519KeyPair, utf8 } from '../../lib/crypto/index.js'
 import { MemoryNetwork, type SimNode } from '../../lib/dht/sim.js'
 import { getRecords, putRecord, testId } from './helpers/sim.js'
 
-// Two devices on one LAN with no bootstrap node (spec/dht.md §7.5, §9.2): `auto` nodes, as a daemon
+// Two devices on one LAN with no bootstrap node (spec/dht.md §7.5, §9.1): `auto` nodes, as a daemon
 // bound to the wildcard is, each knowing only its own interface address.
 function lan(options: { keepOwnRecords?: boolean } = {}): { net: MemoryNetwork; a: SimNode; b: SimNode } {
   const net = new MemoryNetwork({ seed: 7 })
