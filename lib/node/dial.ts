@@ -69,17 +69,20 @@ export interface DialContext {
  * happy-eyeballs style, and runs Noise IK against the record's static key (or, without a record, the
  * last-known one), expecting the device's identity key. A device found nowhere is still dialed at its
  * last-known and stored addresses. Rejects with `PRESENCE_NOT_FOUND` (no record and no known static key),
- * `PAIRING_UNREACHABLE`, or the handshake's error. The contact it reached is remembered.
+ * `PAIRING_UNREACHABLE`, or the handshake's error. The contact it reached is remembered. With `direct`,
+ * relay addresses are left out (a relayed link's try for a direct path, `spec/relay.md` §8.3).
  */
 export async function dialDevice(
   context: DialContext,
   device: PairedDevice,
   signal: AbortSignal,
+  options: { direct?: boolean } = {},
 ): Promise<SecureChannel> {
   const record = await findRecord(context, device, signal)
   const contact = context.contacts.get(device.deviceId)
   const staticKey = record?.staticKey ?? contact?.staticKey
-  const addresses = merged([record?.addresses ?? [], contact?.addresses ?? [], device.addresses])
+  const all = merged([record?.addresses ?? [], contact?.addresses ?? [], device.addresses])
+  const addresses = options.direct === true ? all.filter((a) => a.transport !== 'relay') : all
   if (staticKey === undefined || addresses.length === 0) throw PresenceError.notFound(device.deviceId)
   const remote = { staticKey, identityKey: device.identityKey }
   const { channel, address } = await connectFirst(

@@ -21,6 +21,10 @@ const debug = createDebug('pairctl:node:links')
 const { LINK_HELLO_TIMEOUT_MS, LINK_STABLE_MS, PRESENCE_VERSION: v } = presenceConstants
 /** How long `close()` lets links finish their authenticated close before it cuts them. */
 const CLOSE_GRACE_MS = 1_000
+/** How often a relayed link tries the device's direct addresses (`spec/relay.md` §8.3). */
+export const UPGRADE_INTERVAL_MS = 30_000
+/** How long a relayed link replaced by a direct one stays open (`spec/relay.md` §8.3). */
+const RETIRE_GRACE_MS = 2_000
 
 /** A message received from a paired device. */
 export interface ReceivedMessage {
@@ -51,6 +55,8 @@ export interface LinkCounters {
   badRecords: number
   /** Dial attempts that failed. */
   dialFailures: number
+  /** Relayed links replaced by a direct one (`spec/relay.md` §8.3). */
+  upgrades: number
 }
 
 interface Link {
@@ -61,6 +67,8 @@ interface Link {
   since: number
   /** What rides on the link besides link messages (`spec/transfer.md` §2). */
   tenant?: LinkTenant
+  /** A relayed link's next try for a direct path, and the try in flight. */
+  upgrade?: { timer: NodeJS.Timeout | undefined; attempt: AbortController | undefined }
 }
 
 /** What rides on a kept link besides its CBOR link messages (streams, `spec/transfer.md` §2). */
@@ -92,7 +100,14 @@ type Messages = AsyncIterator<Uint8Array>
  * reports devices going online and offline. A device is online while a link to it is open.
  */
 export class DeviceLinks extends EventEmitter<LinkEventMap> {
-  readonly counters: LinkCounters = { refused: 0, noHello: 0, duplicates: 0, badRecords: 0, dialFailures: 0 }
+  readonly counters: LinkCounters = {
+    refused: 0,
+    noHello: 0,
+    duplicates: 0,
+    badRecords: 0,
+    dialFailures: 0,
+    upgrades: 0,
+  }
   readonly #identity: Identity
   readonly #store: PairedDeviceStore
   readonly #dial: DialContext
@@ -106,6 +121,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   #tenants: LinkTenantFactory | undefined
 
   readonly #peersChanged: () => void
+  readonly #upgradeIntervalMs: number
 
   constructor(options: {
     identity: Identity
@@ -113,8 +129,11 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     dial: Omit<DialContext, 'onSkipped'>
     /** Called after a device was added to or removed from the links (the presence publisher follows). */
     peersChanged?: () => void
+    /** Default {@link UPGRADE_INTERVAL_MS}; tests shorten it. */
+    upgradeIntervalMs?: number
   }) {
     super()
+    this.#upgradeIntervalMs = options.upgradeIntervalMs ?? UPGRADE_INTERVAL_MS
     this.#identity = options.identity
     this.#store = options.store
     this.#dial = { ...options.dial, onSkipped: (count) => (this.counters.badRecords += count) }
@@ -213,6 +232,10 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
       clearTimeout(dialer.timer)
       dialer.attempt?.abort()
     }
+    for (const link of this.#links.values()) {
+      clearTimeout(link.upgrade?.timer)
+      link.upgrade?.attempt?.abort()
+    }
     await Promise.allSettled(this.#attempts)
     const channels = [...[...this.#links.values()].map((link) => link.channel), ...this.#unlinked]
     for (const channel of channels) channel.close()
@@ -293,7 +316,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     const controller = new AbortController()
     dialer.attempt = controller
     const attempt = dialDevice(this.#dial, device, controller.signal)
-      .then((channel) => this.#dialed(deviceId, channel, dialer))
+      .then((channel) => this.#dialed(deviceId, channel, controller.signal))
       .catch((err) => {
         this.counters.dialFailures++
         debug('dialing %s failed: %s', deviceId, err.message)
@@ -311,12 +334,12 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
    * link is live for us only when the responder's first transport message is its `hello` (IK completes
    * before the responder decides whether it still knows us). Anything else fails the attempt.
    */
-  async #dialed(deviceId: string, channel: SecureChannel, dialer: Dialer): Promise<void> {
+  async #dialed(deviceId: string, channel: SecureChannel, signal: AbortSignal): Promise<void> {
     if (this.#closed) return channel.destroy()
     this.#unlinked.add(channel)
     channel.send(encodeLinkMessage({ v, type: 'hello' })).catch(() => {})
     const messages = channel.messages()[Symbol.asyncIterator]()
-    const first = await firstMessage(messages, dialer.attempt?.signal)
+    const first = await firstMessage(messages, signal)
     this.#unlinked.delete(channel)
     if (first?.type === 'hello')
       return this.#adopt(deviceId, { channel, dialer: this.#identity.deviceId, since: Date.now() }, messages)
@@ -330,31 +353,91 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     throw PresenceError.protocol(`expected hello, got ${first === null ? 'nothing' : first.type}`)
   }
 
-  /** Keeps `link` unless the tie-break prefers the link already kept; reads it until it closes. */
+  /** Keeps `link` unless the link already kept is preferred ({@link #replaces}); reads it until it closes. */
   #adopt(deviceId: string, link: Link, messages: Messages): void {
     const current = this.#links.get(deviceId)
     if (this.#closed || this.#store.get(deviceId) === undefined) {
       link.channel.close()
       return
     }
-    if (
-      current !== undefined &&
-      !challengerWins(this.#identity.deviceId, deviceId, current.dialer, link.dialer)
-    ) {
+    if (current !== undefined && !this.#replaces(deviceId, current, link)) {
       this.counters.duplicates++
       link.channel.close()
       return
     }
+    const upgrade =
+      current !== undefined && relayedChannels.has(current.channel) && !relayedChannels.has(link.channel)
     this.#links.set(deviceId, link)
+    if (relayedChannels.has(link.channel)) this.#scheduleUpgrade(deviceId, link)
     link.tenant = this.#tenants?.(deviceId, {
       send: (message) => link.channel.send(message),
       cut: () => link.channel.close(),
     })
-    if (current !== undefined) {
+    if (upgrade) {
+      this.counters.upgrades++
+      this.#retire(current.channel)
+    } else if (current !== undefined) {
       this.counters.duplicates++
       current.channel.close()
     } else this.emit('online', deviceId)
     void this.#read(deviceId, link, messages)
+  }
+
+  /**
+   * Which of two live links to one device survives (`spec/presence.md` §6.2): a direct link beats a
+   * relayed one (`spec/relay.md` §8.3), and both ends know which is relayed, so both keep the same;
+   * otherwise the tie-break by device ID.
+   */
+  #replaces(deviceId: string, current: Link, challenger: Link): boolean {
+    const relayed = relayedChannels.has(current.channel)
+    if (relayed !== relayedChannels.has(challenger.channel)) return relayed
+    return challengerWins(this.#identity.deviceId, deviceId, current.dialer, challenger.dialer)
+  }
+
+  /**
+   * A relayed link replaced by a direct one closes after {@link RETIRE_GRACE_MS}, not at once: the peer
+   * then adopts the direct link before it sees the relayed one close, so neither side reports the device
+   * offline in between, and what was in flight on the relayed link still arrives.
+   */
+  #retire(channel: SecureChannel): void {
+    this.#unlinked.add(channel)
+    const timer = setTimeout(() => {
+      this.#unlinked.delete(channel)
+      channel.close()
+    }, RETIRE_GRACE_MS)
+    timer.unref()
+  }
+
+  /** A relayed link tries the device's direct addresses every {@link UPGRADE_INTERVAL_MS} while it is kept. */
+  #scheduleUpgrade(deviceId: string, link: Link): void {
+    if (this.#closed || this.#links.get(deviceId) !== link) return
+    link.upgrade ??= { timer: undefined, attempt: undefined }
+    link.upgrade.timer = setTimeout(() => this.#upgrade(deviceId, link), this.#upgradeIntervalMs)
+  }
+
+  /**
+   * One try for a direct path: dials the device without its relay addresses; a link that comes up is
+   * adopted and replaces the relayed one, which closes after it (messages wait for an acknowledgement
+   * and transfers resume on the new link, `spec/transfer.md` §3, §6.3).
+   */
+  #upgrade(deviceId: string, link: Link): void {
+    const device = this.#store.get(deviceId)
+    if (device === undefined || this.#closed || this.#links.get(deviceId) !== link) return
+    const controller = new AbortController()
+    link.upgrade!.attempt = controller
+    const attempt = dialDevice(this.#dial, device, controller.signal, { direct: true })
+      .then((channel) => {
+        // The connection lives on after the relayed link closes: its end must not abort it.
+        link.upgrade!.attempt = undefined
+        return this.#dialed(deviceId, channel, controller.signal)
+      })
+      .catch((err) => debug('no direct path to %s yet: %s', deviceId, err.message))
+      .finally(() => {
+        link.upgrade!.attempt = undefined
+        this.#attempts.delete(attempt)
+        this.#scheduleUpgrade(deviceId, link)
+      })
+    this.#attempts.add(attempt)
   }
 
   async #read(deviceId: string, link: Link, messages: Messages): Promise<void> {
@@ -365,6 +448,8 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
       debug('link to %s ended: %s', deviceId, (err as Error).message)
     }
     link.tenant?.close()
+    clearTimeout(link.upgrade?.timer)
+    link.upgrade?.attempt?.abort()
     if (this.#links.get(deviceId) !== link) return
     this.#links.delete(deviceId)
     const now = Date.now()
