@@ -159,9 +159,12 @@ t.test('two announcements a second apart, then queries at doubling intervals', a
   )
 })
 
-t.test('the peer is the source address, never the A record (no traffic sent to a named third host)', async (t) => {
-  const a = node('192.168.1.2', 4001)
-  const liar = announcementPacket({ label: 'pairctl-deadbeef', address: '203.0.113.99', port: 4444 })
-  a.receive(dnsPacket.decode(dnsPacket.encode(liar)), { host: '192.168.1.3', port: GROUP }, 0)
-  t.match(events(a), [{ type: 'peer', peer: { host: '192.168.1.3', port: 4444 } }])
-})
+t.test(
+  'the peer is the source address, never the A record (no traffic sent to a named third host)',
+  async (t) => {
+    const a = node('192.168.1.2', 4001)
+    const liar = announcementPacket({ label: 'pairctl-deadbeef', address: '203.0.113.99', port: 4444 })
+    a.receive(dnsPacket.decode(dnsPacket.encode(liar)), { host: '192.168.1.3', port: GROUP }, 0)
+    t.match(events(a), [{ type: 'peer', peer: { host: '192.168.1.3', port: 4444 } }])
+  },
+)
