@@ -254,8 +254,11 @@ start_avahi() {
   avahi_conf >"$RUN/avahi.conf"
   start dbus rtrA dbus-daemon --nofork --config-file="$RUN/bus.conf"
   for _ in $(seq 1 100); do [ -S "$RUN/bus.sock" ] && break; sleep 0.05; done
-  DBUS_SYSTEM_BUS_ADDRESS="unix:path=$RUN/bus.sock" \
-    start avahi rtrA avahi-daemon --no-drop-root --no-chroot --no-rlimits --no-proc-title -f "$RUN/avahi.conf"
+  # avahi's pid file has a fixed path: a private /run/avahi-daemon keeps it from meeting a system avahi.
+  mkdir -p /run/avahi-daemon
+  DBUS_SYSTEM_BUS_ADDRESS="unix:path=$RUN/bus.sock" start avahi rtrA unshare --mount sh -c \
+    'mount -t tmpfs tmpfs /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot --no-rlimits --no-proc-title -f "$0"' \
+    "$RUN/avahi.conf"
   wait_listen rtrA u 5353
 }
 
