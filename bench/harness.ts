@@ -4,6 +4,11 @@
  * and `bench/results.json`. Anchors run in the same process run as pairctl, so ratios are comparable
  * on a noisy machine while absolute numbers are not.
  */
+import { type ChildProcess, fork } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /** One measured figure: pairctl's median and each anchor's median, in the same unit. */
 export interface Metric {
@@ -67,4 +72,21 @@ export function ratio(metric: Metric, anchor: string): number {
   const other = metric.anchors[anchor]
   if (other === undefined || other === 0 || metric.pairctl === 0) return Number.NaN
   return metric.better === 'higher' ? metric.pairctl / other : other / metric.pairctl
+}
+
+/** A benchmark process running `script` (an absolute path) through tsx, from the repository root. */
+export function forkWorker(script: string, nodeFlags: string[] = [], args: string[] = []): ChildProcess {
+  return fork(script, args, { cwd: root, execArgv: ['--import', 'tsx', ...nodeFlags] })
+}
+
+/** The process's next IPC message; rejects if it exits first. */
+export function nextMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`bench process exited with ${code}`))
+    child.once('exit', onExit)
+    child.once('message', (message) => {
+      child.off('exit', onExit)
+      resolve(message as T)
+    })
+  })
 }

@@ -5,16 +5,15 @@
  * against node:tls, sequential and 8 at a time. TLS uses a self-signed Ed25519 certificate (see
  * {@link makeCertificate}).
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process'
+import { type ChildProcess, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Benchmark, type Metric, median } from '../harness.js'
+import { type Benchmark, forkWorker, type Metric, median, nextMessage } from '../harness.js'
 import type { Job, Kind, Tls } from './worker.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..', '..')
 const MiB = 1024 * 1024
 const anchorsOf: Record<Exclude<Kind, 'pairctl'>, string> = {
   tcp: 'raw TCP',
@@ -42,21 +41,6 @@ const HANDSHAKE_NOTE =
   'key, signature) triple is remembered, as for a reconnecting peer; ephemeral keys come from a pool ' +
   'refilled after each handshake message goes out, spec/noise.md §2.5); node:tls: full TLS 1.3 handshakes ' +
   '(no session resumption) with a self-signed Ed25519 certificate'
-
-function worker(): ChildProcess {
-  return fork(join(here, 'worker.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'] })
-}
-
-function nextMessage<T>(child: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`bench worker exited with ${code}`))
-    child.once('exit', onExit)
-    child.once('message', (message) => {
-      child.off('exit', onExit)
-      resolve(message as T)
-    })
-  })
-}
 
 function send(child: ChildProcess, job: Job): void {
   child.send(job)
@@ -152,7 +136,7 @@ const benchmark: Benchmark = {
     const repetitions = quick ? 1 : 3
     const handshakeCount = quick ? 40 : 400
     const tls = makeCertificate()
-    const [a, b] = [worker(), worker()]
+    const [a, b] = [forkWorker(join(here, 'worker.ts')), forkWorker(join(here, 'worker.ts'))]
     try {
       const throughput = new Map<Kind, number[]>()
       const receiverCpu = new Map<Kind, number[]>()

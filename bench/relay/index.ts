@@ -4,16 +4,15 @@
  * — and the memory the relay process spends per idle circuit with 1,000 of them open. Sender, receiver
  * and relay each run in their own process, all on loopback.
  */
-import { type ChildProcess, fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RelayLimits } from '../../lib/relay/index.js'
-import { type Benchmark, type Metric, median, quantile } from '../harness.js'
+import { type Benchmark, forkWorker, type Metric, median, nextMessage, quantile } from '../harness.js'
 import type { RelayCpu, RelayJob, RelayMemory } from './relay-process.js'
 import type { Job, Mode, Target } from './worker.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..', '..')
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 const DIRECT = 'direct: the same channel over TCP'
@@ -41,22 +40,6 @@ const LATENCY_NOTE =
 const MEMORY_NOTE =
   "the relay process's memory after a full GC, with the circuits open and idle minus before any, divided " +
   'by the circuit count; each circuit is two WebSockets (dialer and acceptor), under one reservation'
-
-/** A process running `file` through tsx, with extra Node flags and arguments. */
-function child(file: string, nodeFlags: string[] = [], args: string[] = []): ChildProcess {
-  return fork(join(here, file), args, { cwd: root, execArgv: ['--import', 'tsx', ...nodeFlags] })
-}
-
-function nextMessage<T>(process: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`bench process exited with ${code}`))
-    process.once('exit', onExit)
-    process.once('message', (message) => {
-      process.off('exit', onExit)
-      resolve(message as T)
-    })
-  })
-}
 
 /** Sends `job` and resolves with the child's next message. */
 function ask<T>(process: ChildProcess, job: Job | RelayJob): Promise<T> {
@@ -139,8 +122,8 @@ const benchmark: Benchmark = {
     const repetitions = quick ? 1 : 3
     const connects = quick ? 5 : 100
     const circuits = quick ? 50 : 1000
-    const relay = child('relay-process.ts', ['--expose-gc'], [JSON.stringify(LIMITS)])
-    const [receiver, sender] = [child('worker.ts'), child('worker.ts')]
+    const relay = forkWorker(join(here, 'relay-process.ts'), ['--expose-gc'], [JSON.stringify(LIMITS)])
+    const [receiver, sender] = [forkWorker(join(here, 'worker.ts')), forkWorker(join(here, 'worker.ts'))]
     try {
       const { port } = await nextMessage<{ port: number }>(relay)
       const processes: Processes = { relay, relayAddress: { host: '127.0.0.1', port }, receiver, sender }

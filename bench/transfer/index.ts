@@ -5,7 +5,7 @@
  * TCP socket to disk in two other processes, and the pairctl channel alone (bench/channel's workers,
  * memory to memory), as anchors.
  */
-import { type ChildProcess, fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdtemp, open, rm } from 'node:fs/promises'
@@ -14,12 +14,11 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DhtNode } from '../../lib/dht/node.js'
 import type { Job as ChannelJob } from '../channel/worker.js'
-import { type Benchmark, type Metric, median } from '../harness.js'
+import { type Benchmark, forkWorker, type Metric, median, nextMessage } from '../harness.js'
 import type { NodeJob, SendResult } from './node-worker.js'
 import type { Job } from './worker.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..', '..')
 const MiB = 1024 * 1024
 const RAW_TCP = 'raw TCP copy to disk'
 const CHANNEL = 'pairctl channel alone, memory to memory'
@@ -28,21 +27,6 @@ const NOTE =
   'until the transfer is done (the receiver hashed and checked every chunk, wrote, fdatasynced and linked ' +
   'it to its name, and said so); raw TCP: the file piped over a socket to a file in another process, timed from the ' +
   'first byte until fsync returned; channel: bench/channel workers, the same byte count'
-
-function fork_(script: string): ChildProcess {
-  return fork(script, [], { cwd: root, execArgv: ['--import', 'tsx'] })
-}
-
-function nextMessage<T>(child: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`bench worker exited with ${code}`))
-    child.once('exit', onExit)
-    child.once('message', (message) => {
-      child.off('exit', onExit)
-      resolve(message as T)
-    })
-  })
-}
 
 /** `bytes` of random data at `path`, written 16 MiB at a time. */
 async function randomFile(path: string, bytes: number): Promise<void> {
@@ -74,8 +58,8 @@ async function call<T>(child: ChildProcess, job: NodeJob): Promise<T> {
 async function pairedNodes(dir: string) {
   const dht = await DhtNode.create({ host: '127.0.0.1' })
   const bootstrap = [`127.0.0.1:${dht.address().port}`]
-  const alice = fork_(join(here, 'node-worker.ts'))
-  const bob = fork_(join(here, 'node-worker.ts'))
+  const alice = forkWorker(join(here, 'node-worker.ts'))
+  const bob = forkWorker(join(here, 'node-worker.ts'))
   const close = async () => {
     for (const child of [alice, bob]) child.send({ type: 'stop' } satisfies NodeJob)
     await Promise.all([alice, bob].map((child) => new Promise((resolve) => child.once('exit', resolve))))
@@ -129,10 +113,10 @@ const benchmark: Benchmark = {
     const bytes = quick ? 8 * MiB : 1024 * MiB
     const repetitions = quick ? 1 : 3
     const workers = [
-      fork_(join(here, 'worker.ts')),
-      fork_(join(here, 'worker.ts')),
-      fork_(join(here, '..', 'channel', 'worker.ts')),
-      fork_(join(here, '..', 'channel', 'worker.ts')),
+      forkWorker(join(here, 'worker.ts')),
+      forkWorker(join(here, 'worker.ts')),
+      forkWorker(join(here, '..', 'channel', 'worker.ts')),
+      forkWorker(join(here, '..', 'channel', 'worker.ts')),
     ]
     const dir = await mkdtemp(join(tmpdir(), 'pairctl-bench-transfer-'))
     let nodes: Awaited<ReturnType<typeof pairedNodes>> | undefined

@@ -29,4 +29,4 @@ export {
   unmapIpv4,
 } from './ip.js'
 export { AddressManager, type AddressManagerOptions } from './manager.js'
-export { type DhtScope, dhtScope, endpointHost, publishableAddresses } from './policy.js'
+export { type DhtScope, dhtScope, endpointHost, isWildcard, publishableAddresses } from './policy.js'

@@ -55,6 +55,7 @@ export function endpointHost(endpoint: string): string {
   return colon > 0 && endpoint.indexOf(':') === colon ? endpoint.slice(0, colon) : endpoint
 }
 
-function isWildcard(host: string): boolean {
+/** The unspecified address of either family: a bind to every interface. */
+export function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::'
 }

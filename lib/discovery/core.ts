@@ -1,3 +1,4 @@
+import { ipToBytes } from '../addresses/ip.js'
 import { randomBytes, toHex } from '../crypto/index.js'
 import { BoundedMap } from '../dht/bounded-map.js'
 import {
@@ -78,7 +79,7 @@ export class LanDiscoveryCore {
   readonly address: string
   readonly #announcement: Announcement
   readonly #names: string[]
-  readonly #link: { address: number; mask: number }
+  readonly #link: { address: Uint8Array; mask: Uint8Array }
   readonly #groupPort: number
   readonly #known = new BoundedMap<string, Known>(MAX_PEERS)
   readonly #outbox: DiscoveryTransmit[] = []
@@ -96,7 +97,7 @@ export class LanDiscoveryCore {
     this.#announcement = { label: this.label, address: options.link.address, port: options.port }
     const { instance, host } = namesOf(this.label)
     this.#names = [SERVICE_TYPE, instance, host]
-    this.#link = { address: ipv4(options.link.address), mask: ipv4(options.link.netmask) }
+    this.#link = { address: ipv4Bytes(options.link.address), mask: ipv4Bytes(options.link.netmask) }
     this.#groupPort = options.groupPort ?? MDNS_PORT
     this.#announceAt = options.now
     this.#queryAt = options.now
@@ -194,12 +195,15 @@ export class LanDiscoveryCore {
   }
 
   #onLink(host: string): boolean {
-    const address = /^\d+\.\d+\.\d+\.\d+$/.test(host) ? ipv4(host) : null
-    return address !== null && (address & this.#link.mask) === (this.#link.address & this.#link.mask)
+    const address = ipToBytes(host)
+    const { address: own, mask } = this.#link
+    return address?.length === 4 && mask.every((byte, i) => (address[i]! & byte) === (own[i]! & byte))
   }
 }
 
-/** An IPv4 dotted quad as an unsigned 32-bit number. */
-function ipv4(text: string): number {
-  return text.split('.').reduce((acc, part) => acc * 256 + (Number(part) & 255), 0) >>> 0
+/** The four bytes of an IPv4 address or netmask; anything else is the caller's error. */
+function ipv4Bytes(text: string): Uint8Array {
+  const bytes = ipToBytes(text)
+  if (bytes?.length !== 4) throw new TypeError(`not an IPv4 address: ${text}`)
+  return bytes
 }

@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os'
 import createDebug from 'debug'
 import makeMdns from 'multicast-dns'
+import { isWildcard } from '../addresses/index.js'
 import { MDNS_GROUP, MDNS_PORT } from './constants.js'
 import { type DiscoveryTransmit, type Endpoint, LanDiscoveryCore, type LinkInterface } from './core.js'
 
@@ -153,8 +154,7 @@ function flushThenDestroy(link: Link): Promise<void> {
 export function discoveryInterfaces(host: string): LinkInterface[] {
   const all = Object.values(networkInterfaces()).flatMap((entries) => entries ?? [])
   const ipv4 = all.filter((entry) => entry.family === 'IPv4')
-  const wildcard = host === '0.0.0.0' || host === '::'
-  const chosen = wildcard
+  const chosen = isWildcard(host)
     ? ipv4.filter((entry) => !entry.internal)
     : ipv4.filter((entry) => entry.address === host)
   return chosen.map(({ address, netmask }) => ({ address, netmask }))

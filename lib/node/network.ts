@@ -8,6 +8,7 @@ import {
   dhtScope,
   endpointHost,
   type InterfaceList,
+  isWildcard,
   publishableAddresses,
 } from '../addresses/index.js'
 import type { AddressInfo } from '../control/protocol.js'
@@ -254,7 +255,7 @@ function tcpAddresses(addresses: AddressManager): AdvertAddress[] {
 
 /** Interfaces to take addresses from: all of them for a wildcard bind, else just the bound address. */
 function interfacesOf(host: string): () => InterfaceList {
-  if (host === '0.0.0.0' || host === '::') return networkInterfaces
+  if (isWildcard(host)) return networkInterfaces
   const common = { address: host, internal: false, netmask: '', mac: '', cidr: null }
   const info: NetworkInterfaceInfo = host.includes(':')
     ? { ...common, family: 'IPv6', scopeid: 0 }
@@ -264,7 +265,7 @@ function interfacesOf(host: string): () => InterfaceList {
 
 /** The connection strategy's view of the node (`spec/holepunch.md` §6). */
 function strategyParts(options: ResolvedNodeOptions, dht: NetworkDht): StrategyParts {
-  const wildcard = options.host === '0.0.0.0' || options.host === '::'
+  const wildcard = isWildcard(options.host)
   return {
     dht,
     stunServer: parseHostPort(options.bootstrap[0]),

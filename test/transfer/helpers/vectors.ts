@@ -12,6 +12,7 @@ import {
   scanSources,
   transferConstants,
 } from '../../../lib/transfer/index.js'
+import { vectorJson } from '../../dht/helpers/vector-json.js'
 
 /** Byte `i` of a pattern file: a period (251) that does not divide the chunk size, so chunks differ. */
 export function patternBytes(size: number): Uint8Array {
@@ -37,15 +38,6 @@ export const INPUTS = {
 /** The bytes of one file of {@link INPUTS}.tree. */
 export function contentOf(content: { text: string } | { pattern: number }): Uint8Array {
   return 'text' in content ? new TextEncoder().encode(content.text) : patternBytes(content.pattern)
-}
-
-/** JSON form of a message, as the vector file writes it: byte strings as `h'<hex>'`. */
-export function vectorJson(value: unknown): unknown {
-  if (value instanceof Uint8Array) return `h'${toHex(value)}'`
-  if (Array.isArray(value)) return value.map(vectorJson)
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, vectorJson(v)]))
-  return value
 }
 
 /** The manifest of {@link INPUTS}.tree as the sender builds it: written to a temporary directory, scanned. */
