@@ -54,10 +54,8 @@ export class RelayStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (chunk.length === 0) {
-      callback()
-      return
-    }
+    if (chunk.length === 0) return void callback()
+    if (this.#closing(callback)) return
     for (let at = 0; at < chunk.length; at += MAX_DATA_MESSAGE) {
       const piece = chunk.subarray(at, at + MAX_DATA_MESSAGE)
       const last = at + MAX_DATA_MESSAGE >= chunk.length
@@ -74,6 +72,7 @@ export class RelayStream extends Duplex {
   }
 
   override _final(callback: (err?: Error | null) => void): void {
+    if (this.#closing(callback)) return
     this.#ws.send(EMPTY, { binary: true }, (err) => callback(err ?? null))
   }
 
@@ -82,6 +81,18 @@ export class RelayStream extends Duplex {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close(CLOSE.normal, err === null ? 'done' : 'error')
     else if (this.#ws.readyState === this.#ws.CONNECTING) this.#ws.terminate()
     callback(err)
+  }
+
+  /**
+   * A write that meets a closing WebSocket (the relay's close frame arrived, its 'close' event has not)
+   * waits for that event, so the stream fails with the relay's reason rather than "WebSocket is not open".
+   */
+  #closing(callback: (err?: Error | null) => void): boolean {
+    if (this.#ws.readyState !== this.#ws.CLOSING) return false
+    this.#ws.once('close', (code: number, reason: Buffer) =>
+      callback(RelayError.closedByRelay(code, reason.toString('utf8'))),
+    )
+    return true
   }
 
   #closeWhenDone(): void {

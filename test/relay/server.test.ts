@@ -1,12 +1,13 @@
 import type { Duplex } from 'node:stream'
 import t from 'tap'
-import { WebSocket } from 'ws'
+import { WebSocket, WebSocketServer } from 'ws'
 import {
   CLOSE,
   dialRelay,
   encodeClientMessage,
   type RelayAddress,
   RelayError,
+  RelayStream,
   Reservation,
   relayUrl,
 } from '../../lib/relay/index.js'
@@ -127,6 +128,41 @@ t.test('every limit reaches a real client as a close code and reason, never a ha
     t.equal(server.core.counters.reservationExpired, 0)
   })
 })
+
+t.test(
+  "a write that meets the relay's close frame fails with the relay's reason, not a socket error",
+  async (t) => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    t.teardown(() => server.close())
+    await new Promise((resolve) => server.once('listening', resolve))
+    server.on('connection', (ws) =>
+      ws.once('message', () => ws.close(CLOSE.circuitLifetime, 'circuit lifetime over')),
+    )
+    const { port } = server.address() as { port: number }
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`)
+    await new Promise((resolve) => ws.once('open', resolve))
+    const stream = new RelayStream(ws)
+    // ws answers a close frame by calling close(): from then on readyState is CLOSING until 'close', a
+    // round trip later. Writing right there is the window a circuit's last writes fall into.
+    const writeResult = new Promise<unknown>((resolve) => {
+      const close = ws.close.bind(ws)
+      ws.close = (code?: number, reason?: string | Buffer) => {
+        close(code, reason)
+        t.equal(ws.readyState, ws.CLOSING)
+        stream.write('x', resolve)
+      }
+    })
+    stream.write('first')
+    const [error, written] = await Promise.all([errorOf(stream), writeResult])
+    const relayClosed = {
+      code: 'RELAY_CLOSED',
+      closeCode: CLOSE.circuitLifetime,
+      message: /circuit lifetime over/,
+    }
+    t.match(error, relayClosed)
+    t.match(written, relayClosed)
+  },
+)
 
 t.test('a circuit carries bytes at its byte rate, in order and complete', async (t) => {
   const { address } = await startRelay(t, { limits: { bytesPerSecond: 200_000 } })
