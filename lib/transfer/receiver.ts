@@ -69,6 +69,9 @@ export class Receiver {
   readonly #fetching = new Set<string>()
   readonly #handles = new Map<string, Map<number, FileHandle>>()
   readonly #persistedAt = new Map<string, number>()
+  /** The checkpoint running beside a transfer's receive loop; it never rejects (see `#persistFailed`). */
+  readonly #persisting = new Map<string, Promise<void>>()
+  readonly #persistFailed = new Map<string, unknown>()
   readonly #runs = new Set<Promise<void>>()
   #nonce = 1
 
@@ -139,8 +142,7 @@ export class Receiver {
     for (const waiting of this.#expected.values()) waiting.reject(TransferError.linkClosed())
     await Promise.allSettled(this.#runs)
     for (const entry of this.#book.entries.values())
-      if (entry.record.direction === 'receive' && !entry.final)
-        await this.#checkpoint(entry, true).catch(() => {})
+      if (entry.record.direction === 'receive' && !entry.final) await this.#checkpoint(entry).catch(() => {})
     for (const id of this.#handles.keys()) await this.#closeHandles(id)
   }
 
@@ -312,7 +314,7 @@ export class Receiver {
       await this.#failed(entry, err)
     } finally {
       entry.running = false
-      if (!entry.final) await this.#checkpoint(entry, true).catch(() => {})
+      if (!entry.final) await this.#checkpoint(entry).catch(() => {})
     }
   }
 
@@ -394,14 +396,44 @@ export class Receiver {
     }
     entry.maps[at.file]!.set(at.chunk)
     this.#book.moved(entry, entry.transferred + data.length)
-    await this.#checkpoint(entry, false)
+    this.#checkpointDue(entry)
   }
 
-  /** Persists the chunk maps once the data they claim is on disk (fdatasync first). */
-  async #checkpoint(entry: Entry, force: boolean): Promise<void> {
-    const now = Date.now()
-    if (!force && now - (this.#persistedAt.get(entry.id) ?? 0) < PERSIST_INTERVAL_MS) return
-    this.#persistedAt.set(entry.id, now)
+  /**
+   * Starts a checkpoint once one is due. It runs beside the receive loop, one at a time: the datasync of
+   * a second's writes took the loop that long, during which nothing was read. A failed one fails the
+   * next chunk.
+   */
+  #checkpointDue(entry: Entry): void {
+    this.#throwPersistFailure(entry)
+    if (this.#persisting.has(entry.id)) return
+    if (Date.now() - (this.#persistedAt.get(entry.id) ?? 0) < PERSIST_INTERVAL_MS) return
+    const running = this.#persist(entry)
+      .catch((err: unknown) => void this.#persistFailed.set(entry.id, err))
+      .finally(() => this.#persisting.delete(entry.id))
+    this.#persisting.set(entry.id, running)
+  }
+
+  /** A checkpoint now, after the one running beside the loop. */
+  async #checkpoint(entry: Entry): Promise<void> {
+    await this.#persisting.get(entry.id)
+    this.#throwPersistFailure(entry)
+    await this.#persist(entry)
+  }
+
+  #throwPersistFailure(entry: Entry): void {
+    const failure = this.#persistFailed.get(entry.id)
+    if (failure === undefined) return
+    this.#persistFailed.delete(entry.id)
+    throw failure
+  }
+
+  /**
+   * Persists the chunk maps once the data they claim is on disk: the maps are taken first, then every
+   * partial file is datasynced, then the record saved, so chunks written meanwhile are never claimed.
+   */
+  async #persist(entry: Entry): Promise<void> {
+    this.#persistedAt.set(entry.id, Date.now())
     const verified = entry.maps.map((map) => map.toBase64())
     for (const handle of this.#handles.get(entry.id)?.values() ?? []) await handle.datasync()
     entry.record.verified = verified
@@ -539,6 +571,8 @@ export class Receiver {
     error?: PairctlError,
   ): Promise<void> {
     entry.abort.abort()
+    await this.#persisting.get(entry.id)
+    this.#persistFailed.delete(entry.id)
     await this.#closeHandles(entry.id)
     await rm(join(this.#downloads, PARTIAL_DIR, entry.id), { recursive: true, force: true })
     await rmdir(join(this.#downloads, PARTIAL_DIR)).catch(() => {})
