@@ -1,0 +1,150 @@
+import { isDeepStrictEqual } from 'node:util'
+import fc from 'fast-check'
+import { encodeCbor } from '../../../lib/cbor.js'
+import type { PairctlError } from '../../../lib/errors.js'
+
+/**
+ * Shared fast-check arbitraries for the fuzz tests: mutations of valid samples (bit flips, byte edits,
+ * truncations, insertions) and CBOR maps whose fields have the wrong types. Every fuzz test runs with
+ * {@link FUZZ_SEED} so a failure reproduces; fast-check prints the seed and path of a counterexample.
+ */
+export const FUZZ_SEED = 17
+
+/** fast-check parameters for a property run `numRuns` times from the fixed seed. */
+export function runs(numRuns: number): fc.Parameters<unknown> {
+  return { numRuns, seed: FUZZ_SEED }
+}
+
+type Edit =
+  | { kind: 'flip'; at: number; bit: number }
+  | { kind: 'set'; at: number; byte: number }
+  | { kind: 'cut'; at: number }
+  | { kind: 'insert'; at: number; bytes: Uint8Array }
+  | { kind: 'drop'; at: number; length: number }
+
+const edit: fc.Arbitrary<Edit> = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat(7) }),
+  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.nat(255) }),
+  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+  }),
+  fc.record({ kind: fc.constant('drop' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 8 }) }),
+)
+
+function applyEdit(bytes: Uint8Array, change: Edit): Uint8Array {
+  const at = bytes.length === 0 ? 0 : change.at % bytes.length
+  switch (change.kind) {
+    case 'flip': {
+      const copy = Uint8Array.from(bytes)
+      if (copy.length > 0) copy[at]! ^= 1 << change.bit
+      return copy
+    }
+    case 'set': {
+      const copy = Uint8Array.from(bytes)
+      if (copy.length > 0) copy[at] = change.byte
+      return copy
+    }
+    case 'cut':
+      return bytes.slice(0, change.at % (bytes.length + 1))
+    case 'insert':
+      return Uint8Array.from([...bytes.subarray(0, at), ...change.bytes, ...bytes.subarray(at)])
+    case 'drop':
+      return Uint8Array.from([...bytes.subarray(0, at), ...bytes.subarray(at + change.length)])
+  }
+}
+
+/** Applies `edits` to a copy of `bytes`, in order. Exported for the fuzz script, which mutates without fast-check. */
+export function mutate(bytes: Uint8Array, edits: readonly Edit[]): Uint8Array {
+  return edits.reduce(applyEdit, bytes)
+}
+
+/** One of `samples` with 1-4 edits, never equal to the sample itself unless the edits cancel out. */
+export function mutationOf(samples: readonly Uint8Array[]): fc.Arbitrary<Uint8Array> {
+  return fc
+    .tuple(fc.nat(samples.length - 1), fc.array(edit, { minLength: 1, maxLength: 4 }))
+    .map(([index, edits]) => mutate(samples[index]!, edits))
+}
+
+/** Random bytes up to `maxLength`, or a mutation of one of `samples`: the usual fuzz input. */
+export function garbageOr(samples: readonly Uint8Array[], maxLength = 300): fc.Arbitrary<Uint8Array> {
+  return fc.oneof(fc.uint8Array({ maxLength }), mutationOf(samples))
+}
+
+/** Any value of the pairctl CBOR subset (`spec/README.md` §CBOR), nested a little. */
+export const cborValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), tie('array'), tie('map')),
+  leaf: fc.oneof(
+    fc.uint8Array({ maxLength: 40 }),
+    fc.string({ maxLength: 20 }),
+    fc.maxSafeNat(),
+    fc.integer({ min: -1000, max: -1 }),
+    fc.boolean(),
+    fc.constant(null),
+  ),
+  array: fc.array(tie('node'), { maxLength: 4 }),
+  map: fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), tie('node'), { maxKeys: 4 }),
+})).node
+
+/**
+ * `sample` (a decoded CBOR map) with one field replaced by an arbitrary value, deleted, or an extra
+ * field added, re-encoded: "wrong types in CBOR maps". The value may by chance still be valid, so
+ * properties accept a successful decode too and check it is then well-typed.
+ */
+export function cborFieldMutationOf(samples: readonly Record<string, unknown>[]): fc.Arbitrary<Uint8Array> {
+  return fc
+    .tuple(
+      fc.nat(samples.length - 1),
+      fc.nat(),
+      fc.oneof(fc.constant('replace' as const), fc.constant('delete' as const), fc.constant('add' as const)),
+      cborValue,
+      fc.string({ minLength: 1, maxLength: 4 }),
+    )
+    .map(([index, which, how, value, extraKey]) => {
+      const sample = { ...samples[index]! }
+      const keys = Object.keys(sample)
+      const key = keys[which % keys.length]!
+      if (how === 'replace') sample[key] = value
+      else if (how === 'delete') delete sample[key]
+      else sample[extraKey in sample ? `${extraKey}_` : extraKey] = value
+      return encodeCbor(sample)
+    })
+}
+
+/**
+ * Runs `decode` on `input`: 'ok' when it returns, the error's `code` when it throws a PairctlError of
+ * class `errorClass` whose code is in `codes`, otherwise a description of the stray error (which a
+ * property then reports as its counterexample).
+ */
+export function outcome(
+  decode: () => unknown,
+  errorClass: abstract new (...args: never[]) => PairctlError,
+  codes: readonly string[],
+): string {
+  try {
+    decode()
+    return 'ok'
+  } catch (error) {
+    if (error instanceof errorClass && codes.includes(error.code)) return error.code
+    return `stray ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`
+  }
+}
+
+/** Deep equality of decoded wire values, ignoring keys whose value is undefined (absent on the wire). */
+export function sameValue(actual: unknown, expected: unknown): boolean {
+  return isDeepStrictEqual(definedOnly(actual), definedOnly(expected))
+}
+
+function definedOnly(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Uint8Array.from(value)
+  if (Array.isArray(value)) return value.map(definedOnly)
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, item]) => item !== undefined)
+        .map(([key, item]) => [key, definedOnly(item)]),
+    )
+  return value
+}
