@@ -49,10 +49,20 @@ function applyEdit(bytes: Uint8Array, change: Edit): Uint8Array {
     }
     case 'cut':
       return bytes.slice(0, change.at % (bytes.length + 1))
-    case 'insert':
-      return Uint8Array.from([...bytes.subarray(0, at), ...change.bytes, ...bytes.subarray(at)])
-    case 'drop':
-      return Uint8Array.from([...bytes.subarray(0, at), ...bytes.subarray(at + change.length)])
+    case 'insert': {
+      const out = new Uint8Array(bytes.length + change.bytes.length)
+      out.set(bytes.subarray(0, at))
+      out.set(change.bytes, at)
+      out.set(bytes.subarray(at), at + change.bytes.length)
+      return out
+    }
+    case 'drop': {
+      const tail = bytes.subarray(Math.min(bytes.length, at + change.length))
+      const out = new Uint8Array(at + tail.length)
+      out.set(bytes.subarray(0, at))
+      out.set(tail, at)
+      return out
+    }
   }
 }
 
@@ -147,4 +157,72 @@ function definedOnly(value: unknown): unknown {
         .map(([key, item]) => [key, definedOnly(item)]),
     )
   return value
+}
+
+/**
+ * A seeded xorshift32 source for the fuzz script, which draws millions of inputs where fast-check's
+ * per-run overhead would dominate; the same seed gives the same inputs.
+ */
+export class SeededRandom {
+  #state: number
+
+  constructor(seed = FUZZ_SEED) {
+    this.#state = seed >>> 0 || 1
+  }
+
+  #next(): number {
+    let x = this.#state
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    this.#state = x >>> 0
+    return this.#state
+  }
+
+  /** An integer in [0, bound). */
+  below(bound: number): number {
+    return this.#next() % bound
+  }
+
+  /** `length` random bytes, four per step: the script draws gigabytes of them. */
+  bytes(length: number): Uint8Array {
+    const out = new Uint8Array(length)
+    for (let i = 0; i < length; i += 4) {
+      const word = this.#next()
+      out[i] = word
+      out[i + 1] = word >>> 8
+      out[i + 2] = word >>> 16
+      out[i + 3] = word >>> 24
+    }
+    return out
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[this.below(items.length)]!
+  }
+
+  /** `bytes` with 1-4 random edits of the kinds {@link mutationOf} makes. */
+  mutation(bytes: Uint8Array): Uint8Array {
+    const edits: Edit[] = Array.from({ length: 1 + this.below(4) }, () => {
+      const at = this.below(0x10000)
+      switch (this.below(5)) {
+        case 0:
+          return { kind: 'flip', at, bit: this.below(8) }
+        case 1:
+          return { kind: 'set', at, byte: this.below(256) }
+        case 2:
+          return { kind: 'cut', at }
+        case 3:
+          return { kind: 'insert', at, bytes: this.bytes(1 + this.below(8)) }
+        default:
+          return { kind: 'drop', at, length: 1 + this.below(8) }
+      }
+    })
+    return mutate(bytes, edits)
+  }
+
+  /** Random bytes (a third of the time) or a mutation of one of `samples`. */
+  input(samples: readonly Uint8Array[], maxLength: number): Uint8Array {
+    return this.below(3) === 0 ? this.bytes(this.below(maxLength + 1)) : this.mutation(this.pick(samples))
+  }
 }
