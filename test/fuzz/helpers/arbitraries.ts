@@ -226,3 +226,17 @@ export class SeededRandom {
     return this.below(3) === 0 ? this.bytes(this.below(maxLength + 1)) : this.mutation(this.pick(samples))
   }
 }
+
+/** Addresses as adverts, presence records and the device store carry them (`spec/pairing.md` §3). */
+export const advertAddress = fc.oneof(
+  fc.record({
+    host: fc.oneof(fc.ipV4(), fc.ipV6(), fc.domain()),
+    port: fc.integer({ min: 1, max: 65535 }),
+    transport: fc.constant('tcp' as const),
+  }),
+  fc.record({
+    host: fc.oneof(fc.ipV4(), fc.domain()),
+    port: fc.integer({ min: 1, max: 65535 }),
+    transport: fc.constant('relay' as const),
+  }),
+)
