@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import type { ChannelCore, ChannelEvent } from '../../lib/channel/core.js'
-import { garbageOr, runs } from '../fuzz/helpers/arbitraries.js'
+import { garbageOr, looksInternal, runs } from '../fuzz/helpers/arbitraries.js'
 import { core, drain, events, openPair, received } from './helpers/cores.js'
 
 /** Codes a channel may fail with on remote input (`spec/noise.md` §8). */
@@ -23,9 +23,7 @@ const REMOTE_CODES = [
  */
 function isTypedFailure(event: ChannelEvent | undefined): boolean {
   return (
-    event?.type === 'error' &&
-    REMOTE_CODES.includes(event.error.code) &&
-    !/TypeError|RangeError|ReferenceError/.test(event.error.message)
+    event?.type === 'error' && REMOTE_CODES.includes(event.error.code) && !looksInternal(event.error.message)
   )
 }
 

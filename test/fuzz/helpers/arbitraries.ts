@@ -240,3 +240,13 @@ export const advertAddress = fc.oneof(
     transport: fc.constant('relay' as const),
   }),
 )
+
+/**
+ * True when an error message is one V8 writes for a TypeError or RangeError (or an error's name): cores
+ * that turn anything thrown into their protocol code must not be hiding a decoder bug behind it.
+ */
+export function looksInternal(message: string): boolean {
+  return /TypeError|RangeError|ReferenceError|Cannot read properties|is not a function|is not iterable|Invalid array length|Invalid typed array length|out of range|outside the bounds|Maximum call stack/.test(
+    message,
+  )
+}
