@@ -4,7 +4,7 @@ import t from 'tap'
 import { CONTROL_MAX_MESSAGE_BYTES } from '../../lib/control/constants.js'
 import { dispatch } from '../../lib/control/dispatcher.js'
 import { METHODS, type MethodHandlers, type MethodName, ResponseMessage } from '../../lib/control/protocol.js'
-import { cborValue, mutationOf, runs } from '../fuzz/helpers/arbitraries.js'
+import { cborValue, jsonText, mutationOf, runs } from '../fuzz/helpers/arbitraries.js'
 
 /** Handlers that record each call and answer `{}`: what reaches them passed validation. */
 function recordingHandlers(calls: { method: MethodName; params: unknown }[]): MethodHandlers {
@@ -42,9 +42,7 @@ const validRequests = fc.oneof(
   }),
 )
 /** JSON-able stand-ins for CBOR values (byte strings become arrays of numbers). */
-const jsonValue = cborValue.map((value) =>
-  JSON.parse(JSON.stringify(value, (_key, item) => (item instanceof Uint8Array ? [...item] : item))),
-)
+const jsonValue = cborValue.map((value) => JSON.parse(jsonText(value)))
 const text = fc.oneof(
   fc.string({ maxLength: 300, unit: 'binary' }),
   validRequests.chain((request) =>

@@ -99,16 +99,18 @@ export const cborValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 })).node
 
 /**
- * `sample` (a decoded CBOR map) with one field replaced by an arbitrary value, deleted, or an extra
- * field added, re-encoded: "wrong types in CBOR maps". The value may by chance still be valid, so
- * properties accept a successful decode too and check it is then well-typed.
+ * One of `samples` (decoded maps) with one field replaced by an arbitrary value, deleted, or an extra
+ * field added: "wrong types in maps". The value may by chance still be valid, so properties accept a
+ * successful decode too and check it is then well-typed.
  */
-export function cborFieldMutationOf(samples: readonly Record<string, unknown>[]): fc.Arbitrary<Uint8Array> {
+export function fieldMutationOf(
+  samples: readonly Record<string, unknown>[],
+): fc.Arbitrary<Record<string, unknown>> {
   return fc
     .tuple(
       fc.nat(samples.length - 1),
       fc.nat(),
-      fc.oneof(fc.constant('replace' as const), fc.constant('delete' as const), fc.constant('add' as const)),
+      fc.constantFrom('replace' as const, 'delete' as const, 'add' as const),
       cborValue,
       fc.string({ minLength: 1, maxLength: 4 }),
     )
@@ -119,8 +121,18 @@ export function cborFieldMutationOf(samples: readonly Record<string, unknown>[])
       if (how === 'replace') sample[key] = value
       else if (how === 'delete') delete sample[key]
       else sample[extraKey in sample ? `${extraKey}_` : extraKey] = value
-      return encodeCbor(sample)
+      return sample
     })
+}
+
+/** {@link fieldMutationOf} encoded as CBOR: for wire decoders. */
+export function cborFieldMutationOf(samples: readonly Record<string, unknown>[]): fc.Arbitrary<Uint8Array> {
+  return fieldMutationOf(samples).map(encodeCbor)
+}
+
+/** JSON text of `value`, byte strings as arrays of numbers (state files and control requests are JSON). */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_key, item) => (item instanceof Uint8Array ? [...item] : item))
 }
 
 /**
