@@ -262,3 +262,28 @@ export function looksInternal(message: string): boolean {
     message,
   )
 }
+
+/**
+ * Corrupt versions of a JSON state file whose valid content is `valid`: byte mutations of its text,
+ * the object in `valid` with a field of wrong type (or `inner(object)` mutated, for files whose
+ * entries live in a list), and random text.
+ */
+export function stateFileCorruptions(
+  valid: Record<string, unknown>,
+  entries: { of: (file: Record<string, unknown>) => Record<string, unknown>[]; key: string } | null = null,
+): fc.Arbitrary<string> {
+  const text = `${jsonText(valid)}\n`
+  const whole = fieldMutationOf([JSON.parse(text)]).map(jsonText)
+  const arbitraries = [
+    fc.string({ maxLength: 200 }),
+    mutationOf([Buffer.from(text)]).map((b) => Buffer.from(b).toString('utf8')),
+    whole,
+  ]
+  if (entries !== null) {
+    const inner = fieldMutationOf(entries.of(JSON.parse(text))).map((entry) =>
+      jsonText({ ...JSON.parse(text), [entries.key]: [entry] }),
+    )
+    arbitraries.push(inner)
+  }
+  return fc.oneof(...arbitraries)
+}
