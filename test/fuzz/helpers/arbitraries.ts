@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { encodeCbor } from '../../../lib/cbor.js'
@@ -286,4 +289,12 @@ export function stateFileCorruptions(
     arbitraries.push(inner)
   }
   return fc.oneof(...arbitraries)
+}
+
+/** A fresh directory under the system temp dir, removed at teardown; `next()` gives a new subdirectory. */
+export async function scratchDirs(t: { teardown(fn: () => unknown): void }, name: string) {
+  const root = await mkdtemp(join(tmpdir(), `pairctl-fuzz-${name}-`))
+  t.teardown(() => rm(root, { recursive: true, force: true }))
+  let count = 0
+  return { root, next: () => join(root, String(count++)) }
 }
