@@ -1,4 +1,6 @@
 /** Property tests of transfer requests, manifests and stream frames (`spec/transfer.md` §2, §4, §5). */
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
 import { z } from 'zod'
@@ -7,7 +9,7 @@ import { CHUNK_SIZE, FRAME, MAX_INCOMING_STREAMS } from '../../lib/transfer/cons
 import { TransferError } from '../../lib/transfer/errors.js'
 import { decodeManifest, encodeManifest, type Manifest } from '../../lib/transfer/manifest.js'
 import { encodeErrorBody, encodeFrame, MuxCore, type MuxEvent } from '../../lib/transfer/mux-core.js'
-import { TRANSFER_STATES } from '../../lib/transfer/store.js'
+import { TRANSFER_STATES, type TransferRecord, TransferStore } from '../../lib/transfer/store.js'
 import { Answer, Cancel, Get, Offer, PartHeader, parseBody } from '../../lib/transfer/wire.js'
 import {
   cborFieldMutationOf,
@@ -17,6 +19,8 @@ import {
   outcome,
   runs,
   sameValue,
+  scratchDirs,
+  stateFileCorruptions,
 } from '../fuzz/helpers/arbitraries.js'
 
 const id = fc.uint8Array({ minLength: 16, maxLength: 16 })
@@ -187,5 +191,86 @@ t.test(
       runs(400),
     )
     t.ok(failed > 0, `garbage failed links (${failed} of 400 runs), with typed errors only`)
+  },
+)
+
+const hex = (length: number) =>
+  fc.uint8Array({ minLength: length / 2, maxLength: length / 2 }).map((b) => Buffer.from(b).toString('hex'))
+const transferRecord: fc.Arbitrary<TransferRecord> = fc.record(
+  {
+    v: fc.constant(1 as const),
+    id: hex(32),
+    direction: fc.constantFrom('send' as const, 'receive' as const),
+    deviceId: fc.string({ maxLength: 40 }),
+    state: fc.constantFrom(...TRANSFER_STATES),
+    root: hex(64),
+    label: fc.string({ maxLength: 40 }),
+    files: fc.nat(),
+    bytes: fc.maxSafeNat(),
+    createdAt: fc.maxSafeInteger(),
+    verified: fc.array(fc.base64String({ maxLength: 12 }), { maxLength: 3 }),
+    placed: fc.array(fc.nat(), { maxLength: 3 }),
+    told: fc.boolean(),
+  },
+  {
+    requiredKeys: [
+      'v',
+      'id',
+      'direction',
+      'deviceId',
+      'state',
+      'root',
+      'label',
+      'files',
+      'bytes',
+      'createdAt',
+    ],
+  },
+)
+
+t.test(
+  'transfer records reload as saved; a corrupt one is set aside byte for byte, the others still load',
+  async (t) => {
+    const dirs = await scratchDirs(t, 'transfers')
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(transferRecord, { maxLength: 3, selector: (r) => r.id }),
+        async (records) => {
+          const store = new TransferStore(dirs.next())
+          for (const record of records) await store.save(record)
+          const loaded = await store.load()
+          return sameValue(
+            loaded,
+            [...records].sort((a, b) => a.createdAt - b.createdAt),
+          )
+        },
+      ),
+      runs(60),
+    )
+    const [good, bad] = fc.sample(
+      fc.uniqueArray(transferRecord, { minLength: 2, maxLength: 2, selector: (r) => r.id }),
+      { numRuns: 1, seed: 11 },
+    )[0]!
+    let setAside = 0
+    await fc.assert(
+      fc.asyncProperty(stateFileCorruptions(bad as unknown as Record<string, unknown>), async (text) => {
+        const store = new TransferStore(dirs.next())
+        await store.save(good!)
+        await store.save(bad!)
+        const path = join(store.dir, `${bad!.id}.json`)
+        await writeFile(path, text)
+        const loaded = await store.load()
+        if (!loaded.some((r) => r.id === good!.id)) return false
+        if (loaded.length === 2) return (await readFile(path, 'utf8')) === text // still a valid record
+        setAside++
+        return (
+          loaded.length === 1 &&
+          (await readFile(`${path}.corrupt`, 'utf8')) === text &&
+          (await store.load()).length === 1
+        )
+      }),
+      runs(150),
+    )
+    t.ok(setAside > 75, `most corruptions were set aside (${setAside} of 150)`)
   },
 )
