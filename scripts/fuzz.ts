@@ -89,7 +89,8 @@ async function memory(): Promise<{ heap: number; rss: number }> {
 /** Runs `fuzz`, then `check`; a check that throws or returns false fails the phase. */
 async function phase(
   name: string,
-  inputs: number,
+  /** Inputs sent, read once the fuzzing finished (a phase may count as it goes). */
+  inputs: () => number,
   fuzz: () => Promise<string>,
   check: () => Promise<string>,
 ): Promise<PhaseResult> {
@@ -114,7 +115,7 @@ async function phase(
   }
   const result = {
     phase: name,
-    inputs,
+    inputs: inputs(),
     seconds,
     detail,
     heapBefore: before.heap,
@@ -124,7 +125,7 @@ async function phase(
     check: checkText,
     ok,
   }
-  console.error(`${name}: ${ok ? 'ok' : 'FAILED'} (${inputs} inputs, ${seconds.toFixed(1)} s)`)
+  console.error(`${name}: ${ok ? 'ok' : 'FAILED'} (${result.inputs} inputs, ${seconds.toFixed(1)} s)`)
   return result
 }
 
@@ -219,7 +220,7 @@ async function dhtPhase(random: SeededRandom): Promise<PhaseResult> {
     throw new Error('no PING reply from a fresh socket')
   }
   try {
-    return await phase('dht (UDP)', COUNTS.dht, fuzz, check)
+    return await phase('dht (UDP)', () => COUNTS.dht, fuzz, check)
   } finally {
     await node.close()
   }
@@ -321,7 +322,7 @@ async function tcpPhase(random: SeededRandom, bootstrap: string[], dir: string):
     }
   }
   try {
-    return await phase('tcp listener', COUNTS.tcp, fuzz, check)
+    return await phase('tcp listener', () => COUNTS.tcp, fuzz, check)
   } finally {
     await node.close()
   }
@@ -402,7 +403,7 @@ async function relayPhase(random: SeededRandom): Promise<PhaseResult> {
     }
   }
   try {
-    return await phase('relay server', COUNTS.relay, fuzz, check)
+    return await phase('relay server', () => COUNTS.relay, fuzz, check)
   } finally {
     await server.close()
   }
@@ -484,7 +485,7 @@ async function controlPhase(random: SeededRandom, bootstrap: string[], dir: stri
     }
   }
   try {
-    return await phase('control socket', frames + rawInputs || COUNTS.control, fuzz, check)
+    return await phase('control socket', () => frames + rawInputs, fuzz, check)
   } finally {
     await daemon.close()
     await node.close()
