@@ -3,6 +3,7 @@ import { PairctlError } from '../errors.js'
 import { ControlError } from './errors.js'
 import {
   isMethodName,
+  MAX_ERROR_MESSAGE_LENGTH,
   METHODS,
   type MethodHandlers,
   RequestMessage,
@@ -47,7 +48,20 @@ async function invoke(request: RequestMessage, handlers: MethodHandlers): Promis
 }
 
 function errorResponse(id: ResponseMessage['id'], err: unknown): ResponseMessage {
-  if (err instanceof PairctlError) return { id, error: { code: err.code, message: err.message } }
+  if (err instanceof PairctlError) return { id, error: { code: err.code, message: clamp(err.message) } }
   debug('internal error: %O', err)
-  return { id, error: { code: 'INTERNAL', message: `internal error: ${(err as Error)?.message ?? err}` } }
+  return {
+    id,
+    error: { code: 'INTERNAL', message: clamp(`internal error: ${(err as Error)?.message ?? err}`) },
+  }
+}
+
+/**
+ * Cuts a message to what clients accept: a validation message can quote much of the request (e.g. every
+ * unrecognized key), and a longer one would be dropped by the client, leaving its request unanswered.
+ */
+function clamp(message: string): string {
+  return message.length <= MAX_ERROR_MESSAGE_LENGTH
+    ? message
+    : `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…`
 }

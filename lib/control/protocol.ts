@@ -18,8 +18,14 @@ export const RequestMessage = z.strictObject({
 })
 export type RequestMessage = z.output<typeof RequestMessage>
 
+/** Longest `message` of an error response; clients refuse longer ones (`ErrorBody`). */
+export const MAX_ERROR_MESSAGE_LENGTH = 4096
+
 /** The `error` member of a failed response. */
-export const ErrorBody = z.strictObject({ code: z.string().max(64), message: z.string().max(4096) })
+export const ErrorBody = z.strictObject({
+  code: z.string().max(64),
+  message: z.string().max(MAX_ERROR_MESSAGE_LENGTH),
+})
 
 /**
  * The daemon's answer to one request (`spec/control.md` §3.2): `result` or `error`, never both. `id` is
