@@ -11,6 +11,7 @@ import { AMPLIFICATION_FACTOR, DEFAULT_LIMITS, MAX_DATAGRAM_BYTES } from '../../
 import {
   measureAmplification,
   measureFlood,
+  measureGroupRotation,
   measureLookupUnderFlood,
   measureProbeReflection,
   measureRecordSpam,
@@ -59,6 +60,19 @@ function dhtMetrics(quick: boolean): Metric[] {
       `${flood.sources} host:ports of one /24, 2000 GET/s for ${seconds} s virtual: ${flood.granted} of ` +
         `${flood.offered} answered (burst ${DEFAULT_LIMITS.requestBurst} not counted; limit ` +
         `${DEFAULT_LIMITS.requestsPerSecond}/s)`,
+    ),
+  )
+  const groups = quick ? 65 : DEFAULT_LIMITS.rateLimiterEntries + 1
+  const entries = quick ? 64 : DEFAULT_LIMITS.rateLimiterEntries
+  const rotation = measureGroupRotation(groups, 400, 2, entries)
+  metrics.push(
+    bound(
+      'rotation through more /24s than the limiter tracks: replies granted',
+      'replies/s per group',
+      rotation.perGroupPerSecond,
+      `${groups} groups (limiter tracks ${entries}), 400 PING/s each for 2 s virtual: ${rotation.granted} of ` +
+        `${rotation.offered} answered; the per-group bound is (burst + 2 s × rate) / 2 s = ` +
+        `${(DEFAULT_LIMITS.requestBurst + 2 * DEFAULT_LIMITS.requestsPerSecond) / 2}/s`,
     ),
   )
   const under = measureLookupUnderFlood(quick ? 40 : 200, quick ? 4 : 20, 2000, quick ? 200 : 2000)

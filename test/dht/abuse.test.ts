@@ -8,6 +8,7 @@ import { AMPLIFICATION_FACTOR, DEFAULT_LIMITS, MAX_DATAGRAM_BYTES } from '../../
 import {
   measureAmplification,
   measureFlood,
+  measureGroupRotation,
   measureLookupUnderFlood,
   measureProbeReflection,
   measureRecordSpam,
@@ -51,6 +52,27 @@ t.test('1000 addresses of one /24 at 20x the limit get 100 replies/s after the b
   t.ok(figure.granted >= rate * figure.seconds, 'the group is limited, not shut out')
   t.equal(figure.rateLimited, figure.offered - figure.granted, 'every other request was counted and dropped')
 })
+
+t.test(
+  "rotating through more groups than the limiter tracks buys one more group's share, no more",
+  async (t) => {
+    const { requestsPerSecond: rate, requestBurst: burst } = DEFAULT_LIMITS
+    const seconds = 2
+    const perGroup = burst + rate * seconds
+    const entries = 16
+    const tracked = measureGroupRotation(entries, 400, seconds, entries)
+    t.ok(
+      tracked.granted <= entries * perGroup && tracked.granted >= entries * (perGroup - 2),
+      `as many groups as tracked: each gets its burst and rate (${tracked.granted})`,
+    )
+    const rotating = measureGroupRotation(4 * entries, 400, seconds, entries)
+    t.ok(rotating.offered > 4 * tracked.granted, 'the rotation offers far more than the limit')
+    t.ok(
+      rotating.granted <= (entries + 1) * perGroup,
+      `${rotating.granted} granted to ${4 * entries} groups: the tracked ones and one shared overflow bucket`,
+    )
+  },
+)
 
 t.test('a GET from another /24 finds its record while the storing nodes are flooded', async (t) => {
   const figure = measureLookupUnderFlood(40, 8, 2000, 500)

@@ -514,3 +514,29 @@ export function measureRecordSpam(
     return held
   }
 }
+
+/**
+ * `groups` address groups (distinct /24s) in rotation, each sending `perSecond` PINGs, for `seconds` of
+ * virtual time against one server whose limiter tracks `entries` groups (1024 by default, §8.2): more
+ * groups than that means each is forgotten before it comes round again. Returns the replies granted
+ * and their rate per group.
+ */
+export function measureGroupRotation(
+  groups: number,
+  perSecond: number,
+  seconds: number,
+  entries = DEFAULT_LIMITS.rateLimiterEntries,
+): { granted: number; offered: number; perGroupPerSecond: number } {
+  const core = makeCore({ grouping: 'subnet', limits: { rateLimiterEntries: entries } })
+  const tickMs = 10
+  const perTick = Math.max(1, Math.round((groups * perSecond * tickMs) / 1000))
+  let offered = 0
+  let granted = 0
+  for (let now = NOW; now < NOW + seconds * 1000; now += tickMs) {
+    for (let i = 0; i < perTick; i++) {
+      const from = stranger(500_000 + (offered++ % groups), 4)
+      if (send(core, from, Command.PING, {}, { padding: 40, now }) !== null) granted++
+    }
+  }
+  return { granted, offered, perGroupPerSecond: granted / groups / seconds }
+}
