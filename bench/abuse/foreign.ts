@@ -6,6 +6,7 @@
  */
 import dnsPacket from 'dns-packet'
 import { LanDiscoveryCore } from '../../lib/discovery/core.js'
+import { answerStunOnDhtPort } from '../../lib/node/bootstrap.js'
 import { encodeMessage, StunClass, StunMethod, StunServer } from '../../lib/stun/index.js'
 
 /** One request kind: its bytes and the answer's. */
@@ -49,7 +50,7 @@ export function measureStunOnDhtPort(): ForeignFigure[] {
   ] as const) {
     const server = new StunServer({ primary: local })
     for (const request of requests) {
-      const reply = server.handle(request.bytes, from, local)
+      const reply = answerStunOnDhtPort(server, request.bytes, from, local)
       if (reply === null) continue
       out.push(figure(`STUN ${request.name}, IPv${family}`, request.bytes.length, reply.length))
     }

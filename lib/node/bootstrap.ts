@@ -1,3 +1,4 @@
+import { AMPLIFICATION_FACTOR } from '../dht/constants.js'
 import { DhtNode } from '../dht/node.js'
 import { type Endpoint, StunServer, type StunServerCounters } from '../stun/index.js'
 
@@ -40,7 +41,7 @@ export async function startBootstrapNode(options: BootstrapNodeOptions = {}): Pr
     const key = `${local.host}|${local.port}`
     const server = servers.get(key) ?? new StunServer({ primary: local })
     servers.set(key, server)
-    const answer = server.handle(data, from)
+    const answer = answerStunOnDhtPort(server, data, from, local)
     if (answer !== null) reply(answer)
   })
   return {
@@ -49,4 +50,17 @@ export async function startBootstrapNode(options: BootstrapNodeOptions = {}): Pr
     stats: () => ({ dht: node.stats(), stun: [...servers.values()].map((server) => server.counters) }),
     close: () => node.close(),
   }
+}
+
+/**
+ * A STUN answer on a DHT port: like every reply there at most {@link AMPLIFICATION_FACTOR} times the
+ * request (`spec/dht.md` §8.1), so a spoofed source gains no amplification from STUN either.
+ */
+export function answerStunOnDhtPort(
+  server: StunServer,
+  data: Uint8Array,
+  from: Endpoint,
+  local: Endpoint,
+): Uint8Array | null {
+  return server.handle(data, from, local, AMPLIFICATION_FACTOR * data.length)
 }

@@ -98,21 +98,41 @@ export class StunServer {
 
   /**
    * Answers one datagram on a single socket (e.g. shared with the DHT, or TCP): the reply always
-   * leaves from `local`, so a CHANGE-REQUEST asking for another address gets 420.
+   * leaves from `local`, so a CHANGE-REQUEST asking for another address gets 420. With `maxReplyBytes`
+   * (a port that must not amplify), a reply over it goes without SOFTWARE and the optional addresses,
+   * and one still over it is dropped.
    */
-  handle(bytes: Uint8Array, from: Endpoint, local: Endpoint = this.primary): Uint8Array | null {
-    return this.#answer(bytes, from, local, false)?.bytes ?? null
+  handle(
+    bytes: Uint8Array,
+    from: Endpoint,
+    local: Endpoint = this.primary,
+    maxReplyBytes = Number.POSITIVE_INFINITY,
+  ): Uint8Array | null {
+    return this.#answer(bytes, from, local, false, maxReplyBytes)?.bytes ?? null
   }
 
-  #answer(bytes: Uint8Array, from: Endpoint, local: Endpoint, canChange: boolean): StunReply | null {
+  #answer(
+    bytes: Uint8Array,
+    from: Endpoint,
+    local: Endpoint,
+    canChange: boolean,
+    maxReplyBytes = Number.POSITIVE_INFINITY,
+  ): StunReply | null {
     const request = tryDecodeMessage(bytes, { allowClassic: true })
     if (!request || request.cls !== StunClass.request || !fingerprintOk(request)) {
       this.counters.dropped++
       return null
     }
     const error = this.#check(request, canChange)
-    if (error) return this.#reply(request, from, local, error)
-    return this.#reply(request, from, this.#source(request, local), null)
+    const source = error ? local : this.#source(request, local)
+    const full = this.#encode(request, from, source, error, false)
+    const reply = full.length <= maxReplyBytes ? full : this.#encode(request, from, source, error, true)
+    if (reply.length > maxReplyBytes) {
+      this.counters.dropped++
+      return null
+    }
+    this.counters[error ? 'errors' : 'answered']++
+    return { bytes: reply, source, to: from }
   }
 
   /** RFC 8489 §6.3.1 checks; returns the error to send, or null when the request is acceptable. */
@@ -157,14 +177,20 @@ export class StunServer {
     return { host: otherHost, port: otherPort }
   }
 
-  #reply(request: DecodedMessage, to: Endpoint, source: Endpoint, error: StunAttribute[] | null): StunReply {
+  /** The response; `minimal`: only what the client needs, the (XOR-)MAPPED-ADDRESS or the error. */
+  #encode(
+    request: DecodedMessage,
+    to: Endpoint,
+    source: Endpoint,
+    error: StunAttribute[] | null,
+    minimal: boolean,
+  ): Uint8Array {
     const classic = request.cookie !== MAGIC_COOKIE
-    const attributes = error ?? this.#successAttributes(request, to, source, classic)
-    if (this.#software !== null) attributes.push({ type: Attr.software, value: this.#software })
+    const attributes = error ? [...error] : this.#successAttributes(request, to, source, classic, minimal)
+    if (this.#software !== null && !minimal) attributes.push({ type: Attr.software, value: this.#software })
     const cls = error ? StunClass.errorResponse : StunClass.successResponse
     const bytes = encodeMessage({ ...request, cls, attributes })
-    this.counters[error ? 'errors' : 'answered']++
-    return { bytes: classic ? bytes : addFingerprint(bytes), source, to }
+    return classic ? bytes : addFingerprint(bytes)
   }
 
   #successAttributes(
@@ -172,12 +198,14 @@ export class StunServer {
     to: Endpoint,
     source: Endpoint,
     classic: boolean,
+    minimal: boolean,
   ): StunAttribute[] {
     const other = this.#other(source)
     const hasOther = other.host !== source.host || other.port !== source.port
     const attrs: StunAttribute[] = classic
       ? [{ type: Attr.mappedAddress, value: encodeAddress(to) }]
       : [{ type: Attr.xorMappedAddress, value: encodeAddress(to, request.transactionId) }]
+    if (minimal) return attrs
     if (isSpecific(source.host)) {
       attrs.push({ type: classic ? Attr.sourceAddress : Attr.responseOrigin, value: encodeAddress(source) })
     }

@@ -1,7 +1,18 @@
+import { createSocket } from 'node:dgram'
+import { once } from 'node:events'
+import { isIPv6 } from 'node:net'
 import t from 'tap'
 import { DhtNode } from '../../lib/dht/node.js'
 import { startBootstrapNode } from '../../lib/index.js'
-import { stunBinding } from '../../lib/stun/index.js'
+import {
+  Attr,
+  decodeMessage,
+  encodeMessage,
+  findAttribute,
+  StunClass,
+  StunMethod,
+  stunBinding,
+} from '../../lib/stun/index.js'
 
 t.test('startBootstrapNode serves the DHT and STUN on one UDP port', async (t) => {
   const bootstrap = await startBootstrapNode({ host: '127.0.0.1' })
@@ -18,3 +29,45 @@ t.test('startBootstrapNode serves the DHT and STUN on one UDP port', async (t) =
   t.equal(bootstrap.stats().stun[0]?.answered, 1)
   t.ok(bootstrap.stats().dht.requestsServed > 0)
 })
+
+/** Sends `request` to 127.0.0.1 / ::1 `port` from a fresh UDP socket; resolves with the one reply. */
+async function udpExchange(host: string, port: number, request: Uint8Array): Promise<Buffer> {
+  const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4')
+  try {
+    const reply = once(socket, 'message') as Promise<[Buffer]>
+    socket.send(request, port, host)
+    return (await reply)[0]
+  } finally {
+    socket.close()
+  }
+}
+
+for (const host of ['127.0.0.1', '::1'])
+  t.test(
+    `STUN on the DHT port (${host}) answers at most 3x its request, and still names the asker`,
+    async (t) => {
+      const bootstrap = await startBootstrapNode({ host })
+      t.teardown(() => bootstrap.close())
+      const transactionId = new Uint8Array(12).fill(9)
+      for (const [kind, cookie] of [
+        ['RFC 8489', undefined],
+        ['classic', 0x01020304],
+      ] as const) {
+        const request = encodeMessage({
+          method: StunMethod.binding,
+          cls: StunClass.request,
+          transactionId,
+          attributes: [],
+          ...(cookie === undefined ? {} : { cookie }),
+        })
+        const reply = await udpExchange(host, bootstrap.port, request)
+        t.ok(reply.length <= 3 * request.length, `${kind}: ${reply.length} bytes for ${request.length}`)
+        const decoded = decodeMessage(reply, { allowClassic: true })
+        const mapped = findAttribute(
+          decoded,
+          cookie === undefined ? Attr.xorMappedAddress : Attr.mappedAddress,
+        )
+        t.ok(mapped, `${kind}: the answer still carries the mapped address`)
+      }
+    },
+  )
