@@ -6,52 +6,75 @@ import { IdentityError } from './device-id.js'
 /**
  * Creates `path` with `content` (mode 0600) only if it does not exist, atomically: the content is
  * written and fsynced to a temporary file first, then hard-linked into place, so a concurrent reader
- * never sees a half-written file and two concurrent creators cannot both win. Returns false when
- * `path` already existed.
+ * never sees a half-written file and two concurrent creators cannot both win. The directory is fsynced
+ * after the link and the temporary file's removal, so a created file survives a power loss. Returns
+ * false when `path` already existed.
  */
 export async function writeExclusive(path: string, content: string): Promise<boolean> {
-  const temporary = `${path}.tmp-${process.pid}-${toHex(randomBytes(4))}`
+  const temporary = temporaryName(path)
+  let created = false
   try {
-    const handle = await open(temporary, 'wx', 0o600)
-    try {
-      await handle.writeFile(content)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    await writeSynced(temporary, content)
     await link(temporary, path)
-    return true
+    created = true
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw new IdentityError('IDENTITY_IO', `cannot create ${path}: ${(err as Error).message}`, { cause: err })
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create ${path}`, err)
   } finally {
     await unlink(temporary).catch(() => undefined)
   }
+  if (created) await syncDirectory(dirname(path), `cannot create ${path}`)
+  return created
 }
 
 /**
  * Replaces `path` with `content` (mode 0600) atomically: written and fsynced to a temporary file, then
- * renamed over it, so a reader sees the old file or the new one, never half of either.
+ * renamed over it and the directory fsynced, so a reader (or a restart after a crash or power loss)
+ * sees the old file or the new one, never half of either.
  */
 export async function writeAtomic(path: string, content: string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${toHex(randomBytes(4))}`
+  const temporary = temporaryName(path)
   try {
-    const handle = await open(temporary, 'wx', 0o600)
-    try {
-      await handle.writeFile(content)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    await writeSynced(temporary, content)
     await rename(temporary, path)
   } catch (err) {
     await unlink(temporary).catch(() => undefined)
-    throw new IdentityError('IDENTITY_IO', `cannot write ${path}: ${(err as Error).message}`, { cause: err })
+    throw ioError(`cannot write ${path}`, err)
+  }
+  await syncDirectory(dirname(path), `cannot write ${path}`)
+}
+
+function temporaryName(path: string): string {
+  return `${path}.tmp-${process.pid}-${toHex(randomBytes(4))}`
+}
+
+/** Creates `path` exclusively (mode 0600) with `content`, fsynced before it is closed. */
+async function writeSynced(path: string, content: string): Promise<void> {
+  const handle = await open(path, 'wx', 0o600)
+  try {
+    await handle.writeFile(content)
+    await handle.sync()
+  } finally {
+    await handle.close()
   }
 }
 
+/** Makes the entries created, renamed or removed in `dir` durable; `what` prefixes the `IDENTITY_IO` error. */
+async function syncDirectory(dir: string, what: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r')
+    await handle.sync().finally(() => handle.close())
+  } catch (err) {
+    throw ioError(what, err)
+  }
+}
+
+function ioError(what: string, cause: unknown): IdentityError {
+  return new IdentityError('IDENTITY_IO', `${what}: ${(cause as Error).message}`, { cause })
+}
+
 /**
- * Creates `dir` and its missing parents (mode 0700), one level at a time. Unlike
+ * Creates `dir` and its missing parents (mode 0700), one level at a time, fsyncing each parent after
+ * the creation. Unlike
  * `mkdir(…, { recursive: true })`, which spins forever where a parent refuses creation with ENOENT
  * (e.g. under /proc), every failure ends in `IDENTITY_IO` naming the directory and the reason.
  */
@@ -73,6 +96,8 @@ export async function ensureDir(dir: string): Promise<void> {
         { cause: err },
       )
     }
+    // The new directory's entry in its parent must survive a power loss with the identity made in it.
+    await syncDirectory(dirname(path), `cannot create the directory ${path}`)
   }
 }
 

@@ -26,9 +26,13 @@ export function instanceDir(home: string, instance: string): string {
   return join(home, 'instances', instance)
 }
 
-/** Starts a bootstrap node and two daemons, pairs them with generate/join, waits until they are linked. */
-export async function pairedDaemons(t: Test): Promise<Daemons> {
+/**
+ * Starts a bootstrap node and two daemons, `alice` and `bob`, each with a private instance directory
+ * under one temporary home; they are not paired yet. `prepare` runs on the home before they start.
+ */
+export async function startDaemons(t: Test, prepare?: (home: string) => Promise<void>): Promise<Daemons> {
   const home = await tempHome(t)
+  await prepare?.(home)
   const bootstrap = await startBootstrap(t, home)
   const pids = { alice: 0, bob: 0 }
   t.teardown(() => {
@@ -59,12 +63,26 @@ export async function pairedDaemons(t: Test): Promise<Daemons> {
   }
   await start('alice')
   await start('bob')
-  const generate = startCli(t, home, ['--instance', 'alice', 'generate', '--json'])
+  return { home, pids, start, connect, kill }
+}
+
+/**
+ * Pairs alice (`pairctl generate`) with bob (`pairctl join <code>`) through their daemons, as a user
+ * types it; resolves once both commands succeeded.
+ */
+export async function pair(t: Test, daemons: Daemons): Promise<void> {
+  const generate = startCli(t, daemons.home, ['--instance', 'alice', 'generate', '--json'])
   const { code } = await generate.waitFor((record) => record.type === 'code', 60_000)
-  const joined = await runCli(home, ['--instance', 'bob', 'join', String(code), '--json'], 60_000)
+  const joined = await runCli(daemons.home, ['--instance', 'bob', 'join', String(code), '--json'], 60_000)
   if (joined.code !== 0) throw new Error(`join: ${joined.stdout}${joined.stderr}`)
-  await generate.exited
-  const daemons = { home, pids, start, connect, kill }
+  const generated = await generate.exited
+  if (generated.code !== 0) throw new Error(`generate: ${generated.stdout}${generated.stderr}`)
+}
+
+/** {@link startDaemons}, then {@link pair}; resolves once alice sees bob online. */
+export async function pairedDaemons(t: Test): Promise<Daemons> {
+  const daemons = await startDaemons(t)
+  await pair(t, daemons)
   await linked(daemons, 'alice')
   return daemons
 }
