@@ -496,25 +496,34 @@ export class Receiver {
     }
   }
 
-  /** Every complete file not yet placed: fsync, mode, link to a free name, unlink the partial. */
+  /**
+   * Every complete file not yet placed: fsync, mode, link to a free name (its directory fsynced),
+   * record it placed, then unlink the partial. A crash after the link leaves the partial with two
+   * links: the restart records it placed without linking it again; a crash after the record leaves a
+   * partial that the transfer's end removes. So a final name only ever holds a complete file, once.
+   */
   async #placeComplete(entry: Entry): Promise<void> {
     const manifest = entry.manifest!
     entry.record.placed ??= []
     const placed = entry.record.placed
     for (const [index, file] of manifest.files.entries()) {
       if (placed.includes(index) || !entry.maps[index]!.complete) continue
+      const partial = this.#partialPath(entry.id, index)
       const handle = await this.#handle(entry, index)
       try {
-        await handle.datasync()
-        await chmod(this.#partialPath(entry.id, index), (file.mode & 0o777) | 0o600)
-        await this.#place(entry, this.#partialPath(entry.id, index), file.path)
+        if ((await handle.stat()).nlink < 2) {
+          await handle.datasync()
+          await chmod(partial, (file.mode & 0o777) | 0o600)
+          await this.#place(entry, partial, file.path)
+        }
+        await handle.close()
+        this.#handles.get(entry.id)?.delete(index)
+        placed.push(index)
+        await this.#book.save(entry)
+        await unlink(partial)
       } catch (err) {
         throw err instanceof TransferError ? err : ioError(`cannot place ${file.path}`, err)
       }
-      await handle.close()
-      this.#handles.get(entry.id)?.delete(index)
-      placed.push(index)
-      await this.#book.save(entry)
     }
   }
 
@@ -532,7 +541,8 @@ export class Receiver {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       }
     }
-    await unlink(partial)
+    const directory = await open(dir, 'r')
+    await directory.sync().finally(() => directory.close())
   }
 
   /** The directory for `parts` (relative): the top one in a fresh name, none of them a symbolic link. */
