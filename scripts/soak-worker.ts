@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream, readdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { TransferInfo } from '../lib/control/protocol.js'
 import { DhtNode } from '../lib/dht/node.js'
 import { PairctlError } from '../lib/errors.js'
 import { type BootstrapNode, createNode, type PairctlNode, startBootstrapNode } from '../lib/node/index.js'
@@ -36,6 +37,11 @@ export interface SoakJobs {
   'take-messages': { job: { deviceId: string }; result: { texts: string[] } }
   /** Sends one file and resolves with the transfer's final state. */
   'send-file': { job: { deviceId: string; path: string }; result: { state: string } }
+  /** This node's unfinished transfers with `deviceId`, and whether the link is up: what a stuck transfer waits on. */
+  'transfer-states': {
+    job: { deviceId: string }
+    result: { online: boolean; unfinished: string[]; duplicateLinks: number }
+  }
   /** Checks a received file's SHA-256 and deletes it, so the downloads directory stays empty. */
   'take-file': { job: { name: string; sha256: string }; result: Record<string, never> }
   unpair: { job: { deviceId: string }; result: Record<string, never> }
@@ -74,6 +80,14 @@ const generating = new Map<string, Promise<{ deviceId: string }>>()
 /** Texts received and not yet taken, by sending device. */
 const inbox = new Map<string, string[]>()
 let downloads = ''
+
+const FINAL_STATES = new Set(['done', 'rejected', 'cancelled', 'failed'])
+
+function describe(info: TransferInfo | undefined): string {
+  if (info === undefined) return 'never offered'
+  const error = info.error === null ? '' : ` ${info.error.code}`
+  return `${info.direction} ${info.id} ${info.state}${error} ${info.transferred}/${info.bytes} B`
+}
 
 function running(): PairctlNode {
   if (node === undefined) throw new Error('no device node runs in this process')
@@ -183,9 +197,22 @@ async function handle(request: SoakRequest): Promise<SoakJobs[SoakJobType]['resu
     }
     case 'send-file': {
       const { deviceId, path } = request as SoakJobs['send-file']['job']
-      let state = 'none'
-      for await (const info of running().sendFiles(deviceId, [path])) state = info.state
-      return { state }
+      // Past the deadline the transfer is cancelled, so that a stuck one fails this job with what it was at.
+      const deadline = AbortSignal.timeout(WAIT_MS)
+      let last: TransferInfo | undefined
+      for await (const info of running().sendFiles(deviceId, [path], { signal: deadline })) last = info
+      if (deadline.aborted) throw new Error(`not done within ${WAIT_MS} ms, was ${describe(last)}`)
+      return { state: last?.state ?? 'none' }
+    }
+    case 'transfer-states': {
+      const { deviceId } = request as SoakJobs['transfer-states']['job']
+      const self = running()
+      const unfinished = self
+        .transfers()
+        .filter((info) => info.deviceId === deviceId && !FINAL_STATES.has(info.state))
+        .map(describe)
+      const online = self.peers().some((peer) => peer.deviceId === deviceId && peer.online)
+      return { online, unfinished, duplicateLinks: self.linkCounters().duplicates }
     }
     case 'take-file': {
       const { name, sha256 } = request as SoakJobs['take-file']['job']
@@ -225,6 +252,9 @@ async function handle(request: SoakRequest): Promise<SoakJobs[SoakJobType]['resu
     }
   }
 }
+
+// An orchestrator that died without `exit` must not leave this process holding its sockets.
+process.on('disconnect', () => process.exit(0))
 
 process.on('message', (request: SoakRequest) => {
   handle(request).then(

@@ -198,8 +198,17 @@ async function messages(ledger: Ledger, from: SoakProcess, to: SoakProcess, roun
 /** `from` sends `file` to `to`, which must have it with the same SHA-256. */
 async function transfer(ledger: Ledger, kind: string, from: SoakProcess, to: SoakProcess, file: SourceFile) {
   await ledger.op(kind, async () => {
-    const { state } = await from.call('send-file', { deviceId: to.deviceId, path: file.path })
-    if (state !== 'done') throw new SoakError('TRANSFER', `${from.name}→${to.name} ended ${state}`)
+    try {
+      const { state } = await from.call('send-file', { deviceId: to.deviceId, path: file.path })
+      if (state !== 'done') throw new SoakError('TRANSFER', `${from.name}→${to.name} ended ${state}`)
+    } catch (err) {
+      const [sender, receiver] = await Promise.all([
+        from.call('transfer-states', { deviceId: to.deviceId }),
+        to.call('transfer-states', { deviceId: from.deviceId }),
+      ])
+      const views = `sender ${JSON.stringify(sender)}, receiver ${JSON.stringify(receiver)}`
+      throw new SoakError('TRANSFER', `${err instanceof Error ? err.message : String(err)}; ${views}`)
+    }
     await to.call('take-file', { name: file.name, sha256: file.sha256 })
   })
 }
