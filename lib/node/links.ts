@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
 import type { SecureChannel } from '../channel/index.js'
 import type { Identity } from '../identity/index.js'
-import { MAX_PENDING_CONNECTIONS } from '../pairing/constants.js'
+import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE } from '../pairing/constants.js'
+import { PendingConnections, sourceOf } from '../pairing/pending.js'
 import type { PairedDevice, PairedDeviceStore } from '../pairing/store.js'
 import {
   Backoff,
@@ -116,7 +117,8 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   readonly #dialers = new Map<string, Dialer>()
   readonly #unlinked = new Set<SecureChannel>()
   readonly #attempts = new Set<Promise<void>>()
-  #admitting = 0
+  /** Reconnect handshakes not finished yet: bounded like pairing's (`spec/pairing.md` §4.1). */
+  readonly #handshaking = new PendingConnections<Duplex>(MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE)
   #closed = false
   #tenants: LinkTenantFactory | undefined
 
@@ -213,16 +215,17 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
 
   /** Responder side of a reconnect: a connection whose preamble said `reconnect`. */
   accept(socket: Duplex, address: string): void {
-    // Unauthenticated peers cost a handshake each: bound how many are between accept and `hello`.
-    if (this.#closed || this.#admitting >= MAX_PENDING_CONNECTIONS) return void socket.destroy()
-    this.#admitting++
+    // Unauthenticated peers cost a handshake each: at most 64, 4 per source, the oldest evicted, so a
+    // flood of stuck handshakes displaces itself and never the next paired device.
+    if (this.#closed) return void socket.destroy()
+    this.#handshaking.admit(socket, sourceOf(socket, address))
     reconnectChannel(socket, this.#identity, { role: 'responder' })
       .then((channel) => {
         if (address.startsWith(RELAYED_PREFIX)) relayedChannels.add(channel)
         return this.#admit(channel)
       })
       .catch((err) => debug('reconnect from %s failed: %s', address, err.message))
-      .finally(() => this.#admitting--)
+      .finally(() => this.#handshaking.settle(socket))
   }
 
   /** Stops dialing and closes every link (authenticated close, cut after a short grace). */
