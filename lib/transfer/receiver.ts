@@ -316,6 +316,19 @@ export class Receiver {
       entry.running = false
       if (!entry.final) await this.#checkpoint(entry).catch(() => {})
     }
+    // Paused by a closing link while another one is open (two links raced and the one it ran on lost,
+    // its successor's `linked` came while this run was still on): nothing else would resume it.
+    if (this.#pausedWithLink(entry)) void this.#run(entry)
+  }
+
+  #pausedWithLink(entry: Entry): boolean {
+    const { state, error, deviceId } = entry.record
+    return (
+      !entry.final &&
+      state === 'paused' &&
+      error === undefined &&
+      this.#book.streams.mux(deviceId) !== undefined
+    )
   }
 
   async #loop(entry: Entry): Promise<void> {
