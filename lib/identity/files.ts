@@ -1,71 +1,27 @@
-import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { randomBytes, toHex } from '../crypto/index.js'
+import { createFile, replaceFile, syncDirectory } from '../files.js'
 import { IdentityError } from './device-id.js'
 
 /**
- * Creates `path` with `content` (mode 0600) only if it does not exist, atomically: the content is
- * written and fsynced to a temporary file first, then hard-linked into place, so a concurrent reader
- * never sees a half-written file and two concurrent creators cannot both win. The directory is fsynced
- * after the link and the temporary file's removal, so a created file survives a power loss. Returns
- * false when `path` already existed.
+ * Creates `path` with `content` (mode 0600) only if it does not exist, durably and atomically
+ * (`lib/files.ts`): a concurrent reader never sees a half-written file and two concurrent creators
+ * cannot both win. Returns false when `path` already existed.
  */
 export async function writeExclusive(path: string, content: string): Promise<boolean> {
-  const temporary = temporaryName(path)
-  let created = false
-  try {
-    await writeSynced(temporary, content)
-    await link(temporary, path)
-    created = true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create ${path}`, err)
-  } finally {
-    await unlink(temporary).catch(() => undefined)
-  }
-  if (created) await syncDirectory(dirname(path), `cannot create ${path}`)
-  return created
+  return createFile(path, content).catch((err: unknown) => {
+    throw ioError(`cannot create ${path}`, err)
+  })
 }
 
 /**
- * Replaces `path` with `content` (mode 0600) atomically: written and fsynced to a temporary file, then
- * renamed over it and the directory fsynced, so a reader (or a restart after a crash or power loss)
- * sees the old file or the new one, never half of either.
+ * Replaces `path` with `content` (mode 0600) durably and atomically (`lib/files.ts`): a reader, or a
+ * restart after a crash or power loss, sees the old file or the new one, never half of either.
  */
 export async function writeAtomic(path: string, content: string): Promise<void> {
-  const temporary = temporaryName(path)
-  try {
-    await writeSynced(temporary, content)
-    await rename(temporary, path)
-  } catch (err) {
-    await unlink(temporary).catch(() => undefined)
+  await replaceFile(path, content).catch((err: unknown) => {
     throw ioError(`cannot write ${path}`, err)
-  }
-  await syncDirectory(dirname(path), `cannot write ${path}`)
-}
-
-function temporaryName(path: string): string {
-  return `${path}.tmp-${process.pid}-${toHex(randomBytes(4))}`
-}
-
-/** Creates `path` exclusively (mode 0600) with `content`, fsynced before it is closed. */
-async function writeSynced(path: string, content: string): Promise<void> {
-  const handle = await open(path, 'wx', 0o600)
-  try {
-    await handle.writeFile(content)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
-
-/** Makes the entries created, renamed or removed in `dir` durable; `what` prefixes the `IDENTITY_IO` error. */
-async function syncDirectory(dir: string, what: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r')
-    await handle.sync().finally(() => handle.close())
-  } catch (err) {
-    throw ioError(what, err)
-  }
+  })
 }
 
 function ioError(what: string, cause: unknown): IdentityError {
@@ -97,7 +53,9 @@ export async function ensureDir(dir: string): Promise<void> {
       )
     }
     // The new directory's entry in its parent must survive a power loss with the identity made in it.
-    await syncDirectory(dirname(path), `cannot create the directory ${path}`)
+    await syncDirectory(dirname(path)).catch((err: unknown) => {
+      throw ioError(`cannot create the directory ${path}`, err)
+    })
   }
 }
 

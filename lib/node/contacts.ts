@@ -1,7 +1,8 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import createDebug from 'debug'
 import { z } from 'zod'
+import { replaceFile } from '../files.js'
 import { type AdvertAddress, AdvertAddressSchema } from '../pairing/advert.js'
 import { MAX_ADDRESSES } from '../pairing/constants.js'
 
@@ -92,13 +93,9 @@ export class ContactBook {
       ]),
     )
     const text = `${JSON.stringify({ version: 1, contacts }, null, 2)}\n`
-    // Temp file then rename: a crash leaves the old file or the new one, never half of one.
+    // Durable (`lib/files.ts`): a crash leaves the old file or the new one, never half of one.
     this.#writing = this.#writing
-      .then(async () => {
-        const temp = `${path}.tmp-${process.pid}`
-        await writeFile(temp, text, { mode: 0o600 })
-        await rename(temp, path)
-      })
+      .then(() => replaceFile(path, text))
       .catch((err) => debug('writing %s failed: %s', path, err.message))
     return this.#writing
   }

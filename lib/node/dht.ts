@@ -1,8 +1,9 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile, rename } from 'node:fs/promises'
 import createDebug from 'debug'
 import { DhtNode } from '../dht/node.js'
 import type { SavedTable } from '../dht/routing.js'
 import { hasCode } from '../errors.js'
+import { replaceFile } from '../files.js'
 import type { DhtOpener, NetworkDht } from './network.js'
 
 const debug = createDebug('pairctl:node:dht')
@@ -97,9 +98,7 @@ async function setAside(path: string, reason: unknown): Promise<void> {
   await rename(path, `${path}.corrupt-${Date.now()}`).catch(() => undefined)
 }
 
-/** Written to a temporary file and renamed, so a crash never leaves half a table. */
+/** Written durably (`lib/files.ts`), so a crash never leaves half a table. */
 async function saveTable(path: string, node: DhtNode): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`
-  await writeFile(temporary, `${JSON.stringify(node.exportRoutingTable())}\n`, { mode: 0o600 })
-  await rename(temporary, path)
+  await replaceFile(path, `${JSON.stringify(node.exportRoutingTable())}\n`)
 }

@@ -1,6 +1,7 @@
-import { mkdir, open as openFile, readFile, rename, rm } from 'node:fs/promises'
+import { mkdir, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { replaceFile } from '../files.js'
 import { deviceIdFromPublicKey } from '../identity/device-id.js'
 import { type AdvertAddress, AdvertAddressSchema } from './advert.js'
 import { MAX_ADDRESSES, MAX_NAME_LENGTH } from './constants.js'
@@ -68,12 +69,10 @@ const StoreFile = z.object({
  */
 export class PairedDeviceStore {
   readonly path: string
-  readonly #dir: string
   readonly #devices: Map<string, PairedDevice>
   #writing: Promise<void> = Promise.resolve()
 
   private constructor(dir: string, devices: PairedDevice[]) {
-    this.#dir = dir
     this.path = join(dir, STORE_FILE)
     this.#devices = new Map(devices.map((device) => [device.deviceId, device]))
   }
@@ -123,7 +122,7 @@ export class PairedDeviceStore {
 
   #save(): Promise<void> {
     const json = serialize(this.list())
-    this.#writing = this.#writing.catch(() => {}).then(() => writeAtomic(this.#dir, this.path, json))
+    this.#writing = this.#writing.catch(() => {}).then(() => writeAtomic(this.path, json))
     return this.#writing
   }
 }
@@ -164,22 +163,9 @@ function parseStore(
   }
 }
 
-/** Temp file (0600, exclusive) + fsync + rename + fsync of the directory: all or nothing across crashes. */
-export async function writeAtomic(dir: string, path: string, text: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${Date.now()}`
-  try {
-    const file = await openFile(temp, 'wx', 0o600)
-    try {
-      await file.writeFile(text)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await rename(temp, path)
-    const directory = await openFile(dir, 'r')
-    await directory.sync().finally(() => directory.close())
-  } catch (cause) {
-    await rm(temp, { force: true })
+/** Replaces `path` durably (`lib/files.ts`): all or nothing across crashes; `STORE_IO` when it fails. */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  await replaceFile(path, text).catch((cause: unknown) => {
     throw PairingError.storeIo(path, cause)
-  }
+  })
 }

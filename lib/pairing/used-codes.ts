@@ -37,12 +37,10 @@ const UsedCodesFile = z.object({
  */
 export class UsedCodeStore implements UsedCodes {
   readonly path: string
-  readonly #dir: string
   readonly #hashes: Set<string>
   #writing: Promise<void> = Promise.resolve()
 
   private constructor(dir: string, hashes: string[]) {
-    this.#dir = dir
     this.path = join(dir, USED_CODES_FILE)
     this.#hashes = new Set(hashes)
   }
@@ -66,7 +64,7 @@ export class UsedCodeStore implements UsedCodes {
       this.#hashes.delete(oldest)
     }
     const text = `${JSON.stringify({ version: 1, hashes: [...this.#hashes] })}\n`
-    this.#writing = this.#writing.catch(() => {}).then(() => writeAtomic(this.#dir, this.path, text))
+    this.#writing = this.#writing.catch(() => {}).then(() => writeAtomic(this.path, text))
     return this.#writing
   }
 }

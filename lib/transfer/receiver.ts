@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import createDebug from 'debug'
 import { fromHex, toHex } from '../crypto/index.js'
 import { PairctlError } from '../errors.js'
+import { syncDirectory } from '../files.js'
 import { type Book, ChunkMap, Entry } from './book.js'
 import {
   CHUNK_SIZE,
@@ -554,8 +555,7 @@ export class Receiver {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       }
     }
-    const directory = await open(dir, 'r')
-    await directory.sync().finally(() => directory.close())
+    await syncDirectory(dir)
   }
 
   /** The directory for `parts` (relative): the top one in a fresh name, none of them a symbolic link. */

@@ -6,11 +6,11 @@
  * manifest left without a record (a crash in between) is swept when the store is loaded.
  * @module
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import createDebug from 'debug'
 import { z } from 'zod'
+import { replaceFile, syncDirectory } from '../files.js'
 import { TransferError } from './errors.js'
 
 const debug = createDebug('pairctl:transfer:store')
@@ -121,12 +121,9 @@ export class TransferStore {
   async remove(id: string): Promise<void> {
     await this.#unlink(`${id}.json`)
     await this.#unlink(`${id}.manifest`)
-    try {
-      const directory = await open(this.dir, 'r')
-      await directory.sync().finally(() => directory.close())
-    } catch (err) {
+    await syncDirectory(this.dir).catch((err: unknown) => {
       throw ioError(`cannot remove transfer state ${id}`, err)
-    }
+    })
   }
 
   /**
@@ -148,26 +145,12 @@ export class TransferStore {
     }
   }
 
-  /** Temporary file (0600, exclusive) + fsync + rename + fsync of the directory. */
+  /** Written durably (`lib/files.ts`). */
   async #write(name: string, content: string | Uint8Array): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
-    const path = join(this.dir, name)
-    const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`
-    try {
-      const file = await open(temp, 'wx', 0o600)
-      try {
-        await file.writeFile(content)
-        await file.sync()
-      } finally {
-        await file.close()
-      }
-      await rename(temp, path)
-      const directory = await open(this.dir, 'r')
-      await directory.sync().finally(() => directory.close())
-    } catch (err) {
-      await unlink(temp).catch(() => {})
+    await replaceFile(join(this.dir, name), content).catch((err: unknown) => {
       throw ioError(`cannot save transfer state ${name}`, err)
-    }
+    })
   }
 }
 

@@ -1,0 +1,63 @@
+/**
+ * Durable writes of small state files, shared by every store (identity, lock, config, paired devices,
+ * used codes, transfer state, routing table, contacts). Each writes a temporary file (mode 0600,
+ * exclusive) and fsyncs it before it is linked or renamed into place, then fsyncs the directory, so a
+ * reader or a restart after a crash or power loss sees the old file or the new one, never half of
+ * either. They throw the file system's own errors; each caller turns them into its typed error.
+ * @module
+ */
+import { link, open, rename, unlink } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { randomBytes, toHex } from './crypto/index.js'
+
+/** Replaces `path` with `content`: temporary file, fsync, rename, fsync of the directory. */
+export async function replaceFile(path: string, content: string | Uint8Array): Promise<void> {
+  const temporary = temporaryName(path)
+  try {
+    await writeSynced(temporary, content)
+    await rename(temporary, path)
+  } catch (err) {
+    await unlink(temporary).catch(() => undefined)
+    throw err
+  }
+  await syncDirectory(dirname(path))
+}
+
+/**
+ * Creates `path` with `content` only if it does not exist: the temporary file is hard-linked into place,
+ * so two concurrent creators cannot both win. False when `path` already existed.
+ */
+export async function createFile(path: string, content: string | Uint8Array): Promise<boolean> {
+  const temporary = temporaryName(path)
+  try {
+    await writeSynced(temporary, content)
+    await link(temporary, path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  } finally {
+    await unlink(temporary).catch(() => undefined)
+  }
+  await syncDirectory(dirname(path))
+  return true
+}
+
+/** Makes the entries created, renamed or removed in `dir` durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  await handle.sync().finally(() => handle.close())
+}
+
+function temporaryName(path: string): string {
+  return `${path}.tmp-${process.pid}-${toHex(randomBytes(4))}`
+}
+
+async function writeSynced(path: string, content: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx', 0o600)
+  try {
+    await handle.writeFile(content)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
