@@ -6,19 +6,13 @@
  */
 import t, { type Test } from 'tap'
 import { tempHome } from '../cli/helpers/cli.js'
-import { Lab, labPrefix, labUnavailable } from './helpers/lab.js'
+import { withLab } from './helpers/lab.js'
 import { pairAcross, peerConnected, startBootstrap } from './helpers/pairing.js'
 
 /** "Within seconds": from the join command's start (a CLI start and a DHT lookup included). */
 const TOLD_WITHIN_MS = 30_000
 
-const unavailable = labUnavailable()
-if (unavailable) {
-  t.fail(unavailable)
-} else {
-  const lab = new Lab(labPrefix('hp'))
-  t.teardown(() => lab.down())
-  lab.up()
+await withLab('hp', async (lab) => {
   lab.script(['upnp', 'off'])
 
   const shape = (a: 'plain' | 'random', b: 'plain' | 'random') => {
@@ -87,4 +81,4 @@ if (unavailable) {
     const { bob } = await relayNeeded('random', 'random', 4200)(t)
     t.match(bob.records.at(-1), { message: /this device is behind a symmetric NAT/ })
   })
-}
+})

@@ -6,16 +6,9 @@
  */
 import t from 'tap'
 import { jsonLines, runCli, startCli, tempHome } from '../cli/helpers/cli.js'
-import { Lab, labPrefix, labUnavailable } from './helpers/lab.js'
+import { withLab } from './helpers/lab.js'
 
-const unavailable = labUnavailable()
-if (unavailable) {
-  t.fail(unavailable)
-} else {
-  const lab = new Lab(labPrefix('lan'))
-  t.teardown(() => lab.down())
-  lab.up()
-
+await withLab('lan', async (lab) => {
   t.test('generate and join with no flags pair two devices of one LAN', async (t) => {
     const [homeA, homeC] = [await tempHome(t), await tempHome(t)]
     const generate = startCli(t, homeA, ['generate', '--json'], {}, lab.ns('hostA'))
@@ -73,4 +66,4 @@ if (unavailable) {
     t.match(status, { dht: { bootstrap: [], lan: { interfaces: ['192.168.1.2'], peers: 1 } } })
     for (const home of [homeA, homeC]) await runCli(home, ['stop'], 60_000)
   })
-}
+})

@@ -10,7 +10,7 @@ import { chmod, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { jsonLines, runCli, startCli, tempHome } from '../cli/helpers/cli.js'
-import { Lab, labPrefix, labUnavailable } from './helpers/lab.js'
+import { withLab } from './helpers/lab.js'
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups']
 
@@ -29,14 +29,7 @@ function connectAsNobody(socketPath: string): string {
   return asNobody([process.execPath, '-e', script]).stdout.trim()
 }
 
-const unavailable = labUnavailable()
-if (unavailable) {
-  t.fail(unavailable)
-} else {
-  const lab = new Lab(labPrefix('user'))
-  t.teardown(() => lab.down())
-  lab.up()
-
+await withLab('user', async (lab) => {
   t.test(
     "another local user reads none of a device's keys or store and cannot drive its daemon",
     async (t) => {
@@ -83,4 +76,4 @@ if (unavailable) {
       )
     },
   )
-}
+})

@@ -8,16 +8,10 @@
  */
 import t from 'tap'
 import { jsonLines, runCli, startCli, tempHome } from '../cli/helpers/cli.js'
-import { Lab, labPrefix, labUnavailable } from './helpers/lab.js'
+import { withLab } from './helpers/lab.js'
 import { startBootstrap } from './helpers/pairing.js'
 
-const unavailable = labUnavailable()
-if (unavailable) {
-  t.fail(unavailable)
-} else {
-  const lab = new Lab(labPrefix('pr'))
-  t.teardown(() => lab.down())
-  lab.up()
+await withLab('pr', async (lab) => {
   const network = async (t: Parameters<typeof startCli>[0], home: string, port: number) => [
     ...(await startBootstrap(t, lab, home, port)),
     '--json',
@@ -102,7 +96,7 @@ if (unavailable) {
     }
     for (const name of ['alice', 'bob']) await runCli(home, ['--instance', name, 'stop'])
   })
-}
+})
 
 /** The paired device in `pairctl status --json` of `instance`, once its `online` is `wanted` (asked for up to `ms`). */
 async function onlinePeer(

@@ -6,15 +6,9 @@
  */
 import t from 'tap'
 import type { Mapping, MappingMethod } from '../../lib/portmap/index.js'
-import { type Agent, Lab, labPrefix, labUnavailable } from './helpers/lab.js'
+import { type Agent, type Lab, withLab } from './helpers/lab.js'
 
-const unavailable = labUnavailable()
-if (unavailable) {
-  t.fail(unavailable)
-} else {
-  const lab = new Lab(labPrefix('pm'))
-  t.teardown(() => lab.down())
-  lab.up()
+await withLab('pm', async (lab) => {
   const hostA = await lab.agent('hostA')
   const hostB = await lab.agent('hostB')
   const pub = await lab.agent('pub')
@@ -41,7 +35,7 @@ if (unavailable) {
       /pcp: 192\.168\.2\.1:5351 is unreachable.*natpmp: .*upnp: no answer to SSDP/,
     )
   })
-}
+})
 
 async function runTests(lab: Lab, hostA: Agent, pub: Agent): Promise<void> {
   const probe = (protocol: string, host: string, port: number, payload: string, timeoutMs = 3000) =>

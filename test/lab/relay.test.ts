@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { startCli, tempHome } from '../cli/helpers/cli.js'
 import { type Host, runOn, startDaemon, status, statusUntil } from './helpers/daemon.js'
-import { Lab, labPrefix, labUnavailable } from './helpers/lab.js'
+import { withLab } from './helpers/lab.js'
 import { pairAcross, peerConnected, startBootstrap } from './helpers/pairing.js'
 
 const RELAY_PORT = 4433
@@ -23,13 +23,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 // Many commands, each a process started through tsx inside a namespace: more than tap's default 180 s.
 t.setTimeout(600_000)
 
-const unavailable = labUnavailable()
-if (unavailable) {
-  t.fail(unavailable)
-} else {
-  const lab = new Lab(labPrefix('rl'))
-  t.teardown(() => lab.down())
-  lab.up()
+await withLab('rl', async (lab) => {
   lab.script(['upnp', 'off'])
   lab.script(['nat-a', 'random'])
   lab.script(['nat-b', 'random'])
@@ -119,4 +113,4 @@ if (unavailable) {
       'the link is still the relayed one',
     )
   })
-}
+})

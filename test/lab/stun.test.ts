@@ -7,19 +7,13 @@
  */
 import t from 'tap'
 import type { NatClassification, StunBindingResult } from '../../lib/stun/index.js'
-import { type Agent, Lab, labPrefix, labUnavailable } from './helpers/lab.js'
+import { type Agent, type Lab, withLab } from './helpers/lab.js'
 
 const coturn = { host: '203.0.113.1', port: 3478 }
 // Short retransmission so filtering tests (which expect silence) end in about a second.
 const fast = { rto: 100, rc: 3, rm: 4 }
 
-const unavailable = labUnavailable()
-if (unavailable) {
-  t.fail(unavailable)
-} else {
-  const lab = new Lab(labPrefix('st'))
-  t.teardown(() => lab.down())
-  lab.up()
+await withLab('st', async (lab) => {
   const agents = {
     hostA: await lab.agent('hostA'),
     hostB: await lab.agent('hostB'),
@@ -29,7 +23,7 @@ if (unavailable) {
     for (const agent of Object.values(agents)) await agent.stop()
   })
   await runTests(lab, agents)
-}
+})
 
 async function runTests(lab: Lab, agents: Record<'hostA' | 'hostB' | 'pub', Agent>): Promise<void> {
   const classify = (agent: Agent, options: Record<string, unknown> = {}) =>
