@@ -3,9 +3,10 @@
  * the measurements `test/dht/abuse.test.ts` asserts): worst reply/request ratio of every RPC over every
  * request size, the probe sent to a spoofed server source, replies/s granted to a /24 flooding at 20x
  * the limit, an honest GET's success while the storing nodes are flooded, Sybil entries admitted,
- * record spam stored. Besides: STUN on the DHT port and the mDNS responder's answers (`foreign.ts`),
- * pre-auth TCP handshake floods, slow control-socket and relay clients (`sockets.ts`, real sockets on
- * 127.0.0.1). No anchors: each figure is a bound, read against the limit in its note.
+ * record spam stored. Besides: STUN on the DHT port and the mDNS responder's answers (`foreign.ts`).
+ * Handshake floods and slow control clients are asserted by `test/node/abuse.test.ts` and
+ * `test/control/abuse.test.ts`, not measured here. No anchors: each figure is a bound, read against the
+ * limit in its note.
  */
 import { AMPLIFICATION_FACTOR, DEFAULT_LIMITS, MAX_DATAGRAM_BYTES } from '../../lib/dht/constants.js'
 import {
