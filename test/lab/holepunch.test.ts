@@ -6,8 +6,8 @@
  */
 import t, { type Test } from 'tap'
 import { tempHome } from '../cli/helpers/cli.js'
-import { withLab } from './helpers/lab.js'
 import { pairAcross, peerConnected, startBootstrap } from './helpers/pairing.js'
+import { withLab } from './helpers/suite.js'
 
 /** "Within seconds": from the join command's start (a CLI start and a DHT lookup included). */
 const TOLD_WITHIN_MS = 30_000

@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import { jsonLines, runCli, startCli, tempHome } from '../cli/helpers/cli.js'
-import { withLab } from './helpers/lab.js'
+import { withLab } from './helpers/suite.js'
 
 await withLab('lan', async (lab) => {
   t.test('generate and join with no flags pair two devices of one LAN', async (t) => {

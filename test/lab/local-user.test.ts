@@ -10,7 +10,7 @@ import { chmod, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { jsonLines, runCli, startCli, tempHome } from '../cli/helpers/cli.js'
-import { withLab } from './helpers/lab.js'
+import { withLab } from './helpers/suite.js'
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups']
 

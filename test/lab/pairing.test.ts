@@ -8,8 +8,8 @@
  */
 import t from 'tap'
 import { jsonLines, runCli, startCli, tempHome } from '../cli/helpers/cli.js'
-import { withLab } from './helpers/lab.js'
 import { startBootstrap } from './helpers/pairing.js'
+import { withLab } from './helpers/suite.js'
 
 await withLab('pr', async (lab) => {
   const network = async (t: Parameters<typeof startCli>[0], home: string, port: number) => [

@@ -6,7 +6,8 @@
  */
 import t from 'tap'
 import type { Mapping, MappingMethod } from '../../lib/portmap/index.js'
-import { type Agent, type Lab, withLab } from './helpers/lab.js'
+import type { Agent, Lab } from './helpers/lab.js'
+import { withLab } from './helpers/suite.js'
 
 await withLab('pm', async (lab) => {
   const hostA = await lab.agent('hostA')

@@ -11,8 +11,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { startCli, tempHome } from '../cli/helpers/cli.js'
 import { type Host, runOn, startDaemon, status, statusUntil } from './helpers/daemon.js'
-import { withLab } from './helpers/lab.js'
 import { pairAcross, peerConnected, startBootstrap } from './helpers/pairing.js'
+import { withLab } from './helpers/suite.js'
 
 const RELAY_PORT = 4433
 /** From the daemons' start to both links up: a DHT lookup of presence, then the relay circuit. */

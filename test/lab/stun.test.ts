@@ -7,7 +7,8 @@
  */
 import t from 'tap'
 import type { NatClassification, StunBindingResult } from '../../lib/stun/index.js'
-import { type Agent, type Lab, withLab } from './helpers/lab.js'
+import type { Agent, Lab } from './helpers/lab.js'
+import { withLab } from './helpers/suite.js'
 
 const coturn = { host: '203.0.113.1', port: 3478 }
 // Short retransmission so filtering tests (which expect silence) end in about a second.

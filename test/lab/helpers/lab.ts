@@ -5,7 +5,6 @@
  */
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import t from 'tap'
 
 const LAB_SH = fileURLToPath(new URL('../lab.sh', import.meta.url))
 const AGENT = fileURLToPath(new URL('./agent.ts', import.meta.url))
@@ -24,19 +23,6 @@ export function labUnavailable(): string | null {
 /** A lab prefix under `PCTL_LAB_PREFIX` (default `pctl`), so parallel runs of the lab never clash. */
 export function labPrefix(name: string): string {
   return `${process.env.PCTL_LAB_PREFIX ?? 'pctl'}-${name}`
-}
-
-/**
- * Brings up a lab of its own for one test file and tears it down at the file's end, or fails the file
- * with the reason the lab cannot run here; `body` defines the file's tests against the lab.
- */
-export async function withLab(name: string, body: (lab: Lab) => void | Promise<void>): Promise<void> {
-  const unavailable = labUnavailable()
-  if (unavailable) return void t.fail(unavailable)
-  const lab = new Lab(labPrefix(name))
-  t.teardown(() => lab.down())
-  lab.up()
-  await body(lab)
 }
 
 /** One running lab. */
