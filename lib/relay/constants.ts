@@ -67,6 +67,10 @@ export interface RelayLimits {
   reservationLifetimeMs: number
   /** How long a dialer waits for the listener to accept. */
   acceptTimeoutMs: number
+  /** A TCP connection whose WebSocket upgrade request is not complete within this is closed. */
+  upgradeTimeoutMs: number
+  /** TCP connections from one IP address still before their upgrade; one more is refused (HTTP 429). */
+  upgradesPerIp: number
 }
 
 /** Defaults: sized for a small public relay on a modest host. */
@@ -80,4 +84,6 @@ export const DEFAULT_LIMITS: RelayLimits = {
   idleTimeoutMs: 60_000,
   reservationLifetimeMs: 10 * 60_000,
   acceptTimeoutMs: 10_000,
+  upgradeTimeoutMs: 10_000,
+  upgradesPerIp: 16,
 }

@@ -1,10 +1,14 @@
-import type { IncomingMessage } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { Socket as TcpSocket } from 'node:net'
 import createDebug from 'debug'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { MAX_DATA_MESSAGE, RELAY_PATH, type RelayLimits } from './constants.js'
 import { type RelayAction, RelayCore, type RelayEvent } from './core.js'
 
 const debug = createDebug('pairctl:relay')
+
+const UPGRADE_HINT = `pairctl relay: connect with a WebSocket to path ${RELAY_PATH}\n`
+const TOO_MANY_UPGRADES = 'too many connections from your address are still upgrading\n'
 
 /** Bytes queued towards one connection above which the connection feeding it is paused. */
 const HIGH_WATER = 1024 * 1024
@@ -37,42 +41,60 @@ interface Socket {
  */
 export class RelayServer {
   readonly core: RelayCore
+  readonly #http: Server
   readonly #wss: WebSocketServer
   readonly #sockets = new Map<number, Socket>()
+  /** TCP connections not yet upgraded, per IP (`spec/relay.md` §5: `upgradesPerIp`). */
+  readonly #upgrading = new Map<string, number>()
+  /** Each counted connection's `close` listener, removed once it stops counting. */
+  readonly #uncount = new WeakMap<TcpSocket, () => void>()
   readonly #onEvent: ((event: RelayEvent) => void) | undefined
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
 
-  private constructor(wss: WebSocketServer, options: RelayServerOptions) {
-    this.#wss = wss
+  private constructor(options: RelayServerOptions) {
     this.core = options.core ?? new RelayCore(options.limits)
     this.#onEvent = options.onEvent
-    wss.on('connection', (ws, request) => this.#onConnection(ws, request))
+    const { upgradeTimeoutMs } = this.core.limits
+    // A client that trickles its upgrade request (or sends none) must not hold a socket for Node's
+    // default 60 s header timeout; Node checks these timeouts every connectionsCheckingInterval.
+    this.#http = createServer(
+      {
+        headersTimeout: upgradeTimeoutMs,
+        requestTimeout: upgradeTimeoutMs,
+        connectionsCheckingInterval: Math.max(10, upgradeTimeoutMs / 4),
+      },
+      (_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end(UPGRADE_HINT),
+    )
+    this.#http.on('connection', (socket: TcpSocket) => this.#onTcp(socket))
+    this.#http.on('upgrade', (_request: IncomingMessage, socket: TcpSocket) => this.#upgraded(socket))
+    this.#wss = new WebSocketServer({
+      server: this.#http,
+      path: RELAY_PATH,
+      maxPayload: MAX_DATA_MESSAGE,
+      perMessageDeflate: false,
+      clientTracking: false,
+    })
+    this.#wss.on('connection', (ws, request) => this.#onConnection(ws, request))
+    this.#wss.on('error', (err) => debug('server error: %s', err.message))
   }
 
   /** Starts a relay; resolves once it listens. */
   static listen(options: RelayServerOptions): Promise<RelayServer> {
+    const relay = new RelayServer(options)
     return new Promise((resolve, reject) => {
-      const wss = new WebSocketServer({
-        host: options.host,
-        port: options.port,
-        path: RELAY_PATH,
-        maxPayload: MAX_DATA_MESSAGE,
-        perMessageDeflate: false,
-        clientTracking: false,
-      })
-      wss.once('error', reject)
-      wss.once('listening', () => {
-        wss.off('error', reject)
-        wss.on('error', (err) => debug('server error: %s', err.message))
-        resolve(new RelayServer(wss, options))
+      relay.#http.once('error', reject)
+      relay.#http.listen(options.port, options.host, () => {
+        relay.#http.off('error', reject)
+        relay.#http.on('error', (err) => debug('server error: %s', err.message))
+        resolve(relay)
       })
     })
   }
 
   /** The bound address. */
   address(): { host: string; port: number } {
-    const address = this.#wss.address()
+    const address = this.#http.address()
     if (address === null || typeof address === 'string') throw new Error('relay bound to a pipe')
     return { host: address.address, port: address.port }
   }
@@ -83,11 +105,49 @@ export class RelayServer {
     this.#flush()
     clearTimeout(this.#timer)
     for (const socket of this.#sockets.values()) socket.ws.terminate()
-    return new Promise((resolve) => this.#wss.close(() => resolve()))
+    this.#wss.close()
+    this.#http.closeAllConnections()
+    return new Promise((resolve) => this.#http.close(() => resolve()))
+  }
+
+  /**
+   * Bytes handed to sockets and not yet written, over all connections. The adapter stops reading a
+   * sender once more than 1 MiB waits towards its peer, so this stays near 1 MiB per stuck reader.
+   */
+  get queuedBytes(): number {
+    let total = 0
+    for (const socket of this.#sockets.values()) total += socket.queued
+    return total
+  }
+
+  /** Counts a new TCP connection against its IP's upgrades, refusing it with 429 over the limit. */
+  #onTcp(socket: TcpSocket): void {
+    const ip = socketIp(socket)
+    const count = (this.#upgrading.get(ip) ?? 0) + 1
+    if (count > this.core.limits.upgradesPerIp) {
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\n\r\n${TOO_MANY_UPGRADES}`)
+      return
+    }
+    this.#upgrading.set(ip, count)
+    const done = () => this.#upgraded(socket)
+    socket.once('close', done)
+    this.#uncount.set(socket, done)
+  }
+
+  /** The connection stopped counting as upgrading: its upgrade request arrived, or it closed. */
+  #upgraded(socket: TcpSocket): void {
+    const done = this.#uncount.get(socket)
+    if (done === undefined) return
+    this.#uncount.delete(socket)
+    socket.off('close', done)
+    const ip = socketIp(socket)
+    const count = (this.#upgrading.get(ip) ?? 1) - 1
+    if (count > 0) this.#upgrading.set(ip, count)
+    else this.#upgrading.delete(ip)
   }
 
   #onConnection(ws: WebSocket, request: IncomingMessage): void {
-    const id = this.core.open(clientIp(request), Date.now())
+    const id = this.core.open(socketIp(request.socket), Date.now())
     const socket: Socket = { ws, queued: 0, paused: new Set(), blocked: undefined }
     this.#sockets.set(id, socket)
     ws.on('message', (data: Buffer, isBinary) => {
@@ -167,7 +227,7 @@ export class RelayServer {
 }
 
 /** The peer's IP, IPv4-mapped IPv6 as plain IPv4 so both forms count as one address. */
-function clientIp(request: IncomingMessage): string {
-  const ip = request.socket.remoteAddress ?? 'unknown'
+function socketIp(socket: TcpSocket): string {
+  const ip = socket.remoteAddress ?? 'unknown'
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip
 }

@@ -11,7 +11,7 @@ import { ControlClient } from '../../lib/control/client.js'
 import { CONTROL_PATH } from '../../lib/control/constants.js'
 import type { MethodHandlers } from '../../lib/control/protocol.js'
 import { type ControlLimits, ControlServer } from '../../lib/control/server.js'
-import { HALF_FRAME, rawConnect, upgrade, upgradeHead } from './helpers/raw-client.js'
+import { HALF_FRAME, rawConnect, upgrade, upgradeHead } from '../helpers/raw-client.js'
 
 const hello = { protocol: 1, version: '0.0.0-test', instance: 'test', deviceId: 'DEV', pid: process.pid }
 const limits: ControlLimits = { maxQueuedBytes: 256 * 1024, heartbeatMs: 200, upgradeTimeoutMs: 300 }

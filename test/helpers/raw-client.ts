@@ -10,9 +10,13 @@ export interface RawClient {
   closed: Promise<number>
 }
 
-/** Connects to a Unix socket path or a TCP port on 127.0.0.1; nothing is written yet. */
-export function rawConnect(to: string | number): RawClient {
-  const socket = typeof to === 'string' ? connect(to) : connect({ host: '127.0.0.1', port: to })
+/**
+ * Connects to a Unix socket path or a TCP port on 127.0.0.1 (from loopback address `from`, default
+ * 127.0.0.1); nothing is written yet.
+ */
+export function rawConnect(to: string | number, from?: string): RawClient {
+  const socket =
+    typeof to === 'string' ? connect(to) : connect({ host: '127.0.0.1', port: to, localAddress: from })
   const opened = performance.now()
   let received = 0
   socket.on('data', (chunk: Buffer) => (received += chunk.length))
