@@ -4,8 +4,9 @@
  * answer (`spec/discovery.md` §3.3). Sans I/O: the same server cores the adapters run, fed one request
  * each, answers encoded as they go on the wire.
  */
-import dnsPacket from 'dns-packet'
+import dnsPacket, { type Question } from 'dns-packet'
 import { LanDiscoveryCore } from '../../lib/discovery/core.js'
+import { serviceQuery } from '../../lib/discovery/records.js'
 import { answerStunOnDhtPort } from '../../lib/node/bootstrap.js'
 import { encodeMessage, StunClass, StunMethod, StunServer } from '../../lib/stun/index.js'
 
@@ -60,7 +61,8 @@ export function measureStunOnDhtPort(): ForeignFigure[] {
 
 /**
  * The discovery responder's answers: a legacy unicast query (source port not 5353) is answered to its
- * source at once; a multicast one goes to the group at most once a second (RFC 6762 §6).
+ * source, the worst case over every name and type it answers; a flood of them is answered at most 10
+ * times a second; a multicast one goes to the group at most once a second (RFC 6762 §6).
  */
 export function measureDiscoveryAnswers(): ForeignFigure[] {
   const core = new LanDiscoveryCore({
@@ -70,26 +72,46 @@ export function measureDiscoveryAnswers(): ForeignFigure[] {
     now: 0,
   })
   while (core.pollTransmit() !== null);
-  const query = {
-    type: 'query' as const,
-    id: 99,
-    flags: 0,
-    questions: [{ name: '_pairctl._udp.local', type: 'PTR' as const }],
-  }
+  const names = ['_pairctl._udp.local', 'pairctl-0a1b2c3d._pairctl._udp.local', 'pairctl-0a1b2c3d.local']
+  const types = ['PTR', 'SRV', 'TXT', 'A', 'ANY'] as const
+  let worst: ForeignFigure | undefined
+  let now = 10_000
+  for (const name of names)
+    for (const type of types) {
+      // dns-packet's types omit ANY (255), which it encodes.
+      const question = { name, type: type as Question['type'] }
+      const bytes = dnsPacket.encode({ type: 'query', id: 99, questions: [question] })
+      now += 1_000
+      core.receive(dnsPacket.decode(bytes), { host: '192.168.7.20', port: 40000 }, now, bytes.length)
+      const reply = sent(core)
+      if (reply > 0 && (worst === undefined || reply / bytes.length > worst.ratio))
+        worst = figure(`mDNS legacy unicast answer (worst: ${type} ${name})`, bytes.length, reply)
+    }
+  const query = serviceQuery()
   const bytes = dnsPacket.encode(query)
-  const out: ForeignFigure[] = []
-  core.receive(query, { host: '192.168.7.20', port: 40000 }, 10_000)
-  const unicast = core.pollTransmit()
-  if (unicast !== null)
-    out.push(figure('mDNS legacy unicast answer', bytes.length, dnsPacket.encode(unicast.packet).length))
+  const figures = worst === undefined ? [] : [worst]
+  let flood = 0
+  for (let i = 0; i < 1_000; i++) {
+    core.receive(query, { host: '192.168.7.20', port: 40000 + i }, now + i, bytes.length)
+    flood += sent(core)
+  }
+  figures.push(figure('mDNS legacy unicast answers to 1,000 queries in 1 s', 1_000 * bytes.length, flood))
+  now += 2_000
   let multicast = 0
   for (let i = 0; i < 100; i++) {
-    core.receive(query, { host: '192.168.7.20', port: 5353 }, 20_000 + i * 10)
-    for (let next = core.pollTransmit(); next !== null; next = core.pollTransmit())
-      multicast += dnsPacket.encode(next.packet).length
+    core.receive(query, { host: '192.168.7.20', port: 5353 }, now + i * 10, bytes.length)
+    multicast += sent(core)
   }
-  out.push(figure('mDNS multicast answers to 100 queries in 1 s', 100 * bytes.length, multicast))
-  return out
+  figures.push(figure('mDNS multicast answers to 100 queries in 1 s', 100 * bytes.length, multicast))
+  return figures
+}
+
+/** The bytes of everything `core` has queued. */
+function sent(core: LanDiscoveryCore): number {
+  let bytes = 0
+  for (let next = core.pollTransmit(); next !== null; next = core.pollTransmit())
+    bytes += dnsPacket.encode(next.packet).length
+  return bytes
 }
 
 function figure(name: string, request: number, reply: number): ForeignFigure {

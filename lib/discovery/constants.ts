@@ -31,6 +31,16 @@ export const MAX_QUERY_INTERVAL_MS = 3_600_000
 /** A record is multicast at most once a second (RFC 6762 §6): bounds what a query flood costs. */
 export const MIN_ANSWER_INTERVAL_MS = 1_000
 
+/** TTL of every record in a legacy unicast answer (RFC 6762 §6.7: at most ten seconds). */
+export const LEGACY_UNICAST_TTL_S = 10
+
+/**
+ * Legacy unicast answers go to whatever source a query names, so they are bounded twice: each is at
+ * most this many times its query's bytes, and at most {@link MAX_LEGACY_ANSWERS_PER_S} go out a second.
+ */
+export const MAX_ANSWER_RATIO = 3
+export const MAX_LEGACY_ANSWERS_PER_S = 10
+
 /**
  * A peer seen again is handed to the DHT again after this long: a device that dropped us from its
  * table while the network was down is pinged again when its next answer arrives.

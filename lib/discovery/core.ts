@@ -1,3 +1,4 @@
+import type { Question } from 'dns-packet'
 import { ipToBytes } from '../addresses/ip.js'
 import { randomBytes, toHex } from '../crypto/index.js'
 import { BoundedMap } from '../dht/bounded-map.js'
@@ -5,6 +6,8 @@ import {
   ANNOUNCE_INTERVAL_MS,
   ANNOUNCEMENTS,
   FIRST_QUERY_INTERVAL_MS,
+  MAX_ANSWER_RATIO,
+  MAX_LEGACY_ANSWERS_PER_S,
   MAX_PEERS,
   MAX_QUERY_INTERVAL_MS,
   MDNS_PORT,
@@ -17,6 +20,7 @@ import {
   announcementPacket,
   instancesIn,
   knowsOurs,
+  legacyUnicastAnswer,
   namesOf,
   type QueryPacket,
   questionsFor,
@@ -89,6 +93,8 @@ export class LanDiscoveryCore {
   #queryAt: number
   #queryInterval = FIRST_QUERY_INTERVAL_MS
   #answeredAt = Number.NEGATIVE_INFINITY
+  /** Legacy unicast answers sent in the second that began at `start`. */
+  #legacyAnswers = { start: Number.NEGATIVE_INFINITY, count: 0 }
   #closed = false
 
   constructor(options: LanDiscoveryCoreOptions) {
@@ -104,12 +110,16 @@ export class LanDiscoveryCore {
     this.handleTimeout(options.now)
   }
 
-  /** Feeds one decoded packet from `from`. Anything malformed or off-link is dropped, never thrown. */
-  receive(packet: unknown, from: Endpoint, now: number): void {
+  /**
+   * Feeds one decoded packet from `from`. `bytes` is its length on the wire, which bounds a legacy
+   * unicast answer: a legacy query is answered only when it is given. Anything malformed or off-link
+   * is dropped, never thrown.
+   */
+  receive(packet: unknown, from: Endpoint, now: number, bytes = 0): void {
     if (this.#closed || !this.#onLink(from.host)) return
     const sections = sectionsOf(packet)
     if (sections === null) return
-    if (sections.type === 'query') this.#onQuery(sections, from, now)
+    if (sections.type === 'query') this.#onQuery(sections, from, now, bytes)
     else this.#onResponse([...sections.answers, ...sections.additionals], from, now)
   }
 
@@ -154,23 +164,35 @@ export class LanDiscoveryCore {
   }
 
   /**
-   * A query for one of our names is answered with the whole announcement: to its source with its id
-   * when it came from a port other than the group's (legacy unicast, RFC 6762 §6.7), else to the group
-   * at most once a second (§6) and not when its known answers already hold our record (§7.1).
+   * A query for one of our names from a port other than the group's (legacy unicast, RFC 6762 §6.7)
+   * is answered to its source, within the amplification bounds; any other with the whole announcement
+   * to the group, at most once a second (§6) and not when its known answers hold our record (§7.1).
    */
-  #onQuery(query: { id: number; questions: unknown[]; answers: unknown[] }, from: Endpoint, now: number) {
+  #onQuery(
+    query: { id: number; questions: unknown[]; answers: unknown[] },
+    from: Endpoint,
+    now: number,
+    bytes: number,
+  ) {
     const questions = questionsFor(query.questions, this.#names)
     if (questions.length === 0) return
     if (from.port !== this.#groupPort) {
-      this.#outbox.push({
-        packet: announcementPacket(this.#announcement, { id: query.id, questions }),
-        to: from,
-      })
+      this.#answerLegacy({ id: query.id, questions }, from, now, bytes)
       return
     }
     if (knowsOurs(query.answers, this.#names[1]!) || now - this.#answeredAt < MIN_ANSWER_INTERVAL_MS) return
     this.#answeredAt = now
     this.#outbox.push({ packet: announcementPacket(this.#announcement), to: null })
+  }
+
+  #answerLegacy(query: { id: number; questions: Question[] }, to: Endpoint, now: number, bytes: number) {
+    const second = this.#legacyAnswers
+    if (now - second.start >= 1_000) Object.assign(second, { start: now, count: 0 })
+    if (second.count >= MAX_LEGACY_ANSWERS_PER_S) return
+    const packet = legacyUnicastAnswer(this.#announcement, query, MAX_ANSWER_RATIO * bytes)
+    if (packet === null) return
+    second.count++
+    this.#outbox.push({ packet, to })
   }
 
   #onResponse(records: unknown[], from: Endpoint, now: number): void {

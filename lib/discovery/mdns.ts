@@ -75,7 +75,7 @@ export class LanDiscovery {
   #wire(link: Link, options: LanDiscoveryOptions): void {
     link.mdns.on('packet', (packet, rinfo) => {
       if (this.#closed) return
-      link.core.receive(packet, { host: rinfo.address, port: rinfo.port }, Date.now())
+      link.core.receive(packet, { host: rinfo.address, port: rinfo.port }, Date.now(), rinfo.size)
       this.#drive(link, options)
     })
     link.mdns.on('error', (err) => debug('mDNS on %s is off: %s', link.core.address, err.message))

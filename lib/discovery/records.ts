@@ -1,6 +1,12 @@
-import type { Answer, Packet, Question } from 'dns-packet'
+import dnsPacket, { type Answer, type Packet, type Question } from 'dns-packet'
 import { z } from 'zod'
-import { HOST_RECORD_TTL_S, SERVICE_RECORD_TTL_S, SERVICE_TYPE, TXT_VERSION } from './constants.js'
+import {
+  HOST_RECORD_TTL_S,
+  LEGACY_UNICAST_TTL_S,
+  SERVICE_RECORD_TTL_S,
+  SERVICE_TYPE,
+  TXT_VERSION,
+} from './constants.js'
 
 /** What a node announces (`spec/discovery.md` §2): a random label, its interface address, its DHT port. */
 export interface Announcement {
@@ -52,23 +58,52 @@ export type QueryPacket = Packet & { type: 'query'; questions: Question[] }
 /** A response packet as built here. */
 export type ResponsePacket = Packet & { type: 'response'; answers: Answer[] }
 
-/**
- * A response carrying the announcement: PTR as the answer, the rest as additionals. For a legacy
- * unicast query (RFC 6762 §6.7) it carries the query's `id` and questions back.
- */
+/** A multicast response carrying the announcement: PTR as the answer, the rest as additionals. */
 export function announcementPacket(
   announcement: Announcement,
-  options: { goodbye?: boolean; id?: number; questions?: Question[] } = {},
+  options: { goodbye?: boolean } = {},
 ): ResponsePacket {
   const [ptr, ...rest] = announcementRecords(announcement, options.goodbye ?? false)
   return {
     type: 'response',
-    id: options.id ?? 0,
+    id: 0,
     flags: AUTHORITATIVE_ANSWER,
-    questions: options.questions ?? [],
+    questions: [],
     answers: [ptr!],
     additionals: rest,
   }
+}
+
+/**
+ * The answer to a legacy unicast query (RFC 6762 §6.7): the query's id and questions back, then the
+ * announcement's records that answer a question, in order, TTL at most 10 s and no cache-flush bit,
+ * as many as fit in `maxBytes` (the amplification bound, `spec/discovery.md` §3.3). Null if none fits.
+ */
+export function legacyUnicastAnswer(
+  announcement: Announcement,
+  query: { id: number; questions: Question[] },
+  maxBytes: number,
+): ResponsePacket | null {
+  const answers: Answer[] = []
+  const packet: ResponsePacket = {
+    type: 'response',
+    id: query.id,
+    flags: AUTHORITATIVE_ANSWER,
+    questions: query.questions,
+    answers,
+  }
+  for (const record of announcementRecords(announcement)) {
+    if (!query.questions.some((q) => asks(q, record))) continue
+    const ttl = Math.min((record as { ttl: number }).ttl, LEGACY_UNICAST_TTL_S)
+    answers.push({ ...record, ttl, flush: false } as Answer)
+    if (dnsPacket.encodingLength(packet) > maxBytes) answers.pop()
+  }
+  return answers.length > 0 ? packet : null
+}
+
+function asks(question: Question, record: Answer): boolean {
+  const sameName = question.name.toLowerCase() === record.name.toLowerCase()
+  return sameName && ((question.type as string) === 'ANY' || question.type === record.type)
 }
 
 /** The query every node sends: who offers `_pairctl._udp.local`? */

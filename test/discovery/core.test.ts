@@ -1,4 +1,4 @@
-import dnsPacket from 'dns-packet'
+import dnsPacket, { type Question } from 'dns-packet'
 import t from 'tap'
 import { SERVICE_TYPE } from '../../lib/discovery/constants.js'
 import { type DiscoveryEvent, LanDiscoveryCore } from '../../lib/discovery/core.js'
@@ -80,12 +80,61 @@ t.test('answers go to the group at most once a second, and not when the asker al
 t.test('a legacy unicast query (not from port 5353) gets a unicast answer with its id', async (t) => {
   const a = node('192.168.1.2', 4001)
   drain(a)
-  const query = dnsPacket.decode(dnsPacket.encode({ ...serviceQuery(), id: 4242 }))
-  a.receive(query, { host: '192.168.1.9', port: 50_000 }, 1_000)
+  const bytes = dnsPacket.encode({ ...serviceQuery(), id: 4242 })
+  a.receive(dnsPacket.decode(bytes), { host: '192.168.1.9', port: 50_000 }, 1_000, bytes.length)
   const [answer] = drain(a)
   t.same(answer?.to, { host: '192.168.1.9', port: 50_000 })
   t.equal(answer?.packet.id, 4242)
   t.match(answer?.packet.questions, [{ name: SERVICE_TYPE, type: 'PTR' }])
+  t.match(answer?.packet.answers, [{ type: 'PTR', name: SERVICE_TYPE, ttl: 10 }], 'the PTR, TTL 10 s (§6.7)')
+  t.equal(answer?.packet.additionals?.length, 0)
+})
+
+t.test('a legacy unicast answer is at most 3× its query, whichever name and type it asks', async (t) => {
+  const a = node('192.168.1.2', 4001)
+  drain(a)
+  const names = [SERVICE_TYPE, `${a.label}.${SERVICE_TYPE}`, `${a.label}.local`]
+  const types = ['PTR', 'SRV', 'TXT', 'A', 'ANY'] as const
+  let now = 10_000
+  let answered = 0
+  for (const name of names)
+    for (const type of types) {
+      const question = { name, type: type as Question['type'] } // dns-packet's types omit ANY
+      const bytes = dnsPacket.encode({ type: 'query', id: 7, questions: [question] })
+      now += 1_000
+      a.receive(dnsPacket.decode(bytes), { host: '192.168.1.9', port: 50_000 }, now, bytes.length)
+      for (const { packet } of drain(a)) {
+        answered++
+        const reply = dnsPacket.encode(packet).length
+        t.ok(reply <= 3 * bytes.length, `${name} ${type}: ${reply} bytes for ${bytes.length}`)
+        t.ok(packet.answers?.length, 'and it answers something')
+        t.notOk(
+          packet.answers?.some((r) => (r as { flush?: boolean }).flush),
+          'no cache-flush bit in a legacy answer (§6.7)',
+        )
+      }
+    }
+  // PTR/ANY of the service type, SRV/TXT/ANY of the instance, A/ANY of the host.
+  t.equal(answered, 7, 'every question that names one of our records got an answer')
+})
+
+t.test('a flood of legacy unicast queries gets at most 10 answers a second', async (t) => {
+  const a = node('192.168.1.2', 4001)
+  drain(a)
+  const bytes = dnsPacket.encode(serviceQuery())
+  const query = dnsPacket.decode(bytes)
+  for (let i = 0; i < 1_000; i++)
+    a.receive(query, { host: `192.168.1.${10 + (i % 200)}`, port: 40_000 + i }, 10_000 + i, bytes.length)
+  t.equal(drain(a).length, 10, '1,000 queries from 200 hosts in one second: 10 answers')
+  a.receive(query, { host: '192.168.1.9', port: 50_000 }, 11_000, bytes.length)
+  t.equal(drain(a).length, 1, 'answered again in the next second')
+})
+
+t.test('a legacy unicast query whose length is not known is not answered', async (t) => {
+  const a = node('192.168.1.2', 4001)
+  drain(a)
+  a.receive(dnsPacket.decode(dnsPacket.encode(serviceQuery())), { host: '192.168.1.9', port: 50_000 }, 1_000)
+  t.equal(drain(a).length, 0)
 })
 
 t.test('announcements from off the link, malformed packets and other services are dropped', async (t) => {

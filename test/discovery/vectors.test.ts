@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import dnsPacket from 'dns-packet'
 import t from 'tap'
 import { LanDiscoveryCore } from '../../lib/discovery/core.js'
-import { announcementPacket, serviceQuery } from '../../lib/discovery/records.js'
+import { announcementPacket, legacyUnicastAnswer, serviceQuery } from '../../lib/discovery/records.js'
 
 const vectors = JSON.parse(
   readFileSync(new URL('../../spec/vectors/discovery.json', import.meta.url), 'utf8'),
@@ -29,11 +29,17 @@ t.test('the announcement, its goodbye and a legacy unicast answer encode as the 
   const { announcement } = vectors
   t.equal(hex(announcementPacket(announcement)), vectors.response)
   t.equal(hex(announcementPacket(announcement, { goodbye: true })), vectors.goodbye)
-  const legacy = announcementPacket(announcement, {
-    id: vectors.legacyUnicastResponse.queryId,
-    questions: serviceQuery().questions,
-  })
-  t.equal(hex(legacy), vectors.legacyUnicastResponse.hex)
+  const { queryId, queryBytes, maxBytes } = vectors.legacyUnicastResponse
+  const query = { ...serviceQuery(), id: queryId }
+  t.equal(dnsPacket.encode(query).length, queryBytes)
+  const legacy = legacyUnicastAnswer(announcement, query, maxBytes)
+  t.equal(legacy && hex(legacy), vectors.legacyUnicastResponse.hex)
+  // id 4242, QR and AA, the question back, the PTR alone with TTL 10 (RFC 6762 §6.7), 106 ≤ 3 × 37 bytes.
+  const ptr = `${wireName('_pairctl._udp.local')}000c00010000000a0026${wireName('pairctl-0123abcd._pairctl._udp.local')}`
+  t.equal(
+    vectors.legacyUnicastResponse.hex,
+    `109284000001000100000000${wireName('_pairctl._udp.local')}000c0001${ptr}`,
+  )
   // The header: id 0, flags 0x8400 (QR and AA), 0 questions, 1 answer, 0 authority, 3 additionals.
   t.equal(vectors.response.slice(0, 24), '000084000000000100000003')
   // The A record ends the packet: the address 192.168.1.2.
