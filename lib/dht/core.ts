@@ -453,6 +453,16 @@ export class DhtCore implements QueryHost {
     return null
   }
 
+  /**
+   * Charges a datagram that is not a DHT message (STUN on a bootstrap node's port, `spec/dht.md` §3.4)
+   * to its source's request budget (§8.2): false when the source is over its rate and it must be dropped.
+   */
+  admitForeign(from: Address, now: number): boolean {
+    if (this.#limiter.allow(groupText(endpointText(from), this.grouping), now)) return true
+    this.counters.rateLimited++
+    return false
+  }
+
   #onRequest(
     request: Message,
     from: Address,

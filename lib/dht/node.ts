@@ -304,6 +304,8 @@ export class DhtNode {
    * Receives datagrams that are not DHT messages on the same socket(s), with a `reply` to answer from
    * the same port. A DHT datagram is a CBOR map (first byte 0xa0-0xbf); a STUN message starts with two
    * zero bits (first byte < 0x40) and carries the magic cookie 0x2112A442 at bytes 4-8 (`spec/dht.md` §3.4).
+   * Such datagrams share their source's request rate limit with DHT requests (§8.2); those over it are
+   * dropped before the handler sees them.
    */
   onForeignDatagram(handler: ForeignDatagramHandler): void {
     this.#foreign = handler
@@ -341,7 +343,9 @@ export class DhtNode {
     const from = { host: canonicalHost(rinfo.address), port: rinfo.port }
     const local = { host: canonicalHost(socket.address().address), port: socket.address().port }
     if (this.#foreign !== null && (bytes[0] ?? 0) < 0x40) {
-      this.#foreign(bytes, from, (reply) => socket.send(reply, from.port, from.host), local)
+      const core = (this.#bindings.find((b) => b.family === familyOf(local.host)) ?? this.#bindings[0])?.core
+      if (core?.admitForeign(from, Date.now()) === true)
+        this.#foreign(bytes, from, (reply) => socket.send(reply, from.port, from.host), local)
       return
     }
     const to = this.#claimedLocal(bytes, local)
@@ -438,7 +442,8 @@ export class DhtNode {
     const from = { host: canonicalHost(rinfo.address), port: rinfo.port }
     if (this.#foreign !== null && (bytes[0] ?? 0) < 0x40) {
       const reply = (answer: Uint8Array) => binding.socket.send(answer, from.port, from.host)
-      this.#foreign(bytes, from, reply, this.#boundOf(binding))
+      if (binding.core.admitForeign(from, Date.now()))
+        this.#foreign(bytes, from, reply, this.#boundOf(binding))
       return
     }
     binding.core.receive(bytes, from, Date.now())

@@ -71,3 +71,29 @@ for (const host of ['127.0.0.1', '::1'])
       }
     },
   )
+
+t.test('a STUN flood on the DHT port is rate limited with the DHT requests of its source', async (t) => {
+  const bootstrap = await startBootstrapNode({ host: '127.0.0.1' })
+  t.teardown(() => bootstrap.close())
+  const socket = createSocket('udp4')
+  t.teardown(() => socket.close())
+  let replies = 0
+  socket.on('message', () => replies++)
+  const request = encodeMessage({
+    method: StunMethod.binding,
+    cls: StunClass.request,
+    transactionId: new Uint8Array(12).fill(3),
+    attributes: [],
+  })
+  const started = performance.now()
+  for (let i = 0; i < 2_000; i++) socket.send(request, bootstrap.port, '127.0.0.1')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const seconds = (performance.now() - started) / 1000
+  // The DHT's per-source budget (spec/dht.md §8.2): a burst of 200, then 100 a second.
+  t.ok(replies >= 100, `${replies} of 2,000 answered: the burst is served`)
+  t.ok(replies <= 200 + 100 * seconds + 1, `${replies} of 2,000 answered in ${seconds.toFixed(2)} s`)
+  t.equal(bootstrap.stats().stun[0]?.answered, replies, 'the STUN server never saw the rest')
+  t.ok(bootstrap.stats().dht.rateLimited > 0, 'the rest counted as rate limited')
+  const fresh = await stunBinding({ host: '127.0.0.1', port: bootstrap.port })
+  t.equal(fresh.mapped.host, '127.0.0.1', 'another source is still answered')
+})
