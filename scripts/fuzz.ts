@@ -355,7 +355,7 @@ async function relayPhase(random: SeededRandom): Promise<PhaseResult> {
   const server = await RelayServer.listen({
     host: HOST,
     port: 0,
-    limits: { connectionsPerIp: 4096, circuitsPerIp: 2048 },
+    limits: { connectionsPerIp: 4096, upgradesPerIp: 4096, circuitsPerIp: 2048 },
   })
   const { port } = server.address()
   const url = `ws://${HOST}:${port}${RELAY_PATH}`

@@ -24,6 +24,7 @@ const DIRECT = 'direct: the same channel over TCP'
 const LIMITS: Partial<RelayLimits> = {
   bytesPerSecond: 2 ** 40,
   connectionsPerIp: 4096,
+  upgradesPerIp: 4096,
   maxConnections: 4096,
   circuitsPerIp: 2048,
   maxCircuits: 2048,

@@ -18,6 +18,8 @@ interface RelayArgs {
   'circuit-lifetime'?: number
   'idle-timeout'?: number
   'reservation-lifetime'?: number
+  'upgrades-per-ip'?: number
+  'upgrade-timeout'?: number
 }
 
 /** The limit flags: name, RelayLimits field, and the factor from the flag's unit to the field's. */
@@ -29,6 +31,13 @@ const LIMIT_FLAGS = [
   ['circuit-lifetime', 'circuitLifetimeMs', 1000, 'seconds a circuit may last'],
   ['idle-timeout', 'idleTimeoutMs', 1000, 'seconds without data before a circuit is closed'],
   ['reservation-lifetime', 'reservationLifetimeMs', 1000, 'seconds a reservation lasts unless renewed'],
+  [
+    'upgrades-per-ip',
+    'upgradesPerIp',
+    1,
+    'connections from one IP address still before their WebSocket upgrade',
+  ],
+  ['upgrade-timeout', 'upgradeTimeoutMs', 1000, 'seconds a connection may take to send its upgrade request'],
 ] as const
 
 /**

@@ -57,6 +57,13 @@ t.test('a connection that sends nothing is closed at the upgrade timeout', async
   t.match(await answer, /^HTTP\/1\.1 408 /, 'told why: 408 Request Timeout')
 })
 
+t.test('a plain HTTP request gets 426 and the path to use', async (t) => {
+  const { address } = await startRelay(t)
+  const response = await fetch(`http://127.0.0.1:${address.port}/`)
+  t.equal(response.status, 426)
+  t.match(await response.text(), RELAY_PATH)
+})
+
 t.test('upgrades per address are capped with 429; other addresses and finished upgrades go on', async (t) => {
   const upgradesPerIp = 4
   const { address } = await startRelay(t, { limits: { upgradesPerIp } })
