@@ -49,3 +49,8 @@ export const MESSAGE_RETRY_WINDOW_MS = 20_000
 export const SEEN_MESSAGE_IDS = 4096
 /** Receive state is persisted at least this often while chunks arrive. */
 export const PERSIST_INTERVAL_MS = 1000
+/**
+ * Finished transfers an instance keeps listing (`spec/transfer.md` §6.4): beyond this many whose end the
+ * peer knows, the oldest are forgotten, so a long-running daemon's history stays bounded.
+ */
+export const MAX_FINISHED_TRANSFERS = 200

@@ -48,6 +48,11 @@ export class Sender {
     return entry
   }
 
+  /** Drops the manifest bytes kept to serve transfer `id`, which has ended. */
+  forget(id: string): void {
+    this.#manifests.delete(id)
+  }
+
   /** Hashes `paths`, persists the offer and sends it when the device is linked. */
   async offer(deviceId: string, paths: readonly string[]): Promise<Entry> {
     if (paths.length === 0)

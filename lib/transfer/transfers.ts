@@ -5,12 +5,16 @@
  */
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
+import createDebug from 'debug'
 import type { Book, Entry, TransferInfo } from './book.js'
+import { MAX_FINISHED_TRANSFERS } from './constants.js'
 import type { DeviceStreams } from './device-streams.js'
 import { TransferError } from './errors.js'
 import { type ReceivePolicy, Receiver } from './receiver.js'
 import { Sender } from './sender.js'
 import { type TransferState, TransferStore } from './store.js'
+
+const debug = createDebug('pairctl:transfer')
 
 /** Options of {@link Transfers}. */
 export interface TransfersOptions {
@@ -21,6 +25,8 @@ export interface TransfersOptions {
   /** `accept` (default): offers from paired devices start at once; `ask`: they wait in the inbox. */
   policy?: ReceivePolicy
   streams: DeviceStreams
+  /** Finished transfers kept; default {@link MAX_FINISHED_TRANSFERS}. */
+  keepFinished?: number
 }
 
 /** Events of {@link Transfers}. */
@@ -38,11 +44,15 @@ export class Transfers extends EventEmitter<TransfersEvents> implements Book {
   readonly store: TransferStore
   readonly sender: Sender
   readonly receiver: Receiver
+  readonly #keepFinished: number
+  /** State writes under way, which {@link close} waits for. */
+  readonly #writes = new Set<Promise<void>>()
   #closed = false
 
   constructor(options: TransfersOptions) {
     super()
     this.streams = options.streams
+    this.#keepFinished = options.keepFinished ?? MAX_FINISHED_TRANSFERS
     this.store = new TransferStore(options.dir)
     this.sender = new Sender(this)
     this.receiver = new Receiver(this, {
@@ -63,6 +73,7 @@ export class Transfers extends EventEmitter<TransfersEvents> implements Book {
       const entry = await side.restore(record).catch(() => null)
       if (entry !== null) this.entries.set(record.id, entry)
     }
+    await this.#settle()
   }
 
   /** The directory received files go to. */
@@ -114,16 +125,24 @@ export class Transfers extends EventEmitter<TransfersEvents> implements Book {
     return entry.info()
   }
 
-  /** Stops everything running; persisted state stays for the next start. */
+  /** Stops everything running and waits for state writes under way; the state stays for the next start. */
   async close(): Promise<void> {
     for (const entry of this.entries.values()) if (entry.record.direction === 'send') entry.abort.abort()
     await this.receiver.close()
     this.#closed = true
+    await Promise.allSettled(this.#writes)
   }
 
   /** Persists `entry`; nothing is written once closed (the next start sees the last state saved). */
   async save(entry: Entry): Promise<void> {
-    if (!this.#closed) await this.store.save(entry.record)
+    if (this.#closed) return
+    const write = this.store.save(entry.record)
+    this.#writes.add(write)
+    try {
+      await write
+    } finally {
+      this.#writes.delete(write)
+    }
   }
 
   moved(entry: Entry, transferred: number): void {
@@ -142,6 +161,29 @@ export class Transfers extends EventEmitter<TransfersEvents> implements Book {
     if (state === 'done') entry.transferred = entry.record.bytes
     await this.save(entry)
     this.#publish(entry)
+    if (entry.final) await this.#settle()
+  }
+
+  /**
+   * Frees what ended transfers no longer need (manifests, chunk maps: what a restart would not load
+   * either), then forgets the oldest ended transfers, record and manifest, beyond the ones kept
+   * (`spec/transfer.md` §6.4). One whose end the peer has not been told yet is never forgotten.
+   */
+  async #settle(): Promise<void> {
+    if (this.#closed) return
+    const ended: Entry[] = []
+    for (const entry of this.entries.values()) {
+      if (!entry.final || entry.running) continue
+      entry.manifest = null
+      entry.maps = []
+      entry.sentChunks = []
+      this.sender.forget(entry.id)
+      if (peerKnowsTheEnd(entry)) ended.push(entry)
+    }
+    for (const entry of ended.slice(0, Math.max(0, ended.length - this.#keepFinished))) {
+      this.entries.delete(entry.id)
+      await this.store.remove(entry.id).catch((err) => debug('state of %s kept: %s', entry.id, err.message))
+    }
   }
 
   #publish(entry: Entry): void {
@@ -155,4 +197,13 @@ export class Transfers extends EventEmitter<TransfersEvents> implements Book {
     if (entry.record.direction !== 'receive') throw TransferError.notFound(id)
     return entry
   }
+}
+
+/**
+ * The peer knows how `entry` ended: a receiver told the sender; a sender's final states come from the
+ * receiver, except a cancel, which it must deliver.
+ */
+function peerKnowsTheEnd(entry: Entry): boolean {
+  const { direction, state, told } = entry.record
+  return told === true || (direction === 'send' && state !== 'cancelled')
 }

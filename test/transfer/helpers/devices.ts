@@ -92,6 +92,7 @@ export interface Device {
 export interface DeviceOptions {
   policy?: ReceivePolicy
   downloads?: string
+  keepFinished?: number
 }
 
 /** Starts a device on `dir` with `identity`, publishing its address in `dht`. */
