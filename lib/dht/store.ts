@@ -92,11 +92,31 @@ export class RecordStore {
     const freed = replaced?.bytes ?? 0
     if (this.#bytes - freed + stored.bytes > this.#limits.storeBytes) return WireError.STORE_FULL
     const sourceCount = this.#perSource?.get(stored.source) ?? 0
-    if (replaced?.source !== stored.source && sourceCount >= this.#limits.recordsPerSource)
-      return WireError.STORE_FULL
+    if (replaced?.source !== stored.source && sourceCount >= this.#limits.recordsPerSource) {
+      const tombstone = this.#oldestTombstoneOf(stored.source)
+      if (tombstone === undefined || stored.record.v.length === 0) return WireError.STORE_FULL
+      this.#remove(tombstone.target, tombstone.stored)
+    }
     if (replaced !== undefined) this.#remove(target, replaced)
     this.#add(target, stored)
     return WireError.OK
+  }
+
+  /**
+   * The source group's tombstone that expires first. A group at its quota may replace one with a live
+   * record (§7.2): its own withdrawals must not lock it out of the store until they expire.
+   */
+  #oldestTombstoneOf(source: string): { target: string; stored: Stored } | undefined {
+    let oldest: { target: string; stored: Stored } | undefined
+    for (const [target, entries] of this.#byTarget ?? [])
+      for (const entry of entries)
+        if (
+          entry.source === source &&
+          entry.record.v.length === 0 &&
+          entry.deadline < (oldest?.stored.deadline ?? Infinity)
+        )
+          oldest = { target, stored: entry }
+    return oldest
   }
 
   #add(target: string, stored: Stored): void {
