@@ -365,7 +365,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     }
     if (current !== undefined && !this.#replaces(deviceId, current, link)) {
       this.counters.duplicates++
-      link.channel.close()
+      this.#retire(link.channel)
       return
     }
     const upgrade =
@@ -381,7 +381,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
       this.#retire(current.channel)
     } else if (current !== undefined) {
       this.counters.duplicates++
-      current.channel.close()
+      this.#retire(current.channel)
     } else this.emit('online', deviceId)
     void this.#read(deviceId, link, messages)
   }
@@ -398,9 +398,10 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   }
 
   /**
-   * A relayed link replaced by a direct one closes after {@link RETIRE_GRACE_MS}, not at once: the peer
-   * then adopts the direct link before it sees the relayed one close, so neither side reports the device
-   * offline in between, and what was in flight on the relayed link still arrives.
+   * A link that loses (a duplicate, or a relayed link replaced by a direct one) closes after
+   * {@link RETIRE_GRACE_MS}, not at once: the peer, which may still hold it as its link, then adopts the
+   * winner before it sees the loser close, so neither side reports the device offline in between (a send
+   * then failed with `PRESENCE_OFFLINE`), and what was in flight on a link we were reading still arrives.
    */
   #retire(channel: SecureChannel): void {
     this.#unlinked.add(channel)
