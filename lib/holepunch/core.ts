@@ -159,6 +159,16 @@ export class PunchRequester {
     this.#retryOrFail()
   }
 
+  /**
+   * The connection of a `connect` that succeeded was lost before it was secured (segments lost until a
+   * handshake timed out, or the peer's socket gone): counts as a failed attempt, so the next one starts.
+   */
+  securingFailed(cause?: unknown): void {
+    if (this.#state !== 'done') return
+    this.#lastError = HolepunchError.noPath('the punched connection was lost during the handshake', cause)
+    this.#retryOrFail()
+  }
+
   handleTimeout(now: number): void {
     if (this.#deadline === undefined || now < this.#deadline || this.#state !== 'waiting') return
     this.#lastError = HolepunchError.noAnswer(this.#answerTimeoutMs)

@@ -109,6 +109,14 @@ export class RequesterPunch {
   }
 
   /**
+   * The connection {@link run} resolved with was lost before it was secured: the next {@link run} makes
+   * the next attempt (or fails, after the last).
+   */
+  securingFailed(cause: unknown): void {
+    this.#core.securingFailed(cause)
+  }
+
+  /**
    * Publishes the held-back `end` (or, when the punch was cut short, a `no-path` one under the current
    * attempt's keys) and waits, boundedly, until a node stored it.
    */

@@ -135,10 +135,25 @@ async function dialUntilAborted(advert: Advert, secure: Securer, signal: AbortSi
   }
 }
 
-/** The punch's connection as the Noise initiator: the pairing preamble, then the handshake. */
+/** Channel failures of a connection lost in transit, before any pairing message: worth a new punch. */
+const LOST_IN_TRANSIT = ['CHANNEL_HANDSHAKE_TIMEOUT', 'CHANNEL_CLOSED', 'CHANNEL_IO', 'CHANNEL_TRUNCATED']
+
+/**
+ * The punch's connection as the Noise initiator: the pairing preamble, then the handshake. One lost
+ * before it was secured (under loss, its segments can be lost until a timeout) is the punch's failed
+ * attempt: the next attempt punches a new connection (`spec/holepunch.md` §5.3).
+ */
 async function punched(punch: RequesterPunch, secure: Securer, signal: AbortSignal): Promise<Connected> {
-  const { socket, remote } = await punch.run()
-  return secureOver(socket, secure, signal, { ...remote, transport: 'tcp' })
+  for (;;) {
+    const { socket, remote } = await punch.run()
+    try {
+      return await secureOver(socket, secure, signal, { ...remote, transport: 'tcp' })
+    } catch (err) {
+      if (signal.aborted || !LOST_IN_TRANSIT.some((code) => hasCode(err, code))) throw err
+      debug('punched connection lost before it was secured, punching again: %s', describe(err))
+      punch.securingFailed(err)
+    }
+  }
 }
 
 function relayAttempt(relay: RelayConnector, advert: Advert, secure: Securer): PathAttempt {

@@ -1,6 +1,6 @@
 import { openChannel } from '../channel/index.js'
 import { utf8, X25519KeyPair } from '../crypto/index.js'
-import { CONNECT_TIMEOUT_MS, PAIRING_PROLOGUE, SAS_TIMEOUT_MS } from './constants.js'
+import { HANDSHAKE_TIMEOUT_MS, PAIRING_PROLOGUE, SAS_TIMEOUT_MS } from './constants.js'
 import type { ChannelOpener } from './types.js'
 
 /**
@@ -16,7 +16,7 @@ export const openPairingChannel: ChannelOpener = async (duplex, { role, signal }
     pattern: 'XX',
     staticKey: sessionKey,
     prologue: utf8(PAIRING_PROLOGUE),
-    handshakeTimeoutMs: CONNECT_TIMEOUT_MS,
+    handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
     // The user may take the whole SAS window to answer; keepalives keep the channel alive meanwhile.
     idleTimeoutMs: SAS_TIMEOUT_MS,
     ...(signal ? { signal } : {}),

@@ -93,6 +93,38 @@ t.test(
   },
 )
 
+t.test(
+  'requester: a connection lost before it was secured is a failed attempt, then the last one fails',
+  async (t) => {
+    const core = new PunchRequester({ maxAttempts: 2 })
+    const connect = (port: number, at: number) => {
+      drain(core)
+      core.prepared(cone(port), at)
+      drain(core)
+      core.receive(
+        { t: 'ans', n: core.nonce, addr: { host: '203.0.113.2', port: 41000 }, nat: 'preserving' },
+        at + 10,
+      )
+      t.match(drain(core), [{ type: 'connect', localPort: port }])
+      core.connected()
+    }
+    core.securingFailed(new Error('too early: nothing connected'))
+    t.same(drain(core), [{ type: 'prepare', attempt: 1 }], 'ignored before a connection')
+    connect(40000, 0)
+    const first = Buffer.from(core.nonce).toString('hex')
+    core.securingFailed(new Error('handshake timed out'))
+    t.match(drain(core), [{ type: 'prepare', attempt: 2 }], 'the next attempt starts')
+    t.not(Buffer.from(core.nonce).toString('hex'), first, 'with a fresh nonce')
+    connect(40002, 100)
+    core.securingFailed(new Error('connection ended'))
+    t.match(drain(core), [
+      { type: 'publish', counter: 1, message: { t: 'end', why: 'no-path' } },
+      { type: 'failed', error: { code: 'HOLEPUNCH_NO_PATH' } },
+    ])
+    t.ok(core.isOver)
+  },
+)
+
 t.test('requester behind a symmetric NAT gives up before asking and says why', async (t) => {
   const core = new PunchRequester()
   drain(core)
