@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stunBinding } from '../stun/index.js'
+import { MAPPING_STUN_SCHEDULE } from './constants.js'
 import type { LocalMapping } from './core.js'
 import { HolepunchError } from './errors.js'
 import type { Endpoint } from './messages.js'
@@ -28,7 +29,7 @@ export async function learnMapping(
   const result = await stunBinding(stunServer, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-    rc: 4,
+    ...MAPPING_STUN_SCHEDULE,
   })
   const localPort = result.local.port
   const mapped = { host: result.mapped.host, port: localPort }

@@ -41,7 +41,14 @@ const debug = createDebug('pairctl:node:strategy')
 
 /** The hole punch starts this long after the dialed addresses unless they all failed sooner. */
 export const PUNCH_HEAD_START_MS = 300
-/** The relay starts this long after the hole punch unless everything before failed sooner. */
+/**
+ * A second, independent hole punch (its own ports, keys and attempts) starts this long after the first
+ * unless that failed sooner, so one punched connection whose SYNs or handshake segments were lost does
+ * not hold the pairing for its whole window: after a resent SYN, Linux waits 3 s, then 6 s, to resend
+ * data. At 20 % loss each way most punches were secured within 3 s of their start (`bench/lab`).
+ */
+export const PUNCH_HEDGE_MS = 3_000
+/** The relay starts this long after the second hole punch unless everything before failed sooner. */
 export const RELAY_HEAD_START_MS = 2_000
 /**
  * Once every later path failed, the dialed addresses get this long from their start (covering the SYN
@@ -65,38 +72,43 @@ export interface StrategyParts {
 }
 
 /** One path of the strategy. */
-interface PathAttempt {
+export interface PathAttempt {
   path: ConnectionPath
   headStartMs: number
   run(signal: AbortSignal): Promise<Connected>
 }
 
 /**
- * The joiner's connector: dials the advert's addresses (`direct` or `mapped`), punches (`holepunch`),
- * then relays. When every path failed it publishes the punch `end` so the advertiser learns at once, and
+ * The joiner's connector: dials the advert's addresses (`direct` or `mapped`), punches (`holepunch`,
+ * twice over, the second after {@link PUNCH_HEDGE_MS}), then relays. When every path failed it publishes the punch `end` so the advertiser learns at once, and
  * rejects with `PAIRING_UNREACHABLE` ("no direct path between the two networks: a relay is needed").
  */
 export function pairingConnector(parts: StrategyParts): AdvertConnector {
   return async (advert, secure, signal) => {
-    const punch = new RequesterPunch(punchContext(parts, advert.key, signal), () => joinerKeys(advert.key))
+    const punches = [PUNCH_HEDGE_MS, RELAY_HEAD_START_MS].map((headStartMs) => ({
+      headStartMs,
+      punch: new RequesterPunch(punchContext(parts, advert.key, signal), () => joinerKeys(advert.key)),
+    }))
     const attempts: PathAttempt[] = [
       {
         path: 'direct',
         headStartMs: PUNCH_HEAD_START_MS,
         run: (attempt) => dialUntilAborted(advert, secure, attempt),
       },
-      {
-        path: 'holepunch',
-        headStartMs: RELAY_HEAD_START_MS,
-        run: (attempt) => punched(punch, secure, attempt),
-      },
+      ...punches.map(
+        ({ headStartMs, punch }): PathAttempt => ({
+          path: 'holepunch',
+          headStartMs,
+          run: (attempt) => punched(punch, secure, attempt),
+        }),
+      ),
     ]
     if (parts.relay !== undefined) attempts.push(relayAttempt(parts.relay, advert, secure))
     try {
       return await raceAttempts(attempts, signal)
     } catch (err) {
       if (signal.aborted) throw err
-      await punch.tellPeer()
+      await Promise.all(punches.map(({ punch }) => punch.tellPeer()))
       throw PairingError.unreachable(hasCode(err, 'HOLEPUNCH_NO_PATH') ? err.message : NO_PATH_MESSAGE, err)
     }
   }
@@ -183,17 +195,18 @@ async function secureOver(
 }
 
 /**
- * Starts each attempt after the previous one's head start (or at once when every started one failed),
- * resolves with the first to connect (with its path), aborts the rest; rejects with the last failure
- * when all failed or {@link STRATEGY_DEADLINE_MS} passed.
+ * Starts each attempt after the previous one's head start (or at once when a punch or relay failed, or
+ * every started one did), resolves with the first to connect (with its path), aborts the rest; rejects
+ * with the last failure when all failed or {@link STRATEGY_DEADLINE_MS} passed.
  */
-function raceAttempts(
+export function raceAttempts(
   attempts: readonly PathAttempt[],
   signal: AbortSignal,
 ): Promise<Connected & { path: ConnectionPath }> {
   return new Promise((resolve, reject) => {
     const controllers: AbortController[] = []
     let failed = 0
+    let directFailed = false
     let done = false
     let lastError: unknown
     let timer: NodeJS.Timeout | undefined
@@ -223,9 +236,11 @@ function raceAttempts(
           debug('%s path failed: %s', attempt.path, describe(err))
           // The punch's reason (e.g. a symmetric NAT) says more than a dial timeout.
           if (lastError === undefined || attempt.path !== 'direct') lastError = err
+          if (attempt.path === 'direct') directFailed = true
           if (++failed === attempts.length) finish(() => reject(lastError))
-          else if (failed === controllers.length) start()
-          else if (failed === attempts.length - 1 && attempt.path !== 'direct') shortenDirect()
+          else if (failed === attempts.length - 1 && !directFailed) shortenDirect()
+          // A failed punch or relay hands over at once; the dialed addresses keep dialing meanwhile.
+          else if (failed === controllers.length || attempt.path !== 'direct') start()
         },
       )
       timer = setTimeout(start, attempt.headStartMs)

@@ -91,11 +91,14 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000
 export const CONNECT_STAGGER_MS = 250
 /** Rounds over the advertised addresses before the joiner reports PAIRING_UNREACHABLE. */
 export const CONNECT_ROUNDS = 2
-/** The joiner retries an advertiser that answered `PAIRING_BUSY` for at most this long. */
-export const BUSY_RETRY_MS = 30_000
-/** First wait before such a retry; it doubles up to {@link BUSY_RETRY_MAX_DELAY_MS}. */
-export const BUSY_RETRY_DELAY_MS = 500
-export const BUSY_RETRY_MAX_DELAY_MS = 4_000
+/**
+ * Before its tag, the joiner retries an advertiser that answered `PAIRING_BUSY` or whose connection was
+ * lost for at most this long.
+ */
+export const RETRY_WINDOW_MS = 30_000
+/** First wait before such a retry; it doubles up to {@link RETRY_MAX_DELAY_MS}. */
+export const RETRY_DELAY_MS = 500
+export const RETRY_MAX_DELAY_MS = 4_000
 /** Codes this device has sent a tag for, remembered (hashed) so they are refused when retyped. */
 export const USED_CODES_KEPT = 1024
 /** File of those hashes in the instance directory. */

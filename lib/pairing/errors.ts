@@ -11,6 +11,7 @@ export const PAIRING_ERROR_CODES = [
   'PAIRING_UNREACHABLE',
   'PAIRING_TIMEOUT',
   'PAIRING_PROTOCOL',
+  'PAIRING_CONNECTION_LOST',
   'PAIRING_REJECTED',
   'PAIRING_UNKNOWN_WORD',
   'PAIRING_BAD_CODE',
@@ -141,6 +142,20 @@ export class PairingError extends PairctlError {
   /** The peer violated the protocol (malformed message, invalid point, wrong order). */
   static protocol(detail: string, cause?: unknown): PairingError {
     return new PairingError('PAIRING_PROTOCOL', `pairing protocol error: ${detail}`, { remote: true, cause })
+  }
+
+  /**
+   * The connection ended before the protocol finished, with no `error` message: the network or the
+   * peer dropped it. Before the joiner's tag it says nothing about the code, so the joiner tries again.
+   */
+  static connectionLost(): PairingError {
+    return new PairingError(
+      'PAIRING_CONNECTION_LOST',
+      'the connection to the other device was lost during pairing',
+      {
+        remote: true,
+      },
+    )
   }
 
   /** The SAS was declined, here (`remote` false) or on the peer. */

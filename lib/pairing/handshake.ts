@@ -177,8 +177,7 @@ export class PairingHandshake {
 
   /** The transport closed before the protocol finished. */
   closed(): void {
-    if (!this.#isOver())
-      this.#fail(PairingError.protocol('the connection closed during pairing'), { send: false })
+    if (!this.#isOver()) this.#fail(PairingError.connectionLost(), { send: false })
   }
 
   /** The next message to send, if any. */

@@ -11,7 +11,7 @@ import {
   type Securer,
   tcpConnect,
 } from './connect.js'
-import { BUSY_RETRY_DELAY_MS, BUSY_RETRY_MAX_DELAY_MS, BUSY_RETRY_MS } from './constants.js'
+import { RETRY_DELAY_MS, RETRY_MAX_DELAY_MS, RETRY_WINDOW_MS } from './constants.js'
 import { asPairingError, driveHandshake } from './driver.js'
 import { PairingError } from './errors.js'
 import { EventLog } from './events.js'
@@ -53,6 +53,9 @@ export function joinPairing(options: JoinPairingOptions): PairingSession {
   return new JoinerRun(options, code)
 }
 
+/** Failures before the tag that say nothing about the code: the joiner connects again. */
+const RETRIED: readonly string[] = ['PAIRING_BUSY', 'PAIRING_CONNECTION_LOST']
+
 class JoinerRun implements PairingSession {
   readonly events = new EventLog()
   readonly result: Promise<PairedDevice>
@@ -82,7 +85,7 @@ class JoinerRun implements PairingSession {
 
   async #run(): Promise<PairedDevice> {
     try {
-      return await this.#retryBusy(await this.#resolve())
+      return await this.#retryUntried(await this.#resolve())
     } catch (err) {
       throw this.#abort.signal.aborted ? PairingError.cancelled() : asPairingError(err)
     } finally {
@@ -109,17 +112,19 @@ class JoinerRun implements PairingSession {
   }
 
   /**
-   * Pairs with `advert`, reconnecting while it answers `PAIRING_BUSY` (another joiner holds it; no tag
-   * was sent) for up to {@link BUSY_RETRY_MS}, waiting 0.5 s, 1 s, 2 s, then 4 s between tries.
+   * Pairs with `advert`, reconnecting while the code is untried (no tag sent) and the advertiser answers
+   * `PAIRING_BUSY` (another joiner holds it) or the connection is lost (`PAIRING_CONNECTION_LOST`, e.g.
+   * a lossy path's segments lost until the advertiser's handshake deadline), for up to
+   * {@link RETRY_WINDOW_MS}, waiting 0.5 s, 1 s, 2 s, then 4 s between tries.
    */
-  async #retryBusy(advert: Advert): Promise<PairedDevice> {
-    const giveUpAt = Date.now() + BUSY_RETRY_MS
-    for (let delay = BUSY_RETRY_DELAY_MS; ; delay = Math.min(2 * delay, BUSY_RETRY_MAX_DELAY_MS)) {
+  async #retryUntried(advert: Advert): Promise<PairedDevice> {
+    const giveUpAt = Date.now() + RETRY_WINDOW_MS
+    for (let delay = RETRY_DELAY_MS; ; delay = Math.min(2 * delay, RETRY_MAX_DELAY_MS)) {
       try {
         return await this.#pairWith(advert)
       } catch (err) {
         const error = asPairingError(err)
-        const retry = error.code === 'PAIRING_BUSY' && this.#recorded === undefined
+        const retry = RETRIED.includes(error.code) && this.#recorded === undefined
         if (!retry || Date.now() + delay > giveUpAt || this.#abort.signal.aborted) throw error
       }
       await sleep(delay, undefined, { signal: this.#abort.signal })

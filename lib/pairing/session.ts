@@ -134,6 +134,7 @@ function isRetryable(error: PairingError): boolean {
     'PAIRING_WRONG_CODE',
     'PAIRING_TIMEOUT',
     'PAIRING_PROTOCOL',
+    'PAIRING_CONNECTION_LOST',
     'PAIRING_CANCELLED',
     'PAIRING_UNSUPPORTED_VERSION',
     'PAIRING_NOT_FOUND',

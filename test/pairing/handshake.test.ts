@@ -234,7 +234,7 @@ t.test('cancel tells the peer; closed transport fails without sending', async (t
     'only the hello queued',
   )
   t.equal(other.joiner.pollTransmit(), undefined)
-  t.same(failure(other.joiner), { code: 'PAIRING_PROTOCOL', attempt: false })
+  t.same(failure(other.joiner), { code: 'PAIRING_CONNECTION_LOST', attempt: false })
 })
 
 t.test('an accept whose identity signature does not cover this session is refused', async (t) => {

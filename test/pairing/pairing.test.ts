@@ -13,6 +13,7 @@ import {
   type PairingSession,
   parseCode,
   rendezvousKey,
+  tcpConnect,
 } from '../../lib/pairing/index.js'
 import { identity, listen, MemoryDht, startAdvertiser as setup, wrongSecret } from './helpers/fakes.js'
 
@@ -355,4 +356,52 @@ t.test('joiner: a failing DHT is PAIRING_UNREACHABLE; a hanging lookup can be ca
   setTimeout(() => waiting.cancel(), 20)
   await t.rejects(waiting.result, { code: 'PAIRING_CANCELLED' })
   t.same((await collect(waiting)).slice(-1), ['failed'])
+})
+
+t.test('a connection lost before the tag is retried on a new one; after the tag it is final', async (t) => {
+  const { dht, port, advertiser } = await setup(t)
+  const address = { host: '127.0.0.1', port, transport: 'tcp' as const }
+  let connections = 0
+  const joiner = joinPairing({
+    identity: identity(),
+    dht,
+    code: advertiser.code,
+    deviceInfo: { name: 'bob-phone', type: 'mobile' },
+    connectAdvert: async (_advert, secure, signal) => {
+      const socket = await tcpConnect(address, signal)
+      const channel = await secure(socket, signal)
+      // The first connection dies right after its handshake, before the joiner's hello went out.
+      if (++connections === 1) socket.destroy()
+      return { channel, address, path: 'direct' }
+    },
+  })
+  const device = await joiner.result
+  t.equal(device.name, 'alice-laptop', 'paired on the second connection')
+  t.equal(connections, 2)
+  t.equal((await advertiser.result).name, 'bob-phone')
+
+  const next = await setup(t)
+  const nextAddress = { host: '127.0.0.1', port: next.port, transport: 'tcp' as const }
+  let attempts = 0
+  const tagged = joinPairing({
+    identity: identity(),
+    dht: next.dht,
+    code: next.advertiser.code,
+    deviceInfo: { name: 'bob-phone', type: 'mobile' },
+    connectAdvert: async (_advert, secure, signal) => {
+      attempts++
+      const socket = await tcpConnect(nextAddress, signal)
+      const channel = await secure(socket, signal)
+      const send = channel.send.bind(channel)
+      let sent = 0
+      // hello, then the tag: the connection dies as the tag goes out.
+      channel.send = async (bytes) => {
+        await send(bytes)
+        if (++sent === 2) socket.destroy()
+      }
+      return { channel, address: nextAddress, path: 'direct' }
+    },
+  })
+  await t.rejects(tagged.result, { code: 'PAIRING_CONNECTION_LOST' })
+  t.equal(attempts, 1, 'a code whose tag went out is never tried again')
 })
