@@ -80,11 +80,13 @@ export interface PathAttempt {
 
 /**
  * The joiner's connector: dials the advert's addresses (`direct` or `mapped`), punches (`holepunch`,
- * twice over, the second after {@link PUNCH_HEDGE_MS}), then relays. When every path failed it publishes the punch `end` so the advertiser learns at once, and
- * rejects with `PAIRING_UNREACHABLE` ("no direct path between the two networks: a relay is needed").
+ * twice over, the second after {@link PUNCH_HEDGE_MS}), then relays. When every path failed each punch
+ * publishes its `end` so the advertiser learns at once, and it rejects with `PAIRING_UNREACHABLE` ("no
+ * direct path between the two networks: a relay is needed").
  */
 export function pairingConnector(parts: StrategyParts): AdvertConnector {
   return async (advert, secure, signal) => {
+    // A path's head start is its lead over the next one: the first punch's over the second, and so on.
     const punches = [PUNCH_HEDGE_MS, RELAY_HEAD_START_MS].map((headStartMs) => ({
       headStartMs,
       punch: new RequesterPunch(punchContext(parts, advert.key, signal), () => joinerKeys(advert.key)),

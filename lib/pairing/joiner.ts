@@ -13,7 +13,7 @@ import {
 } from './connect.js'
 import { RETRY_DELAY_MS, RETRY_MAX_DELAY_MS, RETRY_WINDOW_MS } from './constants.js'
 import { asPairingError, driveHandshake } from './driver.js'
-import { PairingError } from './errors.js'
+import { PairingError, type PairingErrorCode } from './errors.js'
 import { EventLog } from './events.js'
 import { PairingHandshake } from './handshake.js'
 import { lookupAdverts } from './rendezvous.js'
@@ -54,7 +54,7 @@ export function joinPairing(options: JoinPairingOptions): PairingSession {
 }
 
 /** Failures before the tag that say nothing about the code: the joiner connects again. */
-const RETRIED: readonly string[] = ['PAIRING_BUSY', 'PAIRING_CONNECTION_LOST']
+const RETRIED: readonly PairingErrorCode[] = ['PAIRING_BUSY', 'PAIRING_CONNECTION_LOST']
 
 class JoinerRun implements PairingSession {
   readonly events = new EventLog()

@@ -18,6 +18,7 @@ import {
   shortTermKey,
   significantAttributes,
 } from '../../lib/stun/index.js'
+import { runToEnd } from './helpers/schedule.js'
 
 const server = { host: '192.0.2.10', port: 3478 }
 const mapped = { host: '198.51.100.7', port: 40000 }
@@ -42,18 +43,6 @@ const xorMapped = (tx: ClientTransaction): StunAttribute => ({
   type: Attr.xorMappedAddress,
   value: encodeAddress(mapped, tx.transactionId),
 })
-
-/** Runs the virtual clock until the transaction finishes; returns the send times, then the end time. */
-function runToEnd(tx: ClientTransaction): number[] {
-  const times: number[] = []
-  let now = 0
-  while (!tx.done) {
-    while (tx.pollTransmit(now)) times.push(now)
-    tx.handleTimeout(now)
-    if (!tx.done) now = tx.pollTimeout() ?? now
-  }
-  return [...times, now]
-}
 
 t.test('UDP schedule: RFC 8489 §6.2.1 — sends at 0, 500, 1500, …, 31500; fails at 39500', async (t) => {
   const tx = transaction()
