@@ -9,7 +9,10 @@ export const PUNCH_VERSION = 1
 
 /** Domain of the DHT key a pairing's punch records live under: SHA-256(domain || advert key). */
 export const PAIRING_KEY_DOMAIN = 'pairctl/holepunch/v1/pairing'
-/** Domain of the DHT key a paired device's punch records live under: SHA-256(domain || presence secret). */
+/**
+ * Domain of the DHT key a paired device's punch records live under:
+ * SHA-256(domain || presence secret || responder identity key || u64be(epoch)).
+ */
 export const PRESENCE_KEY_DOMAIN = 'pairctl/holepunch/v1/presence'
 /** HMAC labels of the two sealing keys (request: requester to responder; answer: the other way). */
 export const REQUEST_KEY_LABEL = 'pairctl/holepunch/v1/request'
@@ -42,6 +45,16 @@ export const ANSWER_TIMEOUT_MS = 8_000
 export const MAPPING_STUN_SCHEDULE = { rto: 250, rc: 5, rm: 4 } as const
 /** How often a side waiting for a punch record asks the DHT again. */
 export const POLL_INTERVAL_MS = 500
+/**
+ * How often a device waiting to be punched to by a paired device asks the DHT (§4.1): it waits for as
+ * long as the device is not linked, so less often than a pairing's advertiser, which waits minutes.
+ */
+export const RECONNECT_POLL_INTERVAL_MS = 1_000
+/**
+ * Within this much of a presence epoch's boundary a reconnect's second punch asks under the adjacent
+ * epoch's key (§4.1), so a responder whose clock is off by less than this still reads one of the two.
+ */
+export const EPOCH_MARGIN_MS = 5 * 60_000
 /**
  * The connect window after the answer: the kernel resends an unanswered SYN after 1 s and 3 s, so a
  * window of 4.5 s plus two signalling round trips covers three SYNs each way (one lost to 20 % loss

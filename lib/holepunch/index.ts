@@ -31,6 +31,7 @@ export { learnMapping, simultaneousOpen } from './net.js'
 export {
   type PunchContext,
   type PunchDht,
+  type PunchDhtRecord,
   type Punched,
   RequesterPunch,
   type ResponderHandlers,

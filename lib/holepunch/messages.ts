@@ -90,9 +90,20 @@ export function pairingPunchKey(advertKey: Uint8Array): Uint8Array {
   return sha256(utf8(PAIRING_KEY_DOMAIN), advertKey)
 }
 
-/** The DHT key of two paired devices' punch records: SHA-256("pairctl/holepunch/v1/presence" || secret). */
-export function presencePunchKey(presenceSecret: Uint8Array): Uint8Array {
-  return sha256(utf8(PRESENCE_KEY_DOMAIN), presenceSecret)
+/**
+ * The DHT key (namespace `pairing`) of the punch records asking `responderKey` to punch, in presence epoch
+ * `epoch` (`spec/presence.md` §1): SHA-256("pairctl/holepunch/v1/presence" || presence secret ||
+ * responder identity key || u64be(epoch)). Only the pair can compute it; it changes every epoch, and
+ * the two directions of a pair have unrelated keys.
+ */
+export function presencePunchKey(
+  presenceSecret: Uint8Array,
+  responderKey: Uint8Array,
+  epoch: number,
+): Uint8Array {
+  const epochBytes = new Uint8Array(8)
+  new DataView(epochBytes.buffer).setBigUint64(0, BigInt(epoch))
+  return sha256(utf8(PRESENCE_KEY_DOMAIN), presenceSecret, responderKey, epochBytes)
 }
 
 function keysOf(shared: Uint8Array, salt: Uint8Array): PunchKeys {

@@ -3,7 +3,7 @@ import { openChannel, type SecureChannel } from '../channel/index.js'
 import { utf8 } from '../crypto/index.js'
 import type { Identity } from '../identity/index.js'
 import type { AdvertAddress } from '../pairing/advert.js'
-import { type Connector, connectFirst, tcpConnect } from '../pairing/connect.js'
+import { type Connected, type Connector, connectFirst, tcpConnect } from '../pairing/connect.js'
 import { CONNECT_TIMEOUT_MS } from '../pairing/constants.js'
 import type { PairedDevice } from '../pairing/store.js'
 import {
@@ -16,7 +16,9 @@ import {
   presenceConstants,
 } from '../presence/index.js'
 import type { ContactBook } from './contacts.js'
+import { reconnectPunches } from './punches.js'
 import { reconnectConnector, relayedChannels } from './relay.js'
+import { PUNCH_HEAD_START_MS, raceAttempts, type StrategyParts } from './strategy.js'
 
 const { LOOKUP_TIMEOUT_MS, RECONNECT_PROLOGUE } = presenceConstants
 
@@ -59,6 +61,8 @@ export interface DialContext {
   /** Counts records the lookup skipped as invalid. */
   onSkipped(count: number): void
   connect?: Connector
+  /** Hole punching (`spec/holepunch.md` §4.1) when the node has a STUN server; none without. */
+  punch?: StrategyParts
   /** Presence epoch length (default `PRESENCE_EPOCH_MS`); tests shorten it. */
   epochMs?: number
 }
@@ -67,10 +71,13 @@ export interface DialContext {
  * One reconnect attempt to a paired device (`spec/presence.md` §6.1): looks up its presence record for
  * this device, then dials the record's addresses, its last-known ones and those stored at pairing,
  * happy-eyeballs style, and runs Noise IK against the record's static key (or, without a record, the
- * last-known one), expecting the device's identity key. A device found nowhere is still dialed at its
- * last-known and stored addresses. Rejects with `PRESENCE_NOT_FOUND` (no record and no known static key),
- * `PAIRING_UNREACHABLE`, or the handshake's error. The contact it reached is remembered. With `direct`,
- * relay addresses are left out (a relayed link's try for a direct path, `spec/relay.md` §8.3).
+ * last-known one), expecting the device's identity key. When the record was found (the device runs) and
+ * the node has a STUN server, two hole punches race the dialed addresses (`spec/holepunch.md` §6). A
+ * device found nowhere is still dialed at its last-known and stored addresses. Rejects with
+ * `PRESENCE_NOT_FOUND` (no record and no known static key), `PAIRING_UNREACHABLE`, or the handshake's
+ * error. The contact it reached is remembered (not a punched one: the NAT's mapping of one connection).
+ * With `direct`, relay addresses are left out (a relayed link's try for a direct path, `spec/relay.md`
+ * §8.3).
  */
 export async function dialDevice(
   context: DialContext,
@@ -85,13 +92,27 @@ export async function dialDevice(
   const addresses = options.direct === true ? all.filter((a) => a.transport !== 'relay') : all
   if (staticKey === undefined || addresses.length === 0) throw PresenceError.notFound(device.deviceId)
   const remote = { staticKey, identityKey: device.identityKey }
-  const { channel, address } = await connectFirst(
-    addresses,
-    context.connect ?? preambleConnector('reconnect', reconnectConnector(device)),
-    (duplex, attempt) => reconnectChannel(duplex, context.identity, { role: 'initiator', remote }, attempt),
-    signal,
-  )
-  await context.contacts.learn(device.deviceId, staticKey, address)
+  const secure = (duplex: Duplex, attempt: AbortSignal) =>
+    reconnectChannel(duplex, context.identity, { role: 'initiator', remote }, attempt)
+  const dial = (attempt: AbortSignal) =>
+    connectFirst(
+      addresses,
+      context.connect ?? preambleConnector('reconnect', reconnectConnector(device)),
+      secure,
+      attempt,
+    )
+  const punches =
+    record === null || context.punch === undefined
+      ? []
+      : reconnectPunches(context.punch, device, secure, signal, context.epochMs)
+  const { channel, address, path }: Connected<SecureChannel> =
+    punches.length === 0
+      ? await dial(signal)
+      : await raceAttempts(
+          [{ path: 'direct', headStartMs: PUNCH_HEAD_START_MS, run: dial }, ...punches],
+          signal,
+        )
+  if (path !== 'holepunch') await context.contacts.learn(device.deviceId, staticKey, address)
   if (address.transport === 'relay') relayedChannels.add(channel)
   return channel
 }

@@ -39,6 +39,8 @@ export interface ReceivedMessage {
 export interface LinkEventMap {
   online: [string]
   offline: [string]
+  /** A relayed link was replaced by a direct one (`spec/relay.md` §8.3); the device stayed online. */
+  upgraded: [string]
   message: [ReceivedMessage]
   /** The peer removed the pairing (its `unpair` or its refusal); this side removed it too. */
   removed: [PairedDevice]
@@ -379,6 +381,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     if (upgrade) {
       this.counters.upgrades++
       this.#retire(current.channel)
+      this.emit('upgraded', deviceId)
     } else if (current !== undefined) {
       this.counters.duplicates++
       this.#retire(current.channel)

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { classifyIp } from '../addresses/classify.js'
 import {
   type Address,
   AddressManager,
@@ -51,6 +52,7 @@ import { NodeError, type ResolvedNodeOptions } from './options.js'
 import type { PairingRequest, PairingRun } from './pairing-run.js'
 import { mapPorts, mapsFrom } from './portmap.js'
 import { toProgress } from './progress.js'
+import { PunchAnswerer } from './punches.js'
 import { NodeRelay, RELAYED_PREFIX } from './relay.js'
 import type { Resources } from './resources.js'
 import { routeConnections, routeSocket } from './router.js'
@@ -148,13 +150,15 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   if (mapping !== null) resources.defer('port mappings', () => mapping.close())
   const nat = probeNat(options.bootstrap, options.host)
   resources.defer('NAT probe', () => nat.stop())
+  const strategy = strategyParts(options, dht)
   const links = new DeviceLinks({
     identity: parts.identity,
     store: parts.store,
-    dial: { identity: parts.identity, dht, contacts: await ContactBook.open(parts.dir) },
+    dial: { identity: parts.identity, dht, contacts: await ContactBook.open(parts.dir), punch: strategy },
     peersChanged: () => {
       void presence.setPeers(presencePeers(parts.store))
       relay.refresh()
+      answerPunches()
     },
   })
   resources.defer('device links', () => links.close())
@@ -168,6 +172,22 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
       pairing: (routed, address) => dispatcher.handleSocket(routed, address, 'holepunch'),
       reconnect: (routed, address) => links.accept(routed, address),
     })
+  const answerer = new PunchAnswerer({
+    parts: strategy,
+    identityKey: parts.identity.publicKey,
+    accept: punched,
+  })
+  resources.defer('punch answers', () => answerer.close())
+  // Only a node that cannot be dialed waits to be punched to, and only by devices with no direct link.
+  const answerPunches = () =>
+    answerer.answer(
+      needsPunching(addresses)
+        ? parts.store.list().filter((d) => !links.isOnline(d.deviceId) || links.isRelayed(d.deviceId))
+        : [],
+    )
+  for (const event of ['online', 'offline', 'upgraded'] as const) links.on(event, answerPunches)
+  addresses.on('change', answerPunches)
+  resources.defer('punch answer updates', () => void addresses.off('change', answerPunches))
   if (parts.tenants !== undefined) links.carry(parts.tenants)
   const relay = new NodeRelay({
     identityKey: parts.identity.publicKey,
@@ -180,8 +200,8 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   resources.defer('relay reservation', () => relay.close())
   const presence = publishPresence(parts, dht, addresses, relay)
   links.start()
+  answerPunches()
   const mapped = mapping?.settled ?? Promise.resolve()
-  const strategy = strategyParts(options, dht)
   return new NetworkEngine(parts, dht, {
     lan,
     listener,
@@ -271,6 +291,17 @@ function strategyParts(options: ResolvedNodeOptions, dht: NetworkDht): StrategyP
     stunServer: parseHostPort(options.bootstrap[0]),
     ...(wildcard ? {} : { localAddress: options.host }),
   }
+}
+
+/**
+ * True when paired devices may have to punch to reach this node (`spec/holepunch.md` §4.1): no router
+ * mapping and no public address on an interface.
+ */
+function needsPunching(addresses: AddressManager): boolean {
+  const publicInterface = addresses
+    .list()
+    .some((address) => address.sources.includes('interface') && classifyIp(address.host) === 'public')
+  return !publicInterface && !hasMapping(addresses)
 }
 
 /** True while a router mapping (UPnP, NAT-PMP or PCP) vouches for one of the node's addresses. */

@@ -21,12 +21,14 @@ import {
   type Connected,
   type ConnectionPath,
   connectFirst,
+  type Destroyable,
   dialedPath,
   type Securer,
 } from '../pairing/connect.js'
 import { DHT_NAMESPACE } from '../pairing/constants.js'
 import { PairingError } from '../pairing/errors.js'
-import { encodePreamble } from '../presence/index.js'
+import type { PairingChannel } from '../pairing/types.js'
+import { type ConnectionPurpose, encodePreamble } from '../presence/index.js'
 import { preambleConnector } from './dial.js'
 import { pairingConnector as relayAwarePairingConnector } from './relay.js'
 
@@ -71,11 +73,11 @@ export interface StrategyParts {
   relay?: RelayConnector
 }
 
-/** One path of the strategy. */
-export interface PathAttempt {
+/** One path of the strategy; `C` is the secured channel (pairing's, or a reconnect's). */
+export interface PathAttempt<C extends Destroyable = PairingChannel> {
   path: ConnectionPath
   headStartMs: number
-  run(signal: AbortSignal): Promise<Connected>
+  run(signal: AbortSignal): Promise<Connected<C>>
 }
 
 /**
@@ -101,7 +103,7 @@ export function pairingConnector(parts: StrategyParts): AdvertConnector {
         ({ headStartMs, punch }): PathAttempt => ({
           path: 'holepunch',
           headStartMs,
-          run: (attempt) => punched(punch, secure, attempt),
+          run: (attempt) => punched(punch, 'pairing', secure, attempt),
         }),
       ),
     ]
@@ -153,15 +155,20 @@ async function dialUntilAborted(advert: Advert, secure: Securer, signal: AbortSi
 const LOST_IN_TRANSIT = ['CHANNEL_HANDSHAKE_TIMEOUT', 'CHANNEL_CLOSED', 'CHANNEL_IO', 'CHANNEL_TRUNCATED']
 
 /**
- * The punch's connection as the Noise initiator: the pairing preamble, then the handshake. One lost
+ * The punch's connection as the Noise initiator: the preamble of `purpose`, then the handshake. One lost
  * before it was secured (under loss, its segments can be lost until a timeout) is the punch's failed
  * attempt: the next attempt punches a new connection (`spec/holepunch.md` §5.3).
  */
-async function punched(punch: RequesterPunch, secure: Securer, signal: AbortSignal): Promise<Connected> {
+export async function punched<C extends Destroyable>(
+  punch: RequesterPunch,
+  purpose: ConnectionPurpose,
+  secure: Securer<C>,
+  signal: AbortSignal,
+): Promise<Connected<C>> {
   for (;;) {
     const { socket, remote } = await punch.run()
     try {
-      return await secureOver(socket, secure, signal, { ...remote, transport: 'tcp' })
+      return await secureOver(socket, purpose, secure, signal, { ...remote, transport: 'tcp' })
     } catch (err) {
       if (signal.aborted || !LOST_IN_TRANSIT.some((code) => hasCode(err, code))) throw err
       debug('punched connection lost before it was secured, punching again: %s', describe(err))
@@ -176,18 +183,19 @@ function relayAttempt(relay: RelayConnector, advert: Advert, secure: Securer): P
     headStartMs: 0,
     run: async (signal) => {
       const duplex = await relay(advert, signal)
-      return secureOver(duplex, secure, signal, advert.addresses[0]!)
+      return secureOver(duplex, 'pairing', secure, signal, advert.addresses[0]!)
     },
   }
 }
 
-async function secureOver(
+async function secureOver<C extends Destroyable>(
   duplex: Duplex | Socket,
-  secure: Securer,
+  purpose: ConnectionPurpose,
+  secure: Securer<C>,
   signal: AbortSignal,
   address: Connected['address'],
-): Promise<Connected> {
-  duplex.write(encodePreamble('pairing'))
+): Promise<Connected<C>> {
+  duplex.write(encodePreamble(purpose))
   try {
     return { channel: await secure(duplex, signal), address }
   } catch (err) {
@@ -201,10 +209,10 @@ async function secureOver(
  * every started one did), resolves with the first to connect (with its path), aborts the rest; rejects
  * with the last failure when all failed or {@link STRATEGY_DEADLINE_MS} passed.
  */
-export function raceAttempts(
-  attempts: readonly PathAttempt[],
+export function raceAttempts<C extends Destroyable = PairingChannel>(
+  attempts: readonly PathAttempt<C>[],
   signal: AbortSignal,
-): Promise<Connected & { path: ConnectionPath }> {
+): Promise<Connected<C> & { path: ConnectionPath }> {
   return new Promise((resolve, reject) => {
     const controllers: AbortController[] = []
     let failed = 0

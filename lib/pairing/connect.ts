@@ -33,7 +33,7 @@ export function dialedPath(address: Pick<AdvertAddress, 'host' | 'transport'>): 
 export type Connector = (address: AdvertAddress, signal: AbortSignal) => Promise<Duplex>
 
 /** Something {@link connectFirst} can drop when another attempt won. */
-interface Destroyable {
+export interface Destroyable {
   destroy(err?: Error): void
 }
 

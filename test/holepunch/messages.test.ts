@@ -63,18 +63,24 @@ t.test('a record moved to another DHT key, or a request replayed as an answer, d
   const secret = new Uint8Array(32).fill(7)
   const keys = presenceKeys(secret)
   const [request] = vectorMessages()
-  const value = sealMessage(presencePunchKey(secret), keys, 0, request!)
-  t.throws(() => openMessage(presencePunchKey(new Uint8Array(32)), keys, 'requester', value), {
-    code: 'HOLEPUNCH_BAD_RECORD',
-  })
-  t.throws(() => openMessage(presencePunchKey(secret), keys, 'responder', value), {
+  const responder = new Uint8Array(32).fill(8)
+  const key = presencePunchKey(secret, responder, 10)
+  const value = sealMessage(key, keys, 0, request!)
+  // Another pair, the other direction of this pair, another epoch: each its own key.
+  for (const moved of [
+    presencePunchKey(new Uint8Array(32), responder, 10),
+    presencePunchKey(secret, new Uint8Array(32).fill(9), 10),
+    presencePunchKey(secret, responder, 11),
+  ])
+    t.throws(() => openMessage(moved, keys, 'requester', value), { code: 'HOLEPUNCH_BAD_RECORD' })
+  t.throws(() => openMessage(key, keys, 'responder', value), {
     code: 'HOLEPUNCH_BAD_RECORD',
   })
 })
 
 t.test('malformed record values are typed errors', async (t) => {
   const keys = presenceKeys(new Uint8Array(32))
-  const key = presencePunchKey(new Uint8Array(32))
+  const key = presencePunchKey(new Uint8Array(32), new Uint8Array(32), 0)
   for (const value of [new Uint8Array(0), Uint8Array.of(2, ...new Uint8Array(40)), new Uint8Array(34)])
     t.throws(() => openMessage(key, keys, 'requester', value), { code: 'HOLEPUNCH_BAD_RECORD' })
 })

@@ -1,16 +1,23 @@
 /**
  * Every network shape without a router mapping (spec/holepunch.md): both devices behind port-preserving
  * cone NATs pair by TCP hole punching; with a symmetric NAT on one side or both, both sides are told
- * within seconds that a relay is needed. rtrA's miniupnpd is stopped, so nothing can be mapped. The
+ * within seconds that a relay is needed. Paired across two cone NATs, the daemons link by hole punching
+ * too and a message goes through. rtrA's miniupnpd is stopped, so nothing can be mapped. The
  * README's commands, no extra flags. Needs root; run with `npm run test:lab`.
  */
 import t, { type Test } from 'tap'
-import { tempHome } from '../cli/helpers/cli.js'
+import { startCli, tempHome } from '../cli/helpers/cli.js'
+import { type Host, runOn, startDaemon, statusUntil } from './helpers/daemon.js'
 import { pairAcross, peerConnected, startBootstrap } from './helpers/pairing.js'
 import { withLab } from './helpers/suite.js'
 
 /** "Within seconds": from the join command's start (a CLI start and a DHT lookup included). */
 const TOLD_WITHIN_MS = 30_000
+/** From the daemons' start to both links up: a presence lookup, then a punch. */
+const LINKED_WITHIN_MS = 90_000
+
+// Pairing, then two daemons and their commands, each a process started through tsx in a namespace.
+t.setTimeout(600_000)
 
 await withLab('hp', async (lab) => {
   lab.script(['upnp', 'off'])
@@ -35,6 +42,30 @@ await withLab('hp', async (lab) => {
     )
     t.match(bob.records.at(-1), { type: 'paired', device: { name: 'alice' } })
     t.match(alice.records.at(-1), { type: 'paired', device: { name: 'bob' } })
+
+    // Reconnects punch too (spec/holepunch.md §4.1): with no relay anywhere, the daemons link only so.
+    const hostA: Host = { lab, home, node: 'hostA', instance: 'alice' }
+    const hostB: Host = { lab, home, node: 'hostB', instance: 'bob' }
+    await Promise.all([startDaemon(t, hostA, network), startDaemon(t, hostB, network)])
+    const online = (s: Record<string, unknown>) =>
+      (s.paired as { online: boolean | null }[]).some((peer) => peer.online === true)
+    const [aliceStatus, bobStatus] = await Promise.all([
+      statusUntil(t, hostA, online, LINKED_WITHIN_MS),
+      statusUntil(t, hostB, online, LINKED_WITHIN_MS),
+    ])
+    t.match(aliceStatus.paired, [{ name: 'bob', online: true }], 'alice: bob online')
+    t.notOk((aliceStatus.paired as { relayed?: boolean }[])[0]?.relayed, 'not relayed: there is no relay')
+    t.match(bobStatus.paired, [{ name: 'alice', online: true }], 'bob: alice online')
+    const listen = startCli(t, home, ['--instance', 'bob', 'listen', '--json'], {}, lab.ns('hostB'))
+    await listen.waitFor((record) => record.type === 'listening', 60_000)
+    const text = 'over a hole-punched reconnect'
+    const sent = await runOn(t, hostA, ['send', 'bob', text, '--json'])
+    t.match(sent.records, [{ type: 'sent', text }], 'alice: sent and acknowledged')
+    t.match(
+      await listen.waitFor((record) => record.type === 'message', 30_000),
+      { type: 'message', name: 'alice', text },
+      'bob received it',
+    )
   })
 
   const relayNeeded =

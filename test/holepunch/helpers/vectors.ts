@@ -15,6 +15,9 @@ export const inputs = {
   joinerEphemeral: '2020202020202020202020202020202020202020202020202020202020202020',
   presenceSecret: '4242424242424242424242424242424242424242424242424242424242424242',
   presenceSalt: '5555555555555555555555555555555555555555555555555555555555555555',
+  /** The responder's identity key of the reconnect vector, and the presence epoch it asks in. */
+  responderKey: '6666666666666666666666666666666666666666666666666666666666666666',
+  epoch: 493_000,
   nonce: '0f0e0d0c0b0a09080706050403020100',
 }
 
@@ -46,11 +49,15 @@ export function computeVectors() {
   const advertiser = advertiserKeys(advert, joiner.salt)
   const pairingKey = pairingPunchKey(advert.publicKey)
   const presence = presenceKeys(fromHex(inputs.presenceSecret), fromHex(inputs.presenceSalt))
-  const presenceKey = presencePunchKey(fromHex(inputs.presenceSecret))
+  const presenceKey = presencePunchKey(
+    fromHex(inputs.presenceSecret),
+    fromHex(inputs.responderKey),
+    inputs.epoch,
+  )
   const [request, answer, end] = vectorMessages() as [PunchMessage, PunchMessage, PunchMessage]
   return {
     description:
-      'pairctl hole-punch vectors (spec/holepunch.md). Hex strings are byte strings; the advert key pair is Ed25519 from advertSeed, the joiner ephemeral an X25519 private key.',
+      'pairctl hole-punch vectors (spec/holepunch.md). Hex strings are byte strings; the advert key pair is Ed25519 from advertSeed, the joiner ephemeral an X25519 private key; the reconnect key is for responderKey in presence epoch epoch.',
     inputs,
     advertKey: toHex(advert.publicKey),
     pairing: {
