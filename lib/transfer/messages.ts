@@ -1,8 +1,8 @@
 /**
  * Acknowledged text messages (`spec/transfer.md` §3): a message is a `msg` request on the link's streams
  * and counts as sent only when the peer's response acknowledges it. One not acknowledged when its link
- * closes is sent again, with the same id, over the device's next link within a retry window, and reported
- * `MESSAGE_UNDELIVERED` after it; the receiver shows each id once.
+ * closes or is replaced is sent again, with the same id, over the device's next link within a retry
+ * window, and reported `MESSAGE_UNDELIVERED` after it; the receiver shows each id once.
  * @module
  */
 import { randomBytes } from 'node:crypto'
@@ -15,6 +15,7 @@ import { PresenceError, presenceConstants } from '../presence/index.js'
 import { MESSAGE_RETRY_WINDOW_MS, SEEN_MESSAGE_IDS } from './constants.js'
 import type { DeviceStreams } from './device-streams.js'
 import { TransferError } from './errors.js'
+import type { LinkMux } from './mux.js'
 import { parseBody } from './wire.js'
 
 /** Bytes of a message id. */
@@ -64,20 +65,42 @@ export class Messages extends EventEmitter<{ message: [DeliveredMessage] }> {
     if (Buffer.byteLength(text) > presenceConstants.MAX_TEXT_BYTES)
       throw PresenceError.badOption(`a message is at most ${presenceConstants.MAX_TEXT_BYTES} bytes of UTF-8`)
     if (this.#streams.mux(deviceId) === undefined) throw PresenceError.offline(deviceId)
-    const id = randomBytes(MESSAGE_ID_LENGTH)
+    const request = encodeMessage(randomBytes(MESSAGE_ID_LENGTH), text)
     const deadline = Date.now() + retryWindowMs
     for (let attempt = 0; ; attempt++) {
       const mux = await this.#streams.nextLink(deviceId, Math.max(0, deadline - Date.now()))
       if (mux === null) throw undelivered(deviceId, retryWindowMs)
       if (attempt > 0) this.retries++
-      try {
-        await mux.request(encodeMessage(id, text), ACK_TIMEOUT_MS)
-        return
-      } catch (err) {
-        const retry = hasCode(err, 'STREAM_LINK_CLOSED') || hasCode(err, 'STREAM_TIMEOUT')
-        if (!retry) throw err
-        if (Date.now() >= deadline) throw undelivered(deviceId, retryWindowMs)
-      }
+      if (await this.#attempt(deviceId, mux, request)) return
+      if (Date.now() >= deadline) throw undelivered(deviceId, retryWindowMs)
+    }
+  }
+
+  /**
+   * One attempt over `mux`: true once acknowledged, false when it is to be made again because the link
+   * closed, the acknowledgement timed out, or the device got a new link meanwhile. The last matters when
+   * the old link died without knowing it (its router changed the mapping under it): the peer relinks,
+   * and the message goes out on the new link at once instead of waiting out its timeout on the dead one.
+   */
+  async #attempt(deviceId: string, mux: LinkMux, request: Uint8Array): Promise<boolean> {
+    let onLinked: ((id: string, next: LinkMux) => void) | undefined
+    const relinked = new Promise<false>((resolve) => {
+      onLinked = (id, next) => id === deviceId && next !== mux && resolve(false)
+      this.#streams.on('linked', onLinked)
+    })
+    const acknowledged = mux.request(request, ACK_TIMEOUT_MS).then(
+      () => true,
+      (err: unknown) => {
+        if (hasCode(err, 'STREAM_LINK_CLOSED') || hasCode(err, 'STREAM_TIMEOUT')) return false
+        throw err
+      },
+    )
+    try {
+      return await Promise.race([acknowledged, relinked])
+    } finally {
+      this.#streams.off('linked', onLinked!)
+      // An attempt left for a new link may still fail; the message's outcome is decided elsewhere.
+      acknowledged.catch(() => {})
     }
   }
 
