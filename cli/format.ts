@@ -47,6 +47,14 @@ function bootstrapNote(status: Status): string {
   return status.dht.bootstrap.length === 0 ? '' : `; bootstrap ${status.dht.bootstrap.join(', ')}`
 }
 
+/** How `status` says a link got there (`spec/holepunch.md` §6). */
+const PATH_WORDS: Record<NonNullable<PeerStatus['path']>, string> = {
+  direct: 'direct',
+  mapped: 'through a router mapping',
+  holepunch: 'hole-punched',
+  relay: 'through a relay',
+}
+
 /** A paired device with its online state: null reads "unknown" (no daemon tracks it), never "offline". */
 export function formatPeer(peer: PeerStatus): string {
   return `${formatDevice(peer)}  online: ${onlineWord(peer)}`
@@ -54,7 +62,7 @@ export function formatPeer(peer: PeerStatus): string {
 
 function onlineWord(peer: PeerStatus): string {
   if (peer.online === null) return 'unknown (start the daemon to track it: pairctl start)'
-  if (peer.online) return peer.relayed === true ? 'yes (through a relay)' : 'yes'
+  if (peer.online) return peer.path === undefined ? 'yes' : `yes (${PATH_WORDS[peer.path]})`
   return peer.lastSeen === null
     ? 'no (not seen since the daemon started)'
     : `no (last seen ${localTime(peer.lastSeen)})`

@@ -63,6 +63,9 @@ export const AddressInfo = z.object({
 })
 export type AddressInfo = z.output<typeof AddressInfo>
 
+/** How a connection got there (`spec/holepunch.md` §6). */
+const ConnectionPathSchema = z.enum(['direct', 'mapped', 'holepunch', 'relay'])
+
 /** A device this instance is paired with. */
 export const DeviceInfo = z.object({
   deviceId: z.string(),
@@ -81,6 +84,8 @@ export type DeviceInfo = z.output<typeof DeviceInfo>
 export const PeerStatus = DeviceInfo.extend({
   online: z.boolean().nullable(),
   lastSeen: z.string().nullable(),
+  /** How the open link got there (`spec/holepunch.md` §6); only while online. */
+  path: ConnectionPathSchema.optional(),
   /** True while the open link runs through a relay (`spec/relay.md` §8.2). */
   relayed: z.boolean().optional(),
 })
@@ -160,7 +165,7 @@ export const PairingProgress = z.discriminatedUnion('type', [
     type: z.literal('peer-connected'),
     address: z.string(),
     /** How the connection got there (`spec/holepunch.md` §6), when the side knows. */
-    path: z.enum(['direct', 'mapped', 'holepunch', 'relay']).optional(),
+    path: ConnectionPathSchema.optional(),
     /** The connection runs through a relay (`spec/relay.md` §8.2). */
     relayed: z.boolean().optional(),
   }),

@@ -3,7 +3,14 @@ import { openChannel, type SecureChannel } from '../channel/index.js'
 import { utf8 } from '../crypto/index.js'
 import type { Identity } from '../identity/index.js'
 import type { AdvertAddress } from '../pairing/advert.js'
-import { type Connected, type Connector, connectFirst, tcpConnect } from '../pairing/connect.js'
+import {
+  type Connected,
+  type ConnectionPath,
+  type Connector,
+  connectFirst,
+  dialedPath,
+  tcpConnect,
+} from '../pairing/connect.js'
 import { CONNECT_TIMEOUT_MS } from '../pairing/constants.js'
 import type { PairedDevice } from '../pairing/store.js'
 import {
@@ -17,7 +24,7 @@ import {
 } from '../presence/index.js'
 import type { ContactBook } from './contacts.js'
 import { reconnectPunches } from './punches.js'
-import { reconnectConnector, relayedChannels } from './relay.js'
+import { reconnectConnector } from './relay.js'
 import { PUNCH_HEAD_START_MS, raceAttempts, type StrategyParts } from './strategy.js'
 
 const { LOOKUP_TIMEOUT_MS, RECONNECT_PROLOGUE } = presenceConstants
@@ -67,6 +74,12 @@ export interface DialContext {
   epochMs?: number
 }
 
+/** A secured reconnect channel and how it got there (`spec/holepunch.md` §6). */
+export interface DialedChannel {
+  channel: SecureChannel
+  path: ConnectionPath
+}
+
 /**
  * One reconnect attempt to a paired device (`spec/presence.md` §6.1): looks up its presence record for
  * this device, then dials the record's addresses, its last-known ones and those stored at pairing,
@@ -84,7 +97,7 @@ export async function dialDevice(
   device: PairedDevice,
   signal: AbortSignal,
   options: { direct?: boolean } = {},
-): Promise<SecureChannel> {
+): Promise<DialedChannel> {
   const record = await findRecord(context, device, signal)
   const contact = context.contacts.get(device.deviceId)
   const staticKey = record?.staticKey ?? contact?.staticKey
@@ -113,8 +126,7 @@ export async function dialDevice(
           signal,
         )
   if (path !== 'holepunch') await context.contacts.learn(device.deviceId, staticKey, address)
-  if (address.transport === 'relay') relayedChannels.add(channel)
-  return channel
+  return { channel, path: path ?? dialedPath(address) }
 }
 
 /** The device's record for us, or null (none, withdrawn, or a device paired before presence secrets). */

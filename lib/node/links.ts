@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
 import type { SecureChannel } from '../channel/index.js'
 import type { Identity } from '../identity/index.js'
+import type { ConnectionPath } from '../pairing/connect.js'
 import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE } from '../pairing/constants.js'
 import { PendingConnections, sourceOf } from '../pairing/pending.js'
 import type { PairedDevice, PairedDeviceStore } from '../pairing/store.js'
@@ -15,8 +16,8 @@ import {
   PresenceError,
   presenceConstants,
 } from '../presence/index.js'
-import { type DialContext, dialDevice, reconnectChannel } from './dial.js'
-import { RELAYED_PREFIX, relayedChannels } from './relay.js'
+import { type DialContext, type DialedChannel, dialDevice, reconnectChannel } from './dial.js'
+import { isRelayedAddress } from './relay.js'
 
 const debug = createDebug('pairctl:node:links')
 const { LINK_HELLO_TIMEOUT_MS, LINK_STABLE_MS, PRESENCE_VERSION: v } = presenceConstants
@@ -64,6 +65,8 @@ export interface LinkCounters {
 
 interface Link {
   channel: SecureChannel
+  /** How it got there: a direct link is preferred to a relayed one, and `status` reports it. */
+  path: ConnectionPath
   /** Device ID of the side that dialed it. */
   dialer: string
   /** When it was adopted: a link that lasted {@link LINK_STABLE_MS} resets the backoff. */
@@ -172,11 +175,16 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
   /**
    * This side removed the pairing (`spec/presence.md` §6.4): tells the device with an `unpair` link
    * message if it is linked (otherwise it learns at next contact, when it is refused), then forgets it.
+   * The message goes on every channel to the device, a retired duplicate's included: just after two
+   * links crossed, the peer may still hold as its link the one this side retired, and read only that.
    * Call after removing the device from the store.
    */
   async unpair(deviceId: string): Promise<void> {
-    const link = this.#links.get(deviceId)
-    await link?.channel.send(encodeLinkMessage({ v, type: 'unpair' })).catch(() => {})
+    const current = this.#links.get(deviceId)?.channel
+    const retired = [...this.#unlinked].filter((channel) => channel.remoteDeviceId === deviceId)
+    const unpair = encodeLinkMessage({ v, type: 'unpair' })
+    const channels = current === undefined ? retired : [current, ...retired]
+    await Promise.all(channels.map((channel) => channel.send(unpair).catch(() => {})))
     await this.forget(deviceId)
   }
 
@@ -197,10 +205,14 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     return this.#links.has(deviceId)
   }
 
+  /** How the device's open link got there (`spec/holepunch.md` §6); undefined while offline. */
+  pathOf(deviceId: string): ConnectionPath | undefined {
+    return this.#links.get(deviceId)?.path
+  }
+
   /** True while the device's link runs through a relay (`spec/relay.md` §8.2). */
   isRelayed(deviceId: string): boolean {
-    const link = this.#links.get(deviceId)
-    return link !== undefined && relayedChannels.has(link.channel)
+    return this.pathOf(deviceId) === 'relay'
   }
 
   /** Now while online, else when its last link closed; null if not linked since this node started. */
@@ -215,17 +227,18 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     await link.channel.send(encodeLinkMessage({ v, type: 'text', text }))
   }
 
-  /** Responder side of a reconnect: a connection whose preamble said `reconnect`. */
-  accept(socket: Duplex, address: string): void {
+  /**
+   * Responder side of a reconnect: a connection whose preamble said `reconnect`, from `address`, that
+   * got here by `path` (the listener knows whether it came through a mapping or a punch; by default a
+   * relayed circuit's address says `relay`, any other `direct`).
+   */
+  accept(socket: Duplex, address: string, path = defaultPath(address)): void {
     // Unauthenticated peers cost a handshake each: at most 64, 4 per source, the oldest evicted, so a
     // flood of stuck handshakes displaces itself and never the next paired device.
     if (this.#closed) return void socket.destroy()
     this.#handshaking.admit(socket, sourceOf(socket, address))
     reconnectChannel(socket, this.#identity, { role: 'responder' })
-      .then((channel) => {
-        if (address.startsWith(RELAYED_PREFIX)) relayedChannels.add(channel)
-        return this.#admit(channel)
-      })
+      .then((channel) => this.#admit(channel, path))
       .catch((err) => debug('reconnect from %s failed: %s', address, err.message))
       .finally(() => this.#handshaking.settle(socket))
   }
@@ -253,7 +266,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
    * Checks the verified peer is paired, then waits for its `hello` before counting the link live, and
    * answers with its own `hello`, which is what lets the initiator count the link live (§5).
    */
-  async #admit(channel: SecureChannel): Promise<void> {
+  async #admit(channel: SecureChannel, path: ConnectionPath): Promise<void> {
     const peer = channel.remoteDeviceId
     if (this.#closed) return channel.destroy()
     if (this.#store.get(peer) === undefined) {
@@ -271,7 +284,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     }
     await this.#dial.contacts.learn(peer, channel.remoteStaticKey)
     channel.send(encodeLinkMessage({ v, type: 'hello' })).catch(() => {})
-    this.#adopt(peer, { channel, dialer: peer, since: Date.now() }, messages)
+    this.#adopt(peer, { channel, path, dialer: peer, since: Date.now() }, messages)
   }
 
   #refuse(channel: SecureChannel, code: 'PRESENCE_NOT_PAIRED' | 'PRESENCE_PROTOCOL'): void {
@@ -321,7 +334,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     const controller = new AbortController()
     dialer.attempt = controller
     const attempt = dialDevice(this.#dial, device, controller.signal)
-      .then((channel) => this.#dialed(deviceId, channel, controller.signal))
+      .then((dialed) => this.#dialed(deviceId, dialed, controller.signal))
       .catch((err) => {
         this.counters.dialFailures++
         debug('dialing %s failed: %s', deviceId, err.message)
@@ -339,7 +352,7 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
    * link is live for us only when the responder's first transport message is its `hello` (IK completes
    * before the responder decides whether it still knows us). Anything else fails the attempt.
    */
-  async #dialed(deviceId: string, channel: SecureChannel, signal: AbortSignal): Promise<void> {
+  async #dialed(deviceId: string, { channel, path }: DialedChannel, signal: AbortSignal): Promise<void> {
     if (this.#closed) return channel.destroy()
     this.#unlinked.add(channel)
     channel.send(encodeLinkMessage({ v, type: 'hello' })).catch(() => {})
@@ -347,7 +360,11 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     const first = await firstMessage(messages, signal)
     this.#unlinked.delete(channel)
     if (first?.type === 'hello')
-      return this.#adopt(deviceId, { channel, dialer: this.#identity.deviceId, since: Date.now() }, messages)
+      return this.#adopt(
+        deviceId,
+        { channel, path, dialer: this.#identity.deviceId, since: Date.now() },
+        messages,
+      )
     channel.close()
     if (first?.type === 'unpair' || (first?.type === 'error' && first.code === 'PRESENCE_NOT_PAIRED')) {
       this.counters.refused++
@@ -370,10 +387,9 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
       this.#retire(link.channel)
       return
     }
-    const upgrade =
-      current !== undefined && relayedChannels.has(current.channel) && !relayedChannels.has(link.channel)
+    const upgrade = current?.path === 'relay' && link.path !== 'relay'
     this.#links.set(deviceId, link)
-    if (relayedChannels.has(link.channel)) this.#scheduleUpgrade(deviceId, link)
+    if (link.path === 'relay') this.#scheduleUpgrade(deviceId, link)
     link.tenant = this.#tenants?.(deviceId, {
       send: (message) => link.channel.send(message),
       cut: () => link.channel.close(),
@@ -395,8 +411,8 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
    * otherwise the tie-break by device ID.
    */
   #replaces(deviceId: string, current: Link, challenger: Link): boolean {
-    const relayed = relayedChannels.has(current.channel)
-    if (relayed !== relayedChannels.has(challenger.channel)) return relayed
+    const relayed = current.path === 'relay'
+    if (relayed !== (challenger.path === 'relay')) return relayed
     return challengerWins(this.#identity.deviceId, deviceId, current.dialer, challenger.dialer)
   }
 
@@ -433,10 +449,10 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     const controller = new AbortController()
     link.upgrade!.attempt = controller
     const attempt = dialDevice(this.#dial, device, controller.signal, { direct: true })
-      .then((channel) => {
+      .then((dialed) => {
         // The connection lives on after the relayed link closes: its end must not abort it.
         link.upgrade!.attempt = undefined
-        return this.#dialed(deviceId, channel, controller.signal)
+        return this.#dialed(deviceId, dialed, controller.signal)
       })
       .catch((err) => debug('no direct path to %s yet: %s', deviceId, err.message))
       .finally(() => {
@@ -484,6 +500,10 @@ export class DeviceLinks extends EventEmitter<LinkEventMap> {
     else if (message.type === 'unpair') this.#removedByPeer(deviceId)
     else if (message.type === 'error') link.channel.close()
   }
+}
+
+function defaultPath(address: string): ConnectionPath {
+  return isRelayedAddress(address) ? 'relay' : 'direct'
 }
 
 /** The first link message, or null on close, error, bad bytes, abort or {@link LINK_HELLO_TIMEOUT_MS}. */

@@ -53,7 +53,7 @@ import type { PairingRequest, PairingRun } from './pairing-run.js'
 import { mapPorts, mapsFrom } from './portmap.js'
 import { toProgress } from './progress.js'
 import { PunchAnswerer } from './punches.js'
-import { NodeRelay, RELAYED_PREFIX } from './relay.js'
+import { isRelayedAddress, NodeRelay } from './relay.js'
 import type { Resources } from './resources.js'
 import { routeConnections, routeSocket } from './router.js'
 import {
@@ -165,12 +165,12 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
   const dispatcher = new PairingDispatcher(openPairingChannel)
   const route = routeConnections(listener.server, {
     pairing: (socket, address) => dispatcher.handleSocket(socket, address, incomingPath(address, addresses)),
-    reconnect: (socket, address) => links.accept(socket, address),
+    reconnect: (socket, address) => links.accept(socket, address, incomingPath(address, addresses)),
   })
   const punched = (socket: Socket) =>
     void routeSocket(socket, {
       pairing: (routed, address) => dispatcher.handleSocket(routed, address, 'holepunch'),
-      reconnect: (routed, address) => links.accept(routed, address),
+      reconnect: (routed, address) => links.accept(routed, address, 'holepunch'),
     })
   const answerer = new PunchAnswerer({
     parts: strategy,
@@ -501,6 +501,6 @@ function timedOut(request: PairingRequest): PairingError {
 
 /** How an accepted pairing connection from `address` (`HOST:PORT`, or a relay circuit's) got here. */
 function incomingPath(address: string, addresses: AddressManager): ConnectionPath {
-  if (address.startsWith(RELAYED_PREFIX)) return 'relay'
+  if (isRelayedAddress(address)) return 'relay'
   return acceptedPath(address.slice(0, address.lastIndexOf(':')), hasMapping(addresses))
 }

@@ -19,6 +19,7 @@ import {
   lockInstance,
   pairctlHome,
 } from '../identity/index.js'
+import type { ConnectionPath } from '../pairing/connect.js'
 import { PairingError } from '../pairing/errors.js'
 import { type PairedDevice, PairedDeviceStore } from '../pairing/store.js'
 import { DeviceStreams, Messages, Transfers } from '../transfer/index.js'
@@ -127,7 +128,7 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
       ...deviceInfo(device),
       online: this.pairing.links.isOnline(device.deviceId),
       lastSeen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
-      ...(this.pairing.links.isRelayed(device.deviceId) ? { relayed: true } : {}),
+      ...linkPath(this.pairing.links.pathOf(device.deviceId)),
     }
   }
 
@@ -273,8 +274,10 @@ export class PairctlNode extends EventEmitter<NodeEventMap> {
           const lanOnly = lan !== null && this.options.bootstrap.length === 0
           if (routingTableSize === 0 && (!lanOnly || Date.now() + JOIN_RETRY_MS >= deadline))
             throw noDhtNode(this.options.bootstrap, 'the code cannot be looked up', err, lanOnly)
-          if (Date.now() + JOIN_RETRY_MS >= deadline) throw err
-          await sleep(JOIN_RETRY_MS, undefined, { signal: run.signal }).catch(() => undefined)
+          // The last wait ends at the deadline, where the timer ends the run: a join looks for N seconds.
+          const left = deadline - Date.now()
+          if (left <= 0) throw err
+          await sleep(Math.min(JOIN_RETRY_MS, left), undefined, { signal: run.signal }).catch(() => undefined)
           if (run.signal.aborted) throw run.signal.reason
         }
       }
@@ -450,4 +453,10 @@ function linkSignals(run: PairingRun, signals: (AbortSignal | undefined)[]): () 
   return () => {
     for (const signal of watched) signal.removeEventListener('abort', onAbort)
   }
+}
+
+/** The status fields of an open link's path: `path`, and `relayed` when it runs through a relay. */
+function linkPath(path: ConnectionPath | undefined): Pick<PeerStatus, 'path' | 'relayed'> {
+  if (path === undefined) return {}
+  return path === 'relay' ? { path, relayed: true } : { path }
 }

@@ -29,8 +29,10 @@ const LOOKUP_MS = 10_000
 /** Connection strings of relayed circuits start with this, so links and events can tell them apart. */
 export const RELAYED_PREFIX = 'relay:'
 
-/** Channels that run through a relay (`status` says so); weak, so a closed channel is forgotten. */
-export const relayedChannels = new WeakSet<object>()
+/** True for the connection string of a relayed circuit. */
+export function isRelayedAddress(address: string): boolean {
+  return address.startsWith(RELAYED_PREFIX)
+}
 
 /** The DHT as relay discovery uses it. */
 export interface RelayDht {

@@ -19,9 +19,12 @@ function hasRaw(text: string): boolean {
 const device = { deviceId: 'AAAA-BBBB', name: 'bob', type: 'laptop', pairedAt: '2026-01-01T00:00:00.000Z' }
 
 t.test(
-  'a paired device reads online, offline with when, never-seen, or unknown without a daemon',
+  'a paired device reads online (with its path), offline with when, never-seen, or unknown without a daemon',
   async (t) => {
     t.match(formatPeer({ ...device, online: true, lastSeen: '2026-01-02T00:00:00.000Z' }), /online: yes$/)
+    const online = { ...device, online: true, lastSeen: '2026-01-02T00:00:00.000Z' }
+    t.match(formatPeer({ ...online, path: 'holepunch' }), /online: yes \(hole-punched\)$/)
+    t.match(formatPeer({ ...online, path: 'relay', relayed: true }), /online: yes \(through a relay\)$/)
     t.match(
       formatPeer({ ...device, online: false, lastSeen: '2026-01-02T00:00:00.000Z' }),
       `online: no (last seen ${localTime('2026-01-02T00:00:00.000Z')})`,

@@ -53,9 +53,18 @@ await withLab('hp', async (lab) => {
       statusUntil(t, hostA, online, LINKED_WITHIN_MS),
       statusUntil(t, hostB, online, LINKED_WITHIN_MS),
     ])
-    t.match(aliceStatus.paired, [{ name: 'bob', online: true }], 'alice: bob online')
+    // Both ends know the link was punched: the dialer from its strategy, the answerer from its punch.
+    t.match(
+      aliceStatus.paired,
+      [{ name: 'bob', online: true, path: 'holepunch' }],
+      'alice: bob online, punched',
+    )
     t.notOk((aliceStatus.paired as { relayed?: boolean }[])[0]?.relayed, 'not relayed: there is no relay')
-    t.match(bobStatus.paired, [{ name: 'alice', online: true }], 'bob: alice online')
+    t.match(
+      bobStatus.paired,
+      [{ name: 'alice', online: true, path: 'holepunch' }],
+      'bob: alice online, punched',
+    )
     const listen = startCli(t, home, ['--instance', 'bob', 'listen', '--json'], {}, lab.ns('hostB'))
     await listen.waitFor((record) => record.type === 'listening', 60_000)
     const text = 'over a hole-punched reconnect'

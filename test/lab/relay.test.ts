@@ -68,8 +68,16 @@ await withLab('rl', async (lab) => {
       statusUntil(t, hostA, relayedOnline, LINKED_WITHIN_MS),
       statusUntil(t, hostB, relayedOnline, LINKED_WITHIN_MS),
     ])
-    t.match(aliceStatus.paired, [{ name: 'bob', online: true, relayed: true }], 'alice: bob online, relayed')
-    t.match(bobStatus.paired, [{ name: 'alice', online: true, relayed: true }], 'bob: alice online, relayed')
+    t.match(
+      aliceStatus.paired,
+      [{ name: 'bob', online: true, path: 'relay', relayed: true }],
+      'alice: bob online, relayed',
+    )
+    t.match(
+      bobStatus.paired,
+      [{ name: 'alice', online: true, path: 'relay', relayed: true }],
+      'bob: alice online, relayed',
+    )
     t.match(
       (aliceStatus.external as { source: string }[]).find((address) => address.source === 'relay'),
       { host: /^203\.0\.113\.[14]$/, port: RELAY_PORT },

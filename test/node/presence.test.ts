@@ -13,7 +13,7 @@ async function linkedPair(t: Parameters<typeof network>[0]) {
   return { make, alice, bob }
 }
 
-t.test('paired nodes link at once and both report the other online', async (t) => {
+t.test('paired nodes link at once and both report the other online, with the path', async (t) => {
   const { make } = await network(t)
   const alice = await make('alice')
   const bob = await make('bob')
@@ -24,8 +24,10 @@ t.test('paired nodes link at once and both report the other online', async (t) =
   t.match(event, { deviceId: bob.deviceId, name: 'bob', online: true })
   t.type(event.lastSeen, 'string')
   await untilOnline(bob, alice)
-  t.match(alice.status('test').paired, [{ deviceId: bob.deviceId, online: true }])
-  t.match(bob.status('test').paired, [{ deviceId: alice.deviceId, online: true }])
+  // Loopback: a direct path on both ends, not relayed.
+  t.match(alice.status('test').paired, [{ deviceId: bob.deviceId, online: true, path: 'direct' }])
+  t.match(bob.status('test').paired, [{ deviceId: alice.deviceId, online: true, path: 'direct' }])
+  t.notOk(alice.status('test').paired[0]?.relayed)
 })
 
 t.test('a closed node goes offline; restarted from its directory it is online again', async (t) => {

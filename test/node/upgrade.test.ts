@@ -121,6 +121,7 @@ t.test('a relayed link moves to the direct path once it opens, with no offline i
   alice.links.start()
   t.ok(await until(() => alice.links.isOnline(bob.identity.deviceId), 10_000), 'linked')
   t.equal(alice.links.isRelayed(bob.identity.deviceId), true, 'through the relay')
+  t.equal(bob.links.pathOf(alice.identity.deviceId), 'relay', 'bob, reached through the relay, knows it')
   await new Promise((resolve) => setTimeout(resolve, 700))
   t.equal(alice.links.isRelayed(bob.identity.deviceId), true, 'still relayed while no direct path works')
 
@@ -130,6 +131,7 @@ t.test('a relayed link moves to the direct path once it opens, with no offline i
   t.same(events, ['online'], 'no offline and no second online on the way')
   t.ok(bob.links.isOnline(alice.identity.deviceId))
   t.equal(bob.links.isRelayed(alice.identity.deviceId), false, 'both ends keep the direct link')
+  t.equal(alice.links.pathOf(bob.identity.deviceId), 'direct', 'a loopback address is a direct path')
 
   const received = new Promise<string>((resolve) => bob.links.once('message', (m) => resolve(m.text)))
   await alice.links.send(bob.identity.deviceId, 'over the direct path')
