@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { CONNECTION_PATHS } from '../pairing/connect.js'
 import { MAX_TTL_MS, MAX_WORDS, MIN_WORDS } from '../pairing/constants.js'
 import { MAX_JOIN_TIMEOUT_MS, MESSAGE_TEXT_MAX_BYTES } from './constants.js'
 
@@ -64,7 +65,7 @@ export const AddressInfo = z.object({
 export type AddressInfo = z.output<typeof AddressInfo>
 
 /** How a connection got there (`spec/holepunch.md` §6). */
-const ConnectionPathSchema = z.enum(['direct', 'mapped', 'holepunch', 'relay'])
+const ConnectionPathSchema = z.enum(CONNECTION_PATHS)
 
 /** A device this instance is paired with. */
 export const DeviceInfo = z.object({

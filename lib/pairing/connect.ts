@@ -17,7 +17,9 @@ import type { PairingChannel } from './types.js'
  * network or host, `mapped` through a public address (a router's port mapping), `holepunch` by a TCP
  * simultaneous open, `relay` through a relay.
  */
-export type ConnectionPath = 'direct' | 'mapped' | 'holepunch' | 'relay'
+export const CONNECTION_PATHS = ['direct', 'mapped', 'holepunch', 'relay'] as const
+/** One of {@link CONNECTION_PATHS}. */
+export type ConnectionPath = (typeof CONNECTION_PATHS)[number]
 
 /**
  * The path of a connection dialed to an advertised address: a public address of a device is its router's
