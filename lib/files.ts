@@ -42,6 +42,27 @@ export async function createFile(path: string, content: string | Uint8Array): Pr
   return true
 }
 
+/**
+ * Moves a file that did not load out of the way, keeping its bytes for inspection, as
+ * `<path>.corrupt-<UTC time>` (with `-2`, `-3`, … when that name is taken: a second corrupt copy never
+ * replaces the first, however close in time). Returns the path it is kept at.
+ */
+export async function setAside(path: string, now = new Date()): Promise<string> {
+  const stem = `${path}.corrupt-${now.toISOString().replaceAll(':', '-')}`
+  for (let copy = 1; ; copy++) {
+    const keptAs = copy === 1 ? stem : `${stem}-${copy}`
+    try {
+      await link(path, keptAs)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue
+      throw err
+    }
+    await unlink(path)
+    await syncDirectory(dirname(path))
+    return keptAs
+  }
+}
+
 /** Makes the entries created, renamed or removed in `dir` durable. */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r')

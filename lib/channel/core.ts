@@ -116,12 +116,16 @@ export class ChannelCore implements FrameSink {
     if (size > 0) this.#sendFrame(FRAME_TYPE.data, batch, size, now)
   }
 
-  /** Message API: sends `message` as one frame. Throws CHANNEL_MESSAGE_TOO_LARGE above MAX_MESSAGE_LENGTH. */
-  sendMessage(message: Uint8Array, now: number): void {
+  /**
+   * Message API: sends `message` as one frame; given as pieces, their concatenation is the message (they
+   * are encrypted in place of a copy). Throws CHANNEL_MESSAGE_TOO_LARGE above MAX_MESSAGE_LENGTH.
+   */
+  sendMessage(message: MessageBytes, now: number): void {
     this.#checkWritable()
-    if (message.length > MAX_MESSAGE_LENGTH)
-      throw ChannelError.messageTooLarge(message.length, MAX_MESSAGE_LENGTH)
-    this.#sendFrame(FRAME_TYPE.data, [message], message.length, now)
+    const parts = messageParts(message)
+    const size = messageLength(parts)
+    if (size > MAX_MESSAGE_LENGTH) throw ChannelError.messageTooLarge(size, MAX_MESSAGE_LENGTH)
+    this.#sendFrame(FRAME_TYPE.data, parts, size, now)
   }
 
   /** Queues the authenticated close frame (end of this direction). Idempotent. */
@@ -242,4 +246,19 @@ export class ChannelCore implements FrameSink {
     this.#outbox = []
     this.#events.push({ type: 'error', error })
   }
+}
+
+/** One message of the message API: its bytes whole, or pieces whose concatenation it is. */
+export type MessageBytes = Uint8Array | readonly Uint8Array[]
+
+function messageParts(message: MessageBytes): readonly Uint8Array[] {
+  return message instanceof Uint8Array ? [message] : message
+}
+
+/** The length of a message given whole or in pieces. */
+export function messageLength(message: MessageBytes): number {
+  if (message instanceof Uint8Array) return message.length
+  let length = 0
+  for (const part of message) length += part.length
+  return length
 }

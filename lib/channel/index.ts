@@ -4,6 +4,12 @@
  * @module
  */
 export { MAX_MESSAGE_LENGTH } from './constants.js'
-export { ChannelCore, type ChannelCoreOptions, type ChannelEvent, type ChannelInfo } from './core.js'
+export {
+  ChannelCore,
+  type ChannelCoreOptions,
+  type ChannelEvent,
+  type ChannelInfo,
+  type MessageBytes,
+} from './core.js'
 export { ChannelError } from './errors.js'
 export { type OpenChannelOptions, openChannel, SecureChannel } from './secure-channel.js'

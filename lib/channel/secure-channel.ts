@@ -15,7 +15,14 @@ import {
   DEFAULT_KEEPALIVE_MS,
   MAX_MESSAGE_LENGTH,
 } from './constants.js'
-import { ChannelCore, type ChannelCoreOptions, type ChannelEvent, type ChannelInfo } from './core.js'
+import {
+  ChannelCore,
+  type ChannelCoreOptions,
+  type ChannelEvent,
+  type ChannelInfo,
+  type MessageBytes,
+  messageLength,
+} from './core.js'
 import { ChannelError } from './errors.js'
 
 /** Messages buffered for a slow reader before the connection is paused (message API). */
@@ -134,10 +141,15 @@ export class SecureChannel implements ChannelInfo {
     this.#pump()
   }
 
-  /** Message API: sends one message (≤ MAX_MESSAGE_LENGTH = 65518 bytes); resolves once handed to the socket. */
-  send(message: Uint8Array): Promise<void> {
-    if (message.length > MAX_MESSAGE_LENGTH)
-      return Promise.reject(ChannelError.messageTooLarge(message.length, MAX_MESSAGE_LENGTH))
+  /**
+   * Message API: sends one message (≤ MAX_MESSAGE_LENGTH = 65518 bytes), whole or as pieces whose
+   * concatenation it is (not copied); resolves once handed to the socket. The pieces must stay unchanged
+   * until then.
+   */
+  send(message: MessageBytes): Promise<void> {
+    const size = messageLength(message)
+    if (size > MAX_MESSAGE_LENGTH)
+      return Promise.reject(ChannelError.messageTooLarge(size, MAX_MESSAGE_LENGTH))
     const inner = this.#mode(true)
     if (this.#error !== undefined) return Promise.reject(this.#error)
     if (inner.writableEnded) return Promise.reject(ChannelError.closed('cannot send after close()', false))
@@ -308,7 +320,7 @@ export class SecureChannel implements ChannelInfo {
     }
     try {
       const now = performance.now()
-      if (messages) for (const { chunk } of chunks) this.#core.sendMessage(chunk, now)
+      if (messages) for (const { chunk } of chunks) this.#core.sendMessage(chunk as MessageBytes, now)
       else
         this.#core.sendData(
           chunks.map(({ chunk }) => chunk),

@@ -1,9 +1,9 @@
-import { readFile, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import createDebug from 'debug'
 import { DhtNode } from '../dht/node.js'
 import type { SavedTable } from '../dht/routing.js'
 import { hasCode } from '../errors.js'
-import { replaceFile } from '../files.js'
+import { replaceFile, setAside } from '../files.js'
 import type { DhtOpener, NetworkDht } from './network.js'
 
 const debug = createDebug('pairctl:node:dht')
@@ -71,7 +71,7 @@ async function createDhtNode(options: CreateOptions, tablePath: string | undefin
     return await DhtNode.create({ ...options, routingTable })
   } catch (err) {
     if (!hasCode(err, 'DHT_BAD_TABLE')) throw err
-    await setAside(tablePath!, err)
+    await setTableAside(tablePath!, err)
     return DhtNode.create(options)
   }
 }
@@ -87,15 +87,15 @@ async function readTable(path: string): Promise<SavedTable | undefined> {
   try {
     return JSON.parse(text) as SavedTable
   } catch (err) {
-    await setAside(path, err)
+    await setTableAside(path, err)
     return undefined
   }
 }
 
 /** Keeps a table that did not load as `<file>.corrupt-<time>` for inspection; the node starts without it. */
-async function setAside(path: string, reason: unknown): Promise<void> {
+async function setTableAside(path: string, reason: unknown): Promise<void> {
   debug('saved routing table %s not used: %O', path, reason)
-  await rename(path, `${path}.corrupt-${Date.now()}`).catch(() => undefined)
+  await setAside(path).catch(() => undefined)
 }
 
 /** Written durably (`lib/files.ts`), so a crash never leaves half a table. */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
-import type { SecureChannel } from '../channel/index.js'
+import type { MessageBytes, SecureChannel } from '../channel/index.js'
 import type { Identity } from '../identity/index.js'
 import type { ConnectionPath } from '../pairing/connect.js'
 import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_SOURCE } from '../pairing/constants.js'
@@ -85,10 +85,13 @@ export interface LinkTenant {
   close(): void
 }
 
-/** Creates the tenant of a link just kept: `send` writes one message on it, `cut` closes it. */
+/**
+ * Creates the tenant of a link just kept: `send` writes one message on it (whole or in pieces), `cut`
+ * closes it.
+ */
 export type LinkTenantFactory = (
   deviceId: string,
-  link: { send(message: Uint8Array): Promise<void>; cut(): void },
+  link: { send(message: MessageBytes): Promise<void>; cut(): void },
 ) => LinkTenant
 
 interface Dialer {

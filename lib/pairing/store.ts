@@ -1,7 +1,7 @@
-import { mkdir, readFile, rename } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { replaceFile } from '../files.js'
+import { replaceFile, setAside } from '../files.js'
 import { deviceIdFromPublicKey } from '../identity/device-id.js'
 import { type AdvertAddress, AdvertAddressSchema } from './advert.js'
 import { MAX_ADDRESSES, MAX_NAME_LENGTH } from './constants.js'
@@ -148,8 +148,9 @@ async function loadDevices(path: string): Promise<PairedDevice[]> {
   }
   const parsed = parseStore(text)
   if (parsed.success) return parsed.data.devices
-  const keptAs = `${path}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`
-  await rename(path, keptAs)
+  const keptAs = await setAside(path).catch((cause: unknown) => {
+    throw PairingError.storeIo(path, cause)
+  })
   throw PairingError.storeCorrupt(path, keptAs, parsed.error)
 }
 

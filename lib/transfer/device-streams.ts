@@ -82,7 +82,7 @@ export class DeviceStreams extends EventEmitter<DeviceStreamsEvents> {
     return mux.request(encodeCbor(body), timeoutMs)
   }
 
-  #attach(deviceId: string, link: { send(message: Uint8Array): Promise<void>; cut(): void }): LinkTenant {
+  #attach(deviceId: string, link: Parameters<LinkTenantFactory>[1]): LinkTenant {
     const mux = new LinkMux((frame) => link.send(frame), {
       request: (body) => this.#answer(deviceId, body),
       stream: (header, stream) => this.#accept(deviceId, header, stream),

@@ -197,10 +197,13 @@ export class MuxCore {
     }
   }
 
-  /** The next frame to send, or null: control frames first, then stream data round-robin. */
-  pollTransmit(): Uint8Array | null {
+  /**
+   * The next frame to send, as pieces that make one link message, or null: control frames first, then
+   * stream data round-robin. A DATA frame's payload pieces are views of the written bytes, not copies.
+   */
+  pollTransmit(): Uint8Array[] | null {
     const control = this.#control.shift()
-    if (control !== undefined) return control
+    if (control !== undefined) return [control]
     while (this.#ready.length > 0) {
       const stream = this.#ready.shift()!
       const out = this.#outgoing.get(stream)
@@ -262,23 +265,24 @@ export class MuxCore {
     if (canSend(out) && !this.#ready.includes(stream)) this.#ready.push(stream)
   }
 
-  /** Frames up to one DATA frame of what `stream` has queued, or its END once all is sent. */
-  #dataFrame(stream: number, out: Outgoing): Uint8Array | null {
+  /**
+   * Frames up to one DATA frame of what `stream` has queued (its header, then views of the queued bytes),
+   * or its END once all is sent.
+   */
+  #dataFrame(stream: number, out: Outgoing): Uint8Array[] | null {
     if (out.queued === 0) {
       if (!out.ending) return null
       this.#outgoing.delete(stream)
-      return encodeFrame(FRAME.end, stream)
+      return [encodeFrame(FRAME.end, stream)]
     }
     const length = Math.min(out.queued, out.credit, MAX_DATA_LENGTH)
     if (length === 0) return null
-    const frame = new Uint8Array(FRAME_HEADER_LENGTH + length)
-    frame[0] = FRAME.data
-    new DataView(frame.buffer).setUint32(1, stream)
+    const frame: Uint8Array[] = [encodeFrame(FRAME.data, stream)]
     let filled = 0
     while (filled < length) {
       const piece = out.pieces[0]!
       const take = Math.min(piece.length, length - filled)
-      frame.set(take === piece.length ? piece : piece.subarray(0, take), FRAME_HEADER_LENGTH + filled)
+      frame.push(take === piece.length ? piece : piece.subarray(0, take))
       filled += take
       if (take === piece.length) out.pieces.shift()
       else out.pieces[0] = piece.subarray(take)

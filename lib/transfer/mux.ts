@@ -92,7 +92,10 @@ export class IncomingStream implements AsyncIterableIterator<Uint8Array> {
 /** Our stream towards the peer. */
 export interface OutgoingStream {
   readonly id: number
-  /** Queues `data`; waits while too much is queued; rejects once the stream is reset or stopped. */
+  /**
+   * Queues `data`, which goes out as it is (framed as views, not copied: leave it unchanged); waits while
+   * too much is queued; rejects once the stream is reset or stopped.
+   */
   write(data: Uint8Array): Promise<void>
   /** Ends the stream after what is queued. */
   end(): void
@@ -115,7 +118,7 @@ interface Writer {
  */
 export class LinkMux {
   readonly #core = new MuxCore()
-  readonly #send: (frame: Uint8Array) => Promise<void>
+  readonly #send: (frame: readonly Uint8Array[]) => Promise<void>
   readonly #handlers: MuxHandlers
   readonly #requests = new Map<
     number,
@@ -129,7 +132,7 @@ export class LinkMux {
   /** Called once when the peer broke the protocol: the link must be closed. */
   onFatal: (error: TransferError) => void = () => {}
 
-  constructor(send: (frame: Uint8Array) => Promise<void>, handlers: MuxHandlers) {
+  constructor(send: (frame: readonly Uint8Array[]) => Promise<void>, handlers: MuxHandlers) {
     this.#send = send
     this.#handlers = handlers
   }

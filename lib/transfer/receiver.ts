@@ -37,6 +37,8 @@ import { Cancel, type Get, Offer, PartHeader, parseBody } from './wire.js'
 const debug = createDebug('pairctl:transfer:receiver')
 /** Offers whose manifest is being fetched at once, over all devices. */
 const MAX_FETCHING = 8
+/** Verified chunks a receive may hold in memory waiting for the disk (1 MiB each). */
+const WRITES_AHEAD = 4
 /** The hidden directory in the downloads directory holding partial files, one folder per transfer. */
 export const PARTIAL_DIR = '.pairctl-partial'
 
@@ -363,39 +365,52 @@ export class Receiver {
     return ranges
   }
 
-  /** Reads one requested stream chunk by chunk: each verified chunk is written, a bad one dropped. */
+  /**
+   * Reads one requested stream chunk by chunk: each verified chunk is written ({@link ChunkWrites}: beside
+   * the reading, so the link is not idle while the disk works), a bad one dropped.
+   */
   async #receiveChunks(entry: Entry, wanted: [number, number, number][]): Promise<void> {
     const stream = await this.#pull(entry.record.deviceId, entry.id, { chunks: wanted })
     const chunks = expectedChunks(entry.manifest!, wanted)
+    const writes = new ChunkWrites()
     let current = chunks.next()
-    let buffer = Buffer.allocUnsafe(CHUNK_SIZE)
+    let buffer = writes.buffer()
     let filled = 0
     let hash = createHash('sha256')
-    for await (const piece of stream) {
-      if (entry.abort.signal.aborted) return stream.stop('TRANSFER_CANCELLED', 'the transfer ended')
-      for (let offset = 0; offset < piece.length; ) {
-        if (current.done === true) {
-          this.counters.unrequested++
-          return stream.stop('TRANSFER_UNREQUESTED', 'more bytes than requested')
+    try {
+      for await (const piece of stream) {
+        if (entry.abort.signal.aborted) return stream.stop('TRANSFER_CANCELLED', 'the transfer ended')
+        for (let offset = 0; offset < piece.length; ) {
+          if (current.done === true) {
+            this.counters.unrequested++
+            return stream.stop('TRANSFER_UNREQUESTED', 'more bytes than requested')
+          }
+          const at = current.value
+          const take = Math.min(piece.length - offset, at.length - filled)
+          const part = piece.subarray(offset, offset + take)
+          buffer.set(part, filled)
+          hash.update(part)
+          filled += take
+          offset += take
+          if (filled < at.length) continue
+          const data = buffer.subarray(0, at.length)
+          const digest = hash.digest()
+          await writes.add(buffer, () => this.#chunk(entry, at, data, digest))
+          current = chunks.next()
+          buffer = writes.buffer()
+          filled = 0
+          hash = createHash('sha256')
         }
-        const { length } = current.value
-        const take = Math.min(piece.length - offset, length - filled)
-        const part = piece.subarray(offset, offset + take)
-        buffer.set(part, filled)
-        hash.update(part)
-        filled += take
-        offset += take
-        if (filled < length) continue
-        await this.#chunk(entry, current.value, buffer.subarray(0, length), hash.digest())
-        current = chunks.next()
-        buffer = Buffer.allocUnsafe(CHUNK_SIZE)
-        filled = 0
-        hash = createHash('sha256')
       }
+      await writes.drain()
+    } finally {
+      await writes.settle()
     }
   }
 
   async #chunk(entry: Entry, at: ChunkAt, data: Buffer, digest: Buffer): Promise<void> {
+    // Queued before the transfer ended (its partial files may be gone): nothing to write it to.
+    if (entry.abort.signal.aborted) return
     const file = entry.manifest!.files[at.file]!
     if (!timingSafeEqual(digest, expectedHash(file, at.chunk))) {
       this.counters.badChunks++
@@ -652,6 +667,44 @@ async function writeAll(handle: FileHandle, data: Uint8Array, position: number):
     const { bytesWritten } = await handle.write(data, written, data.length - written, position + written)
     if (bytesWritten === 0) throw Object.assign(new Error('the file system wrote nothing'), { code: 'EIO' })
     written += bytesWritten
+  }
+}
+
+/**
+ * Verified chunks written one at a time, in stream order, beside the reading (`spec/transfer.md` §5):
+ * at most {@link WRITES_AHEAD} wait, and their buffers are reused once written.
+ */
+class ChunkWrites {
+  readonly #queued: Promise<void>[] = []
+  readonly #spare: Buffer[] = []
+
+  /** A buffer for the next chunk. */
+  buffer(): Buffer {
+    return this.#spare.pop() ?? Buffer.allocUnsafe(CHUNK_SIZE)
+  }
+
+  /**
+   * Queues `write` (of a chunk held in `buffer`) after those queued; waits while too many are. A failed
+   * write fails every one queued after it, and the first `add` or `drain` that waits for it.
+   */
+  async add(buffer: Buffer, write: () => Promise<void>): Promise<void> {
+    const queued = (this.#queued.at(-1) ?? Promise.resolve()).then(write)
+    queued.then(
+      () => this.#spare.push(buffer),
+      () => {},
+    )
+    this.#queued.push(queued)
+    if (this.#queued.length > WRITES_AHEAD) await this.#queued.shift()
+  }
+
+  /** Waits for every queued write; throws the first failure. */
+  async drain(): Promise<void> {
+    await Promise.all(this.#queued)
+  }
+
+  /** Waits for every queued write, failed or not (none runs on once the receive ended). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.#queued)
   }
 }
 

@@ -206,20 +206,28 @@ export class Sender {
     entry.abort.signal.addEventListener('abort', onAbort)
     try {
       for (const [file, first, count] of ranges) {
-        const handle = await openSource(sources[file]!)
+        const source = sources[file]!
+        const handle = await openSource(source)
+        // The next chunk is read while this one is written, so the disk and the link overlap; its failure
+        // is seen when it is awaited (handled at once: it may fail while a write is still waited on).
+        const read = (chunk: number) => {
+          const reading = readChunk(handle, source, chunk)
+          reading.catch(() => {})
+          return reading
+        }
+        let next: Promise<Buffer> | null = read(first)
         try {
-          for (let chunk = first; chunk < first + count; chunk++) {
-            const length = chunkLength(sources[file]!.size, chunk)
-            const buffer = Buffer.allocUnsafe(length)
-            const { bytesRead } = await handle.read(buffer, 0, length, chunk * CHUNK_SIZE)
-            if (bytesRead !== length) throw sourceChanged(sources[file]!.path)
+          for (let chunk = first; next !== null; chunk++) {
+            const buffer: Buffer = await next
+            next = chunk + 1 < first + count ? read(chunk + 1) : null
             await stream.write(buffer)
             this.counters.chunksSent++
-            entry.countSent(file, chunk, chunkCount(sources[file]!.size), length)
-            sent += length
+            entry.countSent(file, chunk, chunkCount(source.size), buffer.length)
+            sent += buffer.length
             this.#book.moved(entry, sent)
           }
         } finally {
+          await next?.catch(() => {})
           await handle.close()
         }
       }
@@ -245,6 +253,15 @@ async function openSource(source: { path: string; size: number; mtimeMs: number 
     throw sourceChanged(source.path)
   }
   return handle
+}
+
+/** Reads chunk `chunk` of `source` whole (TRANSFER_SOURCE_CHANGED when the file got shorter). */
+async function readChunk(handle: FileHandle, source: { path: string; size: number }, chunk: number) {
+  const length = chunkLength(source.size, chunk)
+  const buffer = Buffer.allocUnsafe(length)
+  const { bytesRead } = await handle.read(buffer, 0, length, chunk * CHUNK_SIZE)
+  if (bytesRead !== length) throw sourceChanged(source.path)
+  return buffer
 }
 
 function sourceChanged(path: string): TransferError {

@@ -6,11 +6,11 @@
  * manifest left without a record (a crash in between) is swept when the store is loaded.
  * @module
  */
-import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import createDebug from 'debug'
 import { z } from 'zod'
-import { replaceFile, syncDirectory } from '../files.js'
+import { replaceFile, setAside, syncDirectory } from '../files.js'
 import { TransferError } from './errors.js'
 
 const debug = createDebug('pairctl:transfer:store')
@@ -69,8 +69,8 @@ export class TransferStore {
   }
 
   /**
-   * Every record that parses; an unreadable one is kept aside as `.corrupt` and skipped. Manifests with
-   * no record (filing or removal interrupted) are deleted.
+   * Every record that parses; an unreadable one is set aside (`<id>.json.corrupt-<time>`) and skipped.
+   * Manifests with no record (filing or removal interrupted) are deleted.
    */
   async load(): Promise<TransferRecord[]> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
@@ -79,7 +79,7 @@ export class TransferStore {
     for (const name of names) {
       if (name.endsWith('.manifest')) {
         const id = name.slice(0, -'.manifest'.length)
-        if (!names.includes(`${id}.json`) && !names.includes(`${id}.json.corrupt`))
+        if (!names.some((other) => other === `${id}.json` || other.startsWith(`${id}.json.corrupt`)))
           await this.#unlink(name).catch((err) => debug('orphan manifest %s kept: %s', name, err.message))
         continue
       }
@@ -88,8 +88,8 @@ export class TransferStore {
       try {
         records.push(TransferRecord.parse(JSON.parse(await readFile(path, 'utf8'))))
       } catch (err) {
-        debug('transfer state %s unreadable, kept as .corrupt: %s', name, (err as Error).message)
-        await rename(path, `${path}.corrupt`).catch(() => {})
+        debug('transfer state %s unreadable, set aside: %s', name, (err as Error).message)
+        await setAside(path).catch(() => {})
       }
     }
     return records.sort((a, b) => a.createdAt - b.createdAt)

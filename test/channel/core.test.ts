@@ -58,11 +58,31 @@ t.test('frames split across arbitrary chunk boundaries decode the same', async (
   t.equal(got.length, 3)
 })
 
-t.test('oversized messages are refused locally', async (t) => {
+t.test('a message given in pieces arrives as one message, their concatenation', async (t) => {
+  const [a, b] = openPair()
+  const pieces = [
+    utf8('head:'),
+    randomBytes(40_000),
+    new Uint8Array(0),
+    randomBytes(MAX_MESSAGE_LENGTH - 40_005),
+  ]
+  a.sendMessage(pieces, 0)
+  a.sendMessage([utf8('next')], 0)
+  b.receive(drain(a), 0)
+  const got = events(b).map((event) => (event.type === 'data' ? Buffer.concat(event.chunks) : event.type))
+  t.equal(got.length, 2, 'two frames, not one per piece')
+  t.ok(Buffer.isBuffer(got[0]) && got[0].equals(Buffer.concat(pieces)))
+  t.same(got[1], utf8('next'))
+})
+
+t.test('oversized messages are refused locally, whole or in pieces', async (t) => {
   const [a] = openPair()
   t.throws(() => a.sendMessage(new Uint8Array(MAX_MESSAGE_LENGTH + 1), 0), {
     code: 'CHANNEL_MESSAGE_TOO_LARGE',
   })
+  const pieces = [new Uint8Array(MAX_MESSAGE_LENGTH), Uint8Array.of(1)]
+  t.throws(() => a.sendMessage(pieces, 0), { code: 'CHANNEL_MESSAGE_TOO_LARGE' })
+  t.equal(a.pollTransmit(), null, 'nothing was sealed')
 })
 
 t.test('rekey happens every rekeyInterval messages in each direction', async (t) => {

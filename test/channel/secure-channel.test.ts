@@ -54,14 +54,16 @@ t.test('XX over TCP: identities, payloads, messages both ways, graceful close', 
   const big = randomBytes(65518)
   await a.send(utf8('one'))
   await a.send(big)
+  await a.send([utf8('in '), big.subarray(0, 1000), utf8(' pieces')])
   await b.send(utf8('reply'))
   a.close()
   const [gotA, gotB] = await Promise.all([fromA, fromB])
   t.same(
     gotA.map((m) => m.length),
-    [3, 65518],
+    [3, 65518, 1010],
   )
   t.ok(equalBytes(gotA[1]!, big))
+  t.ok(equalBytes(gotA[2]!, Buffer.concat([utf8('in '), big.subarray(0, 1000), utf8(' pieces')])))
   t.same(gotB, [utf8('reply')])
   await Promise.all([a.closed, b.closed])
   t.equal(await codeOf(a.send(utf8('late'))), 'CHANNEL_CLOSED')
@@ -247,6 +249,7 @@ t.test('abort signal, oversized sends and mixed APIs are typed errors', async (t
   s2.destroy()
   const [a, b] = await open(await tcpPair())
   t.equal(await codeOf(a.send(new Uint8Array(65519))), 'CHANNEL_MESSAGE_TOO_LARGE')
+  t.equal(await codeOf(a.send([new Uint8Array(65518), Uint8Array.of(0)])), 'CHANNEL_MESSAGE_TOO_LARGE')
   a.messages()
   t.throws(() => a.stream(), { code: 'CHANNEL_MISUSE' })
   const stream = b.stream()

@@ -1,5 +1,5 @@
 /** Property tests of transfer requests, manifests and stream frames (`spec/transfer.md` §2, §4, §5). */
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
@@ -263,9 +263,11 @@ t.test(
         if (!loaded.some((r) => r.id === good!.id)) return false
         if (loaded.length === 2) return (await readFile(path, 'utf8')) === text // still a valid record
         setAside++
+        const kept = (await readdir(store.dir)).filter((name) => name.startsWith(`${bad!.id}.json.corrupt-`))
         return (
           loaded.length === 1 &&
-          (await readFile(`${path}.corrupt`, 'utf8')) === text &&
+          kept.length === 1 &&
+          (await readFile(join(store.dir, kept[0]!), 'utf8')) === text &&
           (await store.load()).length === 1
         )
       }),

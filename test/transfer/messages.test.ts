@@ -4,7 +4,9 @@
  * does when a router changes its mapping under it.
  */
 import t from 'tap'
+import type { MessageBytes } from '../../lib/channel/index.js'
 import { type DeliveredMessage, DeviceStreams, Messages } from '../../lib/transfer/index.js'
+import { joined } from './helpers/frames.js'
 
 /** One device's streams and messages, and what it received. */
 function device() {
@@ -25,8 +27,8 @@ function link(a: Device, b: Device) {
     ends.a?.close()
     ends.b?.close()
   }
-  const carry = (to: 'a' | 'b') => async (message: Uint8Array) => {
-    if (carrying) setImmediate(() => ends[to]?.receive(message))
+  const carry = (to: 'a' | 'b') => async (message: MessageBytes) => {
+    if (carrying) setImmediate(() => ends[to]?.receive(joined(message)))
   }
   ends.a = a.streams.tenants('b', { send: carry('b'), cut: close })
   ends.b = b.streams.tenants('a', { send: carry('a'), cut: close })

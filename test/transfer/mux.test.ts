@@ -8,13 +8,14 @@ import {
   type MuxEvent,
   transferConstants,
 } from '../../lib/transfer/index.js'
+import { nextFrame } from './helpers/frames.js'
 
 const { FRAME, MAX_DATA_LENGTH } = transferConstants
 
 /** Moves every frame `from` has to send into `to`; returns how many. */
 function deliver(from: MuxCore, to: MuxCore, now = 0): number {
   let count = 0
-  for (let frame = from.pollTransmit(); frame !== null; frame = from.pollTransmit()) {
+  for (let frame = nextFrame(from); frame !== null; frame = nextFrame(from)) {
     to.receive(frame, now)
     count++
   }
@@ -130,7 +131,7 @@ t.test('a request is sent before the rest of a long stream: control frames go fi
   a.pollTransmit()
   a.pollTransmit()
   a.request(Uint8Array.of(42), 0, 1000)
-  const next = a.pollTransmit()
+  const next = nextFrame(a)
   t.equal(next?.[0], FRAME.request, 'the request jumps the queued data')
 })
 
@@ -144,7 +145,7 @@ t.test('two streams share the link round-robin: neither waits for the other to f
   a.pollTransmit()
   const order: number[] = []
   for (let i = 0; i < 4; i++) {
-    const frame = a.pollTransmit()!
+    const frame = nextFrame(a)!
     order.push(new DataView(frame.buffer).getUint32(1))
   }
   t.same(order, [one, two, one, two])
@@ -194,10 +195,29 @@ t.test('closing fails every request and stream with STREAM_LINK_CLOSED', async (
   t.throws(() => a.request(Uint8Array.of(1), 0, 10), { code: 'STREAM_LINK_CLOSED' })
 })
 
+t.test('a DATA frame carries the written bytes as views, not copies', async (t) => {
+  const a = new MuxCore()
+  const stream = a.open(Uint8Array.of(1))
+  const written = new Uint8Array(MAX_DATA_LENGTH + 100)
+  a.write(stream, written)
+  a.pollTransmit()
+  const [header, ...payload] = a.pollTransmit()!
+  t.equal(header?.length, 5)
+  t.same(
+    payload.map((piece) => [piece.buffer === written.buffer, piece.byteOffset, piece.length]),
+    [[true, 0, MAX_DATA_LENGTH]],
+  )
+  const [, ...rest] = a.pollTransmit()!
+  t.same(
+    rest.map((piece) => [piece.buffer === written.buffer, piece.byteOffset, piece.length]),
+    [[true, MAX_DATA_LENGTH, 100]],
+  )
+})
+
 t.test('an ERROR body is {code, message} CBOR', async (t) => {
   const a = new MuxCore()
   a.respondError(9, 'TRANSFER_NOT_FOUND', 'gone')
-  const frame = a.pollTransmit()!
+  const frame = nextFrame(a)!
   t.equal(frame[0], FRAME.error)
   const body = decodeCbor(z.object({ code: z.string(), message: z.string() }), frame.subarray(5))
   t.same(body, { code: 'TRANSFER_NOT_FOUND', message: 'gone' })

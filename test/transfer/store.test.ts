@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { TransferStore } from '../../lib/transfer/store.js'
@@ -57,9 +57,18 @@ t.test('load sweeps a manifest that has no record, keeps those that have one', a
     (await store.load()).map((r) => r.id),
     [OTHER],
   )
+  const names = await readdir(store.dir)
   t.same(
-    (await readdir(store.dir)).sort(),
-    [`${OTHER}.json`, `${OTHER}.manifest`, `${corrupt}.json.corrupt`, `${corrupt}.manifest`].sort(),
+    names.map((name) => name.replace(/\.corrupt-.*$/, '.corrupt-T')).sort(),
+    [`${OTHER}.json`, `${OTHER}.manifest`, `${corrupt}.json.corrupt-T`, `${corrupt}.manifest`].sort(),
     'the orphan is gone; a corrupt record keeps its manifest beside it for inspection',
   )
+  const kept = names.find((name) => name.startsWith(`${corrupt}.json.corrupt-`))!
+  t.equal(await readFile(join(store.dir, kept), 'utf8'), '{not json', 'the corrupt record, byte for byte')
+  t.same(
+    (await store.load()).map((r) => r.id),
+    [OTHER],
+    'a second load leaves both alone',
+  )
+  t.ok((await readdir(store.dir)).includes(`${corrupt}.manifest`))
 })

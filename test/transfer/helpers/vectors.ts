@@ -13,6 +13,7 @@ import {
   transferConstants,
 } from '../../../lib/transfer/index.js'
 import { vectorJson } from '../../dht/helpers/vector-json.js'
+import { nextFrame } from './frames.js'
 
 /** Byte `i` of a pattern file: a period (251) that does not divide the chunk size, so chunks differ. */
 export function patternBytes(size: number): Uint8Array {
@@ -117,7 +118,7 @@ function messages(root: Uint8Array, size: number) {
 function frames(offer: Uint8Array, part: Uint8Array) {
   const core = new MuxCore()
   const next = () => {
-    const frame = core.pollTransmit()
+    const frame = nextFrame(core)
     if (frame === null) throw new Error('the core sent nothing')
     return frame
   }
