@@ -1,18 +1,12 @@
 /** The durable-write helpers every store shares (`lib/files.ts`). */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { setAside } from '../lib/files.js'
-
-async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'pairctl-files-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  return dir
-}
+import { tempDir } from './transfer/helpers/devices.js'
 
 t.test('setAside keeps every corrupt copy, even two set aside in the same millisecond', async (t) => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'pairctl-files-')
   const path = join(dir, 'devices.json')
   const now = new Date('2026-12-07T12:00:00.000Z')
   const kept: string[] = []
@@ -37,7 +31,7 @@ t.test('setAside keeps every corrupt copy, even two set aside in the same millis
 })
 
 t.test('setAside of a file that is not there fails with the file system error', async (t) => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'pairctl-files-')
   await t.rejects(setAside(join(dir, 'missing.json')), { code: 'ENOENT' })
   t.same(await readdir(dir), [])
 })

@@ -29,15 +29,20 @@ const NOTE =
   'first byte until fsync returned; each of the two right after a same-sized scratch file was written and ' +
   'deleted (warm page cache); channel: bench/channel workers, the same byte count'
 
-/** `bytes` of random data at `path`, written 16 MiB at a time. */
-async function randomFile(path: string, bytes: number): Promise<void> {
+/** `bytes` at `path`, written 16 MiB at a time, each piece from `piece(length)`. */
+async function fillFile(path: string, bytes: number, piece: (length: number) => Uint8Array): Promise<void> {
   const handle = await open(path, 'w')
   try {
     for (let at = 0; at < bytes; at += 16 * MiB)
-      await handle.write(randomBytes(Math.min(16 * MiB, bytes - at)), 0, undefined, at)
+      await handle.write(piece(Math.min(16 * MiB, bytes - at)), 0, undefined, at)
   } finally {
     await handle.close()
   }
+}
+
+/** `bytes` of random data at `path`. */
+function randomFile(path: string, bytes: number): Promise<void> {
+  return fillFile(path, bytes, randomBytes)
 }
 
 /**
@@ -50,13 +55,7 @@ async function randomFile(path: string, bytes: number): Promise<void> {
 async function warmPageCache(dir: string, bytes: number): Promise<void> {
   const path = join(dir, 'warm.bin')
   const zeros = Buffer.alloc(16 * MiB)
-  const handle = await open(path, 'w')
-  try {
-    for (let at = 0; at < bytes; at += zeros.length)
-      await handle.write(zeros, 0, Math.min(zeros.length, bytes - at), at)
-  } finally {
-    await handle.close()
-  }
+  await fillFile(path, bytes, (length) => zeros.subarray(0, length))
   await rm(path)
 }
 
