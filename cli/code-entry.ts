@@ -65,12 +65,12 @@ async function promptCode(ctx: Context): Promise<string> {
   }
 }
 
-/** One line from `rl`; Ctrl-C (readline's SIGINT) or an aborted `signal` is {@link CliError.interrupted}. */
+/** One line from `rl`; Ctrl-C (readline's SIGINT) or an aborted `signal` is {@link CliError.pairingInterrupted}. */
 export function question(rl: Interface, prompt: string, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const interrupted = () => {
       cleanUp()
-      reject(CliError.interrupted())
+      reject(CliError.pairingInterrupted())
     }
     const cleanUp = () => {
       rl.off('SIGINT', interrupted).off('close', interrupted)

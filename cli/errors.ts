@@ -13,9 +13,17 @@ export class CliError extends PairctlError {
     return new CliError('CLI_CANCELLED', message)
   }
 
-  /** Ctrl-C. */
-  static interrupted(): CliError {
-    return new CliError('CLI_INTERRUPTED', 'interrupted (Ctrl-C); nothing was paired')
+  /** Ctrl-C; `outcome` says what it left behind, for commands where that needs saying. */
+  static interrupted(outcome?: string): CliError {
+    return new CliError(
+      'CLI_INTERRUPTED',
+      `interrupted (Ctrl-C)${outcome === undefined ? '' : `; ${outcome}`}`,
+    )
+  }
+
+  /** Ctrl-C during pairing: the run was cancelled, its advert withdrawn. */
+  static pairingInterrupted(): CliError {
+    return CliError.interrupted('nothing was paired')
   }
 }
 

@@ -57,6 +57,9 @@ export async function runPairing(ask: PairingAsk, args: NetworkArgs, ctx: Contex
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   try {
     return await follow(handle, ask, ctx)
+  } catch (err) {
+    // However the cancelled run ended (its own error, or the progress cut short), Ctrl-C is what happened.
+    throw ctx.signal.aborted && !(err instanceof CliError) ? CliError.pairingInterrupted() : err
   } finally {
     ctx.signal.removeEventListener('abort', onAbort)
     await handle.close()
@@ -80,7 +83,7 @@ async function follow(handle: PairingHandle, ask: PairingAsk, ctx: Context): Pro
     countdown.stop()
   }
   throw ctx.signal.aborted
-    ? ctx.signal.reason
+    ? CliError.pairingInterrupted()
     : new PairctlError('CONTROL_CLOSED', 'the daemon went away mid-pairing')
 }
 
@@ -125,7 +128,7 @@ async function embedded(ask: PairingAsk, args: NetworkArgs, ctx: Context): Promi
     known,
     bootstrap: options.bootstrap ?? [],
     answer: async (accept) => answer(accept),
-    cancel: async () => run.cancel(CliError.interrupted()),
+    cancel: async () => run.cancel(CliError.pairingInterrupted()),
     close: () => node.close(),
   }
 }

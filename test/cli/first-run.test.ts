@@ -92,6 +92,24 @@ t.test('listen exits non-zero with a clear message when its daemon stops', async
   })
 })
 
+t.test('Ctrl-C on listen: exit 130, and the message claims nothing about pairing', async (t) => {
+  const home = await tempHome(t)
+  const started = await runCli(home, ['--instance', 'a', 'start', '--host', '127.0.0.1', '--json'], 60_000)
+  const pid = jsonLines(started.stdout)[0]!.pid as number
+  t.teardown(() => killQuietly(pid))
+  const listen = startCli(t, home, ['--instance', 'a', 'listen', '--json'])
+  await listen.waitFor((record) => record.type === 'listening', 60_000)
+  listen.child.kill('SIGINT')
+  const result = await listen.exited
+  t.equal(result.code, 130)
+  t.same(jsonLines(result.stdout).at(-1), {
+    type: 'error',
+    code: 'CLI_INTERRUPTED',
+    message: 'interrupted (Ctrl-C)',
+  })
+  await runCli(home, ['--instance', 'a', 'stop'], 60_000)
+})
+
 t.test('start remembers --name and --host given to an earlier command', async (t) => {
   const home = await tempHome(t)
   // Fails (no DHT node), but only after the flags were remembered.

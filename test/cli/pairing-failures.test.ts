@@ -34,7 +34,11 @@ t.test('Ctrl-C on generate withdraws the advert: exit 130, then joining finds no
   generate.child.kill('SIGINT')
   const interrupted = await generate.exited
   t.equal(interrupted.code, 130, interrupted.stdout)
-  t.match(jsonLines(interrupted.stdout).at(-1), { type: 'error', code: 'CLI_INTERRUPTED' })
+  t.match(jsonLines(interrupted.stdout).at(-1), {
+    type: 'error',
+    code: 'CLI_INTERRUPTED',
+    message: 'interrupted (Ctrl-C); nothing was paired',
+  })
   const join = await runCli(home, [
     '--instance',
     'bob',
