@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import type { Socket as TcpSocket } from 'node:net'
 import createDebug from 'debug'
 import { WebSocket } from 'ws'
 import { toHex } from '../crypto/index.js'
@@ -60,6 +61,8 @@ interface Answered {
   answer: RelayMessage
   /** Stops collecting and returns the messages that arrived after the answer (a circuit's first bytes). */
   adopt(): Buffer[]
+  /** The TCP connection under `ws`. */
+  tcp: TcpSocket
 }
 
 function request(relay: RelayAddress, first: ClientMessage, signal?: AbortSignal): Promise<Answered> {
@@ -85,12 +88,16 @@ function request(relay: RelayAddress, first: ClientMessage, signal?: AbortSignal
       ws.off('message', collect)
       return early
     }
+    let tcp: TcpSocket | undefined
+    ws.once('upgrade', (response) => {
+      tcp = response.socket
+    })
     const onMessage = (data: Buffer, isBinary: boolean) => {
       cleanup()
       const answer = isBinary && data.length <= MAX_CONTROL_BYTES ? tryDecode(data) : null
       if (answer === null) return fail(RelayError.protocol('bad control message'))
       ws.on('message', collect)
-      resolve({ ws, answer, adopt })
+      resolve({ ws, answer, adopt, tcp: tcp! })
     }
     const timer = setTimeout(
       () => onError(new Error(`no answer within ${OPEN_TIMEOUT_MS} ms`)),
@@ -118,12 +125,12 @@ function tryDecode(data: Buffer): RelayMessage | null {
 
 /** Waits for `connected` on a dial or accept; anything else is a protocol error. */
 async function splice(relay: RelayAddress, first: ClientMessage, signal?: AbortSignal): Promise<RelayStream> {
-  const { ws, answer, adopt } = await request(relay, first, signal)
+  const { ws, answer, adopt, tcp } = await request(relay, first, signal)
   if (answer.t !== 'connected') {
     ws.terminate()
     throw RelayError.protocol(`expected connected, got ${answer.t}`)
   }
-  return new RelayStream(ws, adopt())
+  return new RelayStream(ws, { early: adopt(), tcp })
 }
 
 /**

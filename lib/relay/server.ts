@@ -27,6 +27,9 @@ export interface RelayServerOptions {
 
 interface Socket {
   ws: WebSocket
+  /** The TCP connection under `ws`, corked while one read's messages are forwarded to it. */
+  tcp: TcpSocket
+  corked: boolean
   /** Bytes handed to `ws.send` and not yet written. */
   queued: number
   /** Why reading is paused: over its byte rate, or its peer's queue is full. */
@@ -148,7 +151,14 @@ export class RelayServer {
 
   #onConnection(ws: WebSocket, request: IncomingMessage): void {
     const id = this.core.open(socketIp(request.socket), Date.now())
-    const socket: Socket = { ws, queued: 0, paused: new Set(), blocked: undefined }
+    const socket: Socket = {
+      ws,
+      tcp: request.socket,
+      corked: false,
+      queued: 0,
+      paused: new Set(),
+      blocked: undefined,
+    }
     this.#sockets.set(id, socket)
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) this.core.receive(id, data, Date.now())
@@ -189,6 +199,7 @@ export class RelayServer {
   /** Sends, pausing the sender while more than {@link HIGH_WATER} bytes wait towards this connection. */
   #send(socket: Socket, id: number, data: Uint8Array, from: number | undefined): void {
     socket.queued += data.length
+    this.#cork(socket)
     socket.ws.send(data, { binary: true }, () => {
       socket.queued -= data.length
       if (socket.queued > HIGH_WATER / 2 || socket.blocked === undefined) return
@@ -199,6 +210,21 @@ export class RelayServer {
     if (source === undefined || socket.queued <= HIGH_WATER || socket.blocked !== undefined) return
     socket.blocked = source
     this.#pause(source, id)
+  }
+
+  /**
+   * Holds `socket`'s writes until the current read has been handled: `ws` emits every message of one read in
+   * one turn, and a circuit's frames arrive as a long message and a short one, so they leave in one writev
+   * rather than one system call each.
+   */
+  #cork(socket: Socket): void {
+    if (socket.corked) return
+    socket.corked = true
+    socket.tcp.cork()
+    process.nextTick(() => {
+      socket.corked = false
+      socket.tcp.uncork()
+    })
   }
 
   #pause(socket: Socket, reason: 'rate' | number): void {

@@ -1,9 +1,44 @@
+import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import { CLOSE, MAX_DATA_MESSAGE } from './constants.js'
 import { RelayError } from './errors.js'
 
 const EMPTY = new Uint8Array(0)
+/** Pieces up to this length are copied into one message with their neighbours; longer ones are sent as they are. */
+const GATHER_LIMIT = 1024
+
+/**
+ * The binary messages that carry `pieces` on a circuit, in order, none empty or over
+ * {@link MAX_DATA_MESSAGE} bytes. A long piece goes out as views of itself, never copied: a Noise frame
+ * (`spec/noise.md` §4) is 65,537 bytes at most, one more than a message holds, so joining whole frames into
+ * messages would copy every byte sent. Short pieces (a frame's 16-byte tag and the next frame's 3-byte
+ * head) are joined, so a frame costs two messages rather than three or more.
+ */
+export function circuitMessages(pieces: readonly Buffer[]): Buffer[] {
+  const messages: Buffer[] = []
+  let gathered: Buffer[] = []
+  let gatheredLength = 0
+  const flush = () => {
+    if (gatheredLength === 0) return
+    messages.push(gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredLength))
+    gathered = []
+    gatheredLength = 0
+  }
+  for (const piece of pieces) {
+    if (piece.length > GATHER_LIMIT) {
+      flush()
+      for (let at = 0; at < piece.length; at += MAX_DATA_MESSAGE)
+        messages.push(piece.subarray(at, at + MAX_DATA_MESSAGE))
+    } else if (piece.length > 0) {
+      if (gatheredLength + piece.length > MAX_DATA_MESSAGE) flush()
+      gathered.push(piece)
+      gatheredLength += piece.length
+    }
+  }
+  flush()
+  return messages
+}
 
 /**
  * A spliced circuit as a byte stream (`spec/relay.md` §3.3): each write goes out as binary messages of at
@@ -14,14 +49,20 @@ const EMPTY = new Uint8Array(0)
  */
 export class RelayStream extends Duplex {
   readonly #ws: WebSocket
+  readonly #tcp: Socket | undefined
   #receivedEnd = false
 
-  /** `ws` must be spliced (`connected` received); `early`: messages that followed `connected` already. */
-  constructor(ws: WebSocket, early: readonly Buffer[] = []) {
+  /**
+   * `ws` must be spliced (`connected` received); `early`: messages that followed `connected` already;
+   * `tcp`: the connection under `ws` (its upgrade response's socket), corked while one write's messages are
+   * handed to `ws` so that they leave in one system call rather than one each.
+   */
+  constructor(ws: WebSocket, { early = [], tcp }: { early?: readonly Buffer[]; tcp?: Socket } = {}) {
     // Destroyed when the WebSocket closes, not as soon as both directions ended: like a TCP socket's
     // 'close', that comes a round trip later, after a reader had the chance to take what it buffered.
     super({ allowHalfOpen: false, autoDestroy: false })
     this.#ws = ws
+    this.#tcp = tcp
     for (const data of early) this.#onMessage(data, true)
     ws.on('message', this.#onMessage)
     ws.on('close', this.#onClose)
@@ -54,21 +95,29 @@ export class RelayStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (chunk.length === 0) return void callback()
-    if (this.#closing(callback)) return
-    for (let at = 0; at < chunk.length; at += MAX_DATA_MESSAGE) {
-      const piece = chunk.subarray(at, at + MAX_DATA_MESSAGE)
-      const last = at + MAX_DATA_MESSAGE >= chunk.length
-      this.#ws.send(piece, { binary: true }, last ? (err) => callback(err ?? null) : undefined)
-    }
+    this.#sendPieces([chunk], callback)
   }
 
-  /** Corked writes (a Noise frame's header, body and tag) leave as one message where they fit. */
+  /** Corked writes (a Noise frame's header, body and tag) leave with their small pieces gathered. */
   override _writev(
     chunks: { chunk: Buffer; encoding: BufferEncoding }[],
     callback: (err?: Error | null) => void,
   ): void {
-    this._write(Buffer.concat(chunks.map(({ chunk }) => chunk)), 'binary', callback)
+    this.#sendPieces(
+      chunks.map(({ chunk }) => chunk),
+      callback,
+    )
+  }
+
+  #sendPieces(pieces: readonly Buffer[], callback: (err?: Error | null) => void): void {
+    const messages = circuitMessages(pieces)
+    if (messages.length === 0) return void callback()
+    if (this.#closing(callback)) return
+    const last = messages.length - 1
+    this.#tcp?.cork()
+    for (let i = 0; i < last; i++) this.#ws.send(messages[i]!, { binary: true })
+    this.#ws.send(messages[last]!, { binary: true }, (err) => callback(err ?? null))
+    this.#tcp?.uncork()
   }
 
   override _final(callback: (err?: Error | null) => void): void {
