@@ -6,8 +6,8 @@
  * either. They throw the file system's own errors; each caller turns them into its typed error.
  * @module
  */
-import { link, open, rename, unlink } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { link, open, readdir, rename, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { randomBytes, toHex } from './crypto/index.js'
 
 /** Replaces `path` with `content`: temporary file, fsync, rename, fsync of the directory. */
@@ -61,6 +61,27 @@ export async function setAside(path: string, now = new Date()): Promise<string> 
     await syncDirectory(dirname(path))
     return keptAs
   }
+}
+
+/** A temporary file's name, as {@link temporaryName} makes it; group 1 is the writer's pid. */
+const TEMPORARY_NAME = /\.tmp-(\d+)-[0-9a-f]{8}$/
+
+/**
+ * Removes the temporary files a killed writer left in `dir` (killed between writing one and renaming or
+ * linking it into place): those whose writer, the pid in the name, no longer runs. A live writer's are
+ * kept, its write may be in progress. Returns the names removed; a missing `dir` has none.
+ */
+export async function sweepTemporaries(dir: string, isRunning: (pid: number) => boolean): Promise<string[]> {
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return []
+    throw err
+  })
+  const left = names.filter((name) => {
+    const pid = TEMPORARY_NAME.exec(name)?.[1]
+    return pid !== undefined && !isRunning(Number(pid))
+  })
+  for (const name of left) await unlink(join(dir, name)).catch(() => undefined)
+  return left
 }
 
 /** Makes the entries created, renamed or removed in `dir` durable. */

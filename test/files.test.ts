@@ -1,8 +1,11 @@
 /** The durable-write helpers every store shares (`lib/files.ts`). */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { setAside } from '../lib/files.js'
+import { setAside, sweepTemporaries } from '../lib/files.js'
+import { isRunning } from '../lib/identity/index.js'
 import { tempDir } from './transfer/helpers/devices.js'
 
 t.test('setAside keeps every corrupt copy, even two set aside in the same millisecond', async (t) => {
@@ -34,4 +37,31 @@ t.test('setAside of a file that is not there fails with the file system error', 
   const dir = await tempDir(t, 'pairctl-files-')
   await t.rejects(setAside(join(dir, 'missing.json')), { code: 'ENOENT' })
   t.same(await readdir(dir), [])
+})
+
+/** The pid of a process that has exited (a writer killed mid-write, as far as its files can tell). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''])
+  await once(child, 'exit')
+  return child.pid!
+}
+
+t.test("sweepTemporaries removes a dead writer's temporary files and nothing else", async (t) => {
+  const dir = await tempDir(t, 'pairctl-files-')
+  const dead = await deadPid()
+  const names = {
+    deadWriters: [`devices.json.tmp-${dead}-0a1b2c3d`, `routing.json.tmp-${dead}-ffffffff`],
+    kept: [
+      `config.json.tmp-${process.pid}-01234567`, // a live writer's: its rename may be about to happen
+      'devices.json',
+      `devices.json.corrupt-2026-12-07T12-00-00.000Z`,
+      `notes.tmp-${dead}-xyz`, // not a name the writers make
+      `devices.json.tmp-${dead}-0a1b2c3d.bak`,
+    ],
+  }
+  for (const name of [...names.deadWriters, ...names.kept]) await writeFile(join(dir, name), 'x')
+  const removed = await sweepTemporaries(dir, isRunning)
+  t.same(removed.sort(), [...names.deadWriters].sort())
+  t.same((await readdir(dir)).sort(), [...names.kept].sort())
+  t.same(await sweepTemporaries(join(dir, 'missing'), isRunning), [], 'a missing directory has none')
 })

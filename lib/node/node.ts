@@ -12,9 +12,11 @@ import type {
   TransferInfo,
 } from '../control/protocol.js'
 import { hasCode } from '../errors.js'
+import { sweepTemporaries } from '../files.js'
 import {
   type Identity,
   instanceDir,
+  isRunning,
   loadOrCreateIdentity,
   lockInstance,
   pairctlHome,
@@ -381,6 +383,7 @@ export async function createNode(options: NodeOptions = {}): Promise<PairctlNode
     if (resolved.lock) {
       const lock = await lockInstance(dir)
       resources.defer('instance lock', () => lock.release())
+      await sweepTemporaries(dir, isRunning)
     }
     const store = await PairedDeviceStore.open(dir)
     const deviceInfo = {

@@ -10,7 +10,8 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import createDebug from 'debug'
 import { z } from 'zod'
-import { replaceFile, setAside, syncDirectory } from '../files.js'
+import { replaceFile, setAside, sweepTemporaries, syncDirectory } from '../files.js'
+import { isRunning } from '../identity/index.js'
 import { TransferError } from './errors.js'
 
 const debug = createDebug('pairctl:transfer:store')
@@ -70,10 +71,12 @@ export class TransferStore {
 
   /**
    * Every record that parses; an unreadable one is set aside (`<id>.json.corrupt-<time>`) and skipped.
-   * Manifests with no record (filing or removal interrupted) are deleted.
+   * Manifests with no record (filing or removal interrupted) are deleted, and so are the temporary files
+   * of writers no longer running.
    */
   async load(): Promise<TransferRecord[]> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    await sweepTemporaries(this.dir, isRunning)
     const records: TransferRecord[] = []
     const names = await readdir(this.dir)
     for (const name of names) {

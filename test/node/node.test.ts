@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -21,6 +22,23 @@ t.test('one node per instance directory: the second is refused until the first c
   const second = await createNode({ dir, host: '127.0.0.1' })
   t.equal(second.deviceId, deviceId, 'same identity after restart')
   await second.close()
+})
+
+t.test("a node's start removes the temporary files a killed writer left, a live writer's not", async (t) => {
+  const dir = await tempDir(t)
+  await (await createNode({ dir, host: '127.0.0.1' })).close()
+  const child = spawn(process.execPath, ['-e', ''])
+  await once(child, 'exit')
+  const left = [
+    `devices.json.tmp-${child.pid}-0a1b2c3d`,
+    join('transfers', `ab.json.tmp-${child.pid}-0a1b2c3d`),
+  ]
+  const live = `config.json.tmp-${process.pid}-01234567`
+  for (const name of [...left, live]) await writeFile(join(dir, name), '{"half')
+  const node = await createNode({ dir, host: '127.0.0.1' })
+  t.teardown(() => node.close())
+  t.same(await readdir(dir).then((names) => names.filter((name) => name.includes('.tmp-'))), [live])
+  t.same(await readdir(join(dir, 'transfers')), [], 'the transfer state directory is swept too')
 })
 
 t.test('bad options are NODE_BAD_OPTION naming the field', async (t) => {
