@@ -1,11 +1,10 @@
 /** The durable-write helpers every store shares (`lib/files.ts`). */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { setAside, sweepTemporaries } from '../lib/files.js'
 import { isRunning } from '../lib/identity/index.js'
+import { deadPid } from './helpers/processes.js'
 import { tempDir } from './transfer/helpers/devices.js'
 
 t.test('setAside keeps every corrupt copy, even two set aside in the same millisecond', async (t) => {
@@ -38,13 +37,6 @@ t.test('setAside of a file that is not there fails with the file system error', 
   await t.rejects(setAside(join(dir, 'missing.json')), { code: 'ENOENT' })
   t.same(await readdir(dir), [])
 })
-
-/** The pid of a process that has exited (a writer killed mid-write, as far as its files can tell). */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', ''])
-  await once(child, 'exit')
-  return child.pid!
-}
 
 t.test("sweepTemporaries removes a dead writer's temporary files and nothing else", async (t) => {
   const dir = await tempDir(t, 'pairctl-files-')

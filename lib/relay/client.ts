@@ -61,8 +61,8 @@ interface Answered {
   answer: RelayMessage
   /** Stops collecting and returns the messages that arrived after the answer (a circuit's first bytes). */
   adopt(): Buffer[]
-  /** The TCP connection under `ws`. */
-  tcp: TcpSocket
+  /** The TCP connection under `ws` (from its upgrade response, which comes before any message). */
+  tcp: TcpSocket | undefined
 }
 
 function request(relay: RelayAddress, first: ClientMessage, signal?: AbortSignal): Promise<Answered> {
@@ -97,7 +97,7 @@ function request(relay: RelayAddress, first: ClientMessage, signal?: AbortSignal
       const answer = isBinary && data.length <= MAX_CONTROL_BYTES ? tryDecode(data) : null
       if (answer === null) return fail(RelayError.protocol('bad control message'))
       ws.on('message', collect)
-      resolve({ ws, answer, adopt, tcp: tcp! })
+      resolve({ ws, answer, adopt, tcp })
     }
     const timer = setTimeout(
       () => onError(new Error(`no answer within ${OPEN_TIMEOUT_MS} ms`)),

@@ -29,7 +29,6 @@ interface Socket {
   ws: WebSocket
   /** The TCP connection under `ws`, corked while one read's messages are forwarded to it. */
   tcp: TcpSocket
-  corked: boolean
   /** Bytes handed to `ws.send` and not yet written. */
   queued: number
   /** Why reading is paused: over its byte rate, or its peer's queue is full. */
@@ -151,14 +150,7 @@ export class RelayServer {
 
   #onConnection(ws: WebSocket, request: IncomingMessage): void {
     const id = this.core.open(socketIp(request.socket), Date.now())
-    const socket: Socket = {
-      ws,
-      tcp: request.socket,
-      corked: false,
-      queued: 0,
-      paused: new Set(),
-      blocked: undefined,
-    }
+    const socket: Socket = { ws, tcp: request.socket, queued: 0, paused: new Set(), blocked: undefined }
     this.#sockets.set(id, socket)
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) this.core.receive(id, data, Date.now())
@@ -217,14 +209,10 @@ export class RelayServer {
    * one turn, and a circuit's frames arrive as a long message and a short one, so they leave in one writev
    * rather than one system call each.
    */
-  #cork(socket: Socket): void {
-    if (socket.corked) return
-    socket.corked = true
-    socket.tcp.cork()
-    process.nextTick(() => {
-      socket.corked = false
-      socket.tcp.uncork()
-    })
+  #cork({ tcp }: Socket): void {
+    if (tcp.writableCorked > 0) return
+    tcp.cork()
+    process.nextTick(() => tcp.uncork())
   }
 
   #pause(socket: Socket, reason: 'rate' | number): void {

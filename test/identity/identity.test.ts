@@ -14,6 +14,7 @@ import {
   pairctlHome,
   parseDeviceId,
 } from '../../lib/identity/index.js'
+import { deadPid } from '../helpers/processes.js'
 
 t.test('device ID: format, determinism and check characters', async (t) => {
   const id = deviceIdFromPublicKey(
@@ -117,12 +118,6 @@ t.test('the lock holds across processes', async (t) => {
   t.equal(code, 1)
   t.equal(out.trim(), 'IDENTITY_INSTANCE_LOCKED')
 })
-
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
-  await new Promise((resolve) => child.on('exit', resolve))
-  return child.pid!
-}
 
 t.test('an identity file from a newer pairctl says so, not "corrupt", and is left untouched', async (t) => {
   const dir = t.testdir({})

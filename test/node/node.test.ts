@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -6,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { createNode } from '../../lib/node/index.js'
+import { deadPid } from '../helpers/processes.js'
 
 async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'pairctl-node-'))
@@ -27,12 +27,8 @@ t.test('one node per instance directory: the second is refused until the first c
 t.test("a node's start removes the temporary files a killed writer left, a live writer's not", async (t) => {
   const dir = await tempDir(t)
   await (await createNode({ dir, host: '127.0.0.1' })).close()
-  const child = spawn(process.execPath, ['-e', ''])
-  await once(child, 'exit')
-  const left = [
-    `devices.json.tmp-${child.pid}-0a1b2c3d`,
-    join('transfers', `ab.json.tmp-${child.pid}-0a1b2c3d`),
-  ]
+  const dead = await deadPid()
+  const left = [`devices.json.tmp-${dead}-0a1b2c3d`, join('transfers', `ab.json.tmp-${dead}-0a1b2c3d`)]
   const live = `config.json.tmp-${process.pid}-01234567`
   for (const name of [...left, live]) await writeFile(join(dir, name), '{"half')
   const node = await createNode({ dir, host: '127.0.0.1' })
