@@ -28,5 +28,6 @@ export {
   stripZone,
   unmapIpv4,
 } from './ip.js'
+export { isOnLink, isOwnAddress, isPublicOffLink } from './local.js'
 export { AddressManager, type AddressManagerOptions } from './manager.js'
 export { type DhtScope, dhtScope, endpointHost, isWildcard, publishableAddresses } from './policy.js'

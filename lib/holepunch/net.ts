@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net'
-import { networkInterfaces } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { isOwnAddress } from '../addresses/local.js'
 import { stunBinding } from '../stun/index.js'
 import { MAPPING_STUN_SCHEDULE } from './constants.js'
 import type { LocalMapping } from './core.js'
@@ -37,10 +37,6 @@ export async function learnMapping(
   if (result.mapped.port !== localPort)
     return { localPort, mapped: { host: result.mapped.host, port: result.mapped.port }, nat: 'changing' }
   return { localPort, mapped, nat: 'preserving' }
-}
-
-function isOwnAddress(host: string): boolean {
-  return Object.values(networkInterfaces()).some((list) => list?.some((info) => info.address === host))
 }
 
 /**

@@ -1,5 +1,5 @@
-import { networkInterfaces } from 'node:os'
 import createDebug from 'debug'
+import { isOwnAddress } from '../addresses/local.js'
 import { classifyNat, type NatClassification } from '../stun/index.js'
 
 const debug = createDebug('pairctl:node:nat')
@@ -34,15 +34,11 @@ export function probeNat(bootstrap: string[], host: string): NatProbe {
   return probe
 }
 
+/** The address the server saw is one of ours: no NAT, even when the probe socket was bound to a wildcard. */
 function describe(result: NatClassification): string {
   if (result.natPresent === false || isOwnAddress(result.mappedAddress.host)) return 'none'
   if (result.mapping === 'unknown') return 'nat (behaviour unknown)'
   return `${result.mapping} mapping, ${result.filtering} filtering`
-}
-
-/** The address the server saw is one of ours: no NAT, even when the probe socket was bound to a wildcard. */
-function isOwnAddress(host: string): boolean {
-  return Object.values(networkInterfaces()).some((list) => list?.some((info) => info.address === host))
 }
 
 /** `HOST:PORT` (IPv6 in brackets) as an endpoint, or null. */

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import createDebug from 'debug'
-import { classifyIp } from '../addresses/classify.js'
+import type { InterfaceList } from '../addresses/book.js'
+import { isPublicOffLink } from '../addresses/local.js'
 import { hasCode } from '../errors.js'
 import {
   advertiserKeys,
@@ -291,9 +292,15 @@ export function answerPairingPunches(
 }
 
 /**
- * The path of a connection the listener accepted: `mapped` when it came from a public address while this
- * node holds a router mapping, else `direct`.
+ * The path of a connection the listener accepted: `mapped` when it came from a public address beyond this
+ * machine's links while this node holds a router mapping, else `direct`.
  */
-export function acceptedPath(remoteHost: string | undefined, hasMapping: boolean): ConnectionPath {
-  return hasMapping && remoteHost !== undefined && classifyIp(remoteHost) === 'public' ? 'mapped' : 'direct'
+export function acceptedPath(
+  remoteHost: string | undefined,
+  hasMapping: boolean,
+  interfaces?: InterfaceList,
+): ConnectionPath {
+  return hasMapping && remoteHost !== undefined && isPublicOffLink(remoteHost, interfaces)
+    ? 'mapped'
+    : 'direct'
 }

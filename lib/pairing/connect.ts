@@ -1,6 +1,7 @@
 import { connect as netConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { classifyIp } from '../addresses/classify.js'
+import type { InterfaceList } from '../addresses/book.js'
+import { isPublicOffLink } from '../addresses/local.js'
 import type { Advert, AdvertAddress } from './advert.js'
 import { CONNECT_ROUNDS, CONNECT_STAGGER_MS, CONNECT_TIMEOUT_MS } from './constants.js'
 import { PairingError } from './errors.js'
@@ -22,13 +23,17 @@ export const CONNECTION_PATHS = ['direct', 'mapped', 'holepunch', 'relay'] as co
 export type ConnectionPath = (typeof CONNECTION_PATHS)[number]
 
 /**
- * The path of a connection dialed to an advertised address: a public address of a device is its router's
- * mapping (a device with no NAT, whose own address is public, is also reported `mapped`: the advert does
- * not say which), any other scope is `direct`.
+ * The path of a connection dialed to an advertised address: a public address beyond this machine's links
+ * is the device's router mapping (a device with no NAT, whose own address is public, is also reported
+ * `mapped`: the advert does not say which); any other scope, and a public address of this machine or on
+ * one of its links (no router between), is `direct`.
  */
-export function dialedPath(address: Pick<AdvertAddress, 'host' | 'transport'>): ConnectionPath {
+export function dialedPath(
+  address: Pick<AdvertAddress, 'host' | 'transport'>,
+  interfaces?: InterfaceList,
+): ConnectionPath {
   if (address.transport === 'relay') return 'relay'
-  return classifyIp(address.host) === 'public' ? 'mapped' : 'direct'
+  return isPublicOffLink(address.host, interfaces) ? 'mapped' : 'direct'
 }
 
 /** Opens a transport to one address; must honour `signal`. */
