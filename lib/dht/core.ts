@@ -29,8 +29,6 @@ const SPARSE_BUCKET = 2
 const REFRESH_DEPTH = 8
 /** Link peers remembered (§9.1): a LAN holds a handful of devices; beyond, the oldest are forgotten. */
 const MAX_LINK_PEERS = 64
-/** The store's source group for our own records (§7.5): never a network endpoint's group. */
-const OWN_SOURCE = 'own'
 
 import { BoundedMap } from './bounded-map.js'
 import {
@@ -58,7 +56,7 @@ import { RateLimiter } from './rate-limit.js'
 import { respond } from './responder.js'
 import { type Contact, loadTable, RoutingTable, type SavedTable, saveTable, TableEntry } from './routing.js'
 import { RttEstimator } from './rtt.js'
-import { RecordStore } from './store.js'
+import { OWN_SOURCE, RecordStore } from './store.js'
 import { TokenIssuer } from './tokens.js'
 
 /** Options of a {@link DhtCore} (`spec/dht.md` §4.2). */

@@ -6,23 +6,39 @@ import { ownedKey, storageTarget, verifyRecord } from './record.js'
 /** Bytes charged per stored record on top of its value: keys, signature, bookkeeping. */
 const RECORD_OVERHEAD_BYTES = 160
 
+/**
+ * The source group of the node's own records (§7.5): never a network endpoint's group, and never dropped
+ * to make room for another group.
+ */
+export const OWN_SOURCE = 'own'
+
 interface Stored {
   record: WireRecord
   /** Local deletion time: the signed expiry clamped to the namespace's TTL (§7.2). */
   deadline: number
   bytes: number
   source: string
+  /** Hex storage target the record sits under. */
+  target: string
+}
+
+/** What one source group holds. */
+interface Share {
+  bytes: number
+  entries: Set<Stored>
 }
 
 /**
  * The records a storing node keeps (`spec/dht.md` §7.2): several publishers per key, the highest seq
- * per publisher, bounded per key, per source group and in total bytes, swept when expired.
+ * per publisher, bounded per key, per source group and in total bytes, swept when expired. A full store
+ * makes room for a group holding less than the largest by dropping the largest's records, so many
+ * groups together can fill it but not keep a new group out.
  */
 export class RecordStore {
   readonly #limits: DhtLimits
   /** Allocated with the first record: most nodes are asked to store nothing (§8.4). */
   #byTarget: Map<string, Stored[]> | null = null
-  #perSource: Map<string, number> | null = null
+  #bySource: Map<string, Share> | null = null
   #bytes = 0
 
   constructor(limits: DhtLimits) {
@@ -58,11 +74,11 @@ export class RecordStore {
     const stored = {
       record: copyRecord(record),
       deadline: Math.min(record.x, now + policy.maxTtlMs),
-      bytes: 0,
+      bytes: record.v.length + RECORD_OVERHEAD_BYTES,
       source,
+      target,
     }
-    stored.bytes = record.v.length + RECORD_OVERHEAD_BYTES
-    return this.#insert(target, entries, index, stored, now)
+    return this.#insert(entries, index, stored, now)
   }
 
   /** Live records at (namespace, key), optionally of one publisher, newest expiry first. */
@@ -78,68 +94,100 @@ export class RecordStore {
 
   /** Drops every record past its deadline. */
   sweep(now: number): void {
-    for (const [target, entries] of this.#byTarget ?? []) {
-      for (const entry of entries.filter((item) => item.deadline <= now)) this.#remove(target, entry)
-    }
+    for (const entries of this.#byTarget?.values() ?? [])
+      for (const entry of entries.filter((item) => item.deadline <= now)) this.#remove(entry)
   }
 
-  #insert(target: string, entries: Stored[], index: number, stored: Stored, now: number): WireErrorCode {
+  #insert(entries: Stored[], index: number, stored: Stored, now: number): WireErrorCode {
     const previous = index >= 0 ? entries[index]! : undefined
     if (previous === undefined && entries.length >= this.#limits.recordsPerKey) this.sweep(now)
-    const current = this.#byTarget?.get(target) ?? []
+    const current = this.#byTarget?.get(stored.target) ?? []
     const replaced = previous !== undefined && current.includes(previous) ? previous : undefined
     if (replaced === undefined && current.length >= this.#limits.recordsPerKey) return WireError.STORE_FULL
-    const freed = replaced?.bytes ?? 0
-    if (this.#bytes - freed + stored.bytes > this.#limits.storeBytes) return WireError.STORE_FULL
-    const sourceCount = this.#perSource?.get(stored.source) ?? 0
-    if (replaced?.source !== stored.source && sourceCount >= this.#limits.recordsPerSource) {
-      const tombstone = this.#oldestTombstoneOf(stored.source)
-      if (tombstone === undefined || stored.record.v.length === 0) return WireError.STORE_FULL
-      this.#remove(tombstone.target, tombstone.stored)
-    }
-    if (replaced !== undefined) this.#remove(target, replaced)
-    this.#add(target, stored)
+    const quotaVictim = this.#quotaVictim(stored, replaced)
+    if (quotaVictim === undefined) return WireError.STORE_FULL
+    const freed = [replaced, quotaVictim].filter((entry) => entry != null)
+    const excess = this.#bytes + stored.bytes - bytesOf(freed) - this.#limits.storeBytes
+    const fairShareVictims = excess > 0 ? this.#fairShareVictims(stored, excess, freed) : []
+    if (fairShareVictims === undefined) return WireError.STORE_FULL
+    for (const victim of [...freed, ...fairShareVictims]) this.#remove(victim)
+    this.#add(stored)
     return WireError.OK
   }
 
   /**
-   * The source group's tombstone that expires first. A group at its quota may replace one with a live
-   * record (§7.2): its own withdrawals must not lock it out of the store until they expire.
+   * What must go for `stored` to fit its group's record quota: nothing (null), the group's tombstone that
+   * expires first, or no way (undefined). A group at its quota may replace a tombstone with a live record
+   * (§7.2): its own withdrawals must not lock it out of the store until they expire.
    */
-  #oldestTombstoneOf(source: string): { target: string; stored: Stored } | undefined {
-    let oldest: { target: string; stored: Stored } | undefined
-    for (const [target, entries] of this.#byTarget ?? [])
-      for (const entry of entries)
-        if (
-          entry.source === source &&
-          entry.record.v.length === 0 &&
-          entry.deadline < (oldest?.stored.deadline ?? Infinity)
-        )
-          oldest = { target, stored: entry }
+  #quotaVictim(stored: Stored, replaced: Stored | undefined): Stored | null | undefined {
+    const share = this.#bySource?.get(stored.source)
+    const held = share?.entries.size ?? 0
+    if (replaced?.source === stored.source || held < this.#limits.recordsPerSource) return null
+    if (stored.record.v.length === 0) return undefined
+    let oldest: Stored | undefined
+    for (const entry of share?.entries ?? [])
+      if (entry.record.v.length === 0 && entry.deadline < (oldest?.deadline ?? Infinity)) oldest = entry
     return oldest
   }
 
-  #add(target: string, stored: Stored): void {
-    this.#byTarget ??= new Map()
-    this.#perSource ??= new Map()
-    const entries = this.#byTarget.get(target) ?? []
-    entries.push(stored)
-    this.#byTarget.set(target, entries)
-    this.#bytes += stored.bytes
-    this.#perSource.set(stored.source, (this.#perSource.get(stored.source) ?? 0) + 1)
+  /**
+   * Records of the group holding the most bytes (not the newcomer's, not the node's own) that free
+   * `excess` bytes, those expiring first; undefined when that group would then hold fewer bytes than the
+   * newcomer's (max-min fairness, §7.2): a full store's groups only trade places down to equal shares.
+   */
+  #fairShareVictims(stored: Stored, excess: number, freed: Stored[]): Stored[] | undefined {
+    const own = this.#bySource?.get(stored.source)?.bytes ?? 0
+    const after = own + stored.bytes - bytesOf(freed.filter((entry) => entry.source === stored.source))
+    const largest = this.#largestShare(stored.source)
+    if (largest === undefined) return undefined
+    const victims: Stored[] = []
+    const candidates = [...largest.entries].filter((entry) => !freed.includes(entry))
+    for (const entry of candidates.sort((a, b) => a.deadline - b.deadline)) {
+      if (bytesOf(victims) >= excess) break
+      victims.push(entry)
+    }
+    const left =
+      largest.bytes - bytesOf(victims) - bytesOf(freed.filter((entry) => largest.entries.has(entry)))
+    const enough = bytesOf(victims) >= excess && left >= after
+    return enough ? victims : undefined
   }
 
-  #remove(target: string, stored: Stored): void {
-    const byTarget = this.#byTarget!
-    const perSource = this.#perSource!
-    const entries = byTarget.get(target)!.filter((entry) => entry !== stored)
-    if (entries.length === 0) byTarget.delete(target)
-    else byTarget.set(target, entries)
-    this.#bytes -= stored.bytes
-    const count = (perSource.get(stored.source) ?? 1) - 1
-    if (count === 0) perSource.delete(stored.source)
-    else perSource.set(stored.source, count)
+  #largestShare(exclude: string): Share | undefined {
+    let largest: Share | undefined
+    for (const [source, share] of this.#bySource ?? [])
+      if (source !== exclude && source !== OWN_SOURCE && share.bytes > (largest?.bytes ?? 0)) largest = share
+    return largest
   }
+
+  #add(stored: Stored): void {
+    this.#byTarget ??= new Map()
+    this.#bySource ??= new Map()
+    const entries = this.#byTarget.get(stored.target) ?? []
+    entries.push(stored)
+    this.#byTarget.set(stored.target, entries)
+    this.#bytes += stored.bytes
+    const share = this.#bySource.get(stored.source) ?? { bytes: 0, entries: new Set() }
+    share.bytes += stored.bytes
+    share.entries.add(stored)
+    this.#bySource.set(stored.source, share)
+  }
+
+  #remove(stored: Stored): void {
+    const byTarget = this.#byTarget!
+    const entries = byTarget.get(stored.target)!.filter((entry) => entry !== stored)
+    if (entries.length === 0) byTarget.delete(stored.target)
+    else byTarget.set(stored.target, entries)
+    this.#bytes -= stored.bytes
+    const share = this.#bySource!.get(stored.source)!
+    share.bytes -= stored.bytes
+    share.entries.delete(stored)
+    if (share.entries.size === 0) this.#bySource!.delete(stored.source)
+  }
+}
+
+function bytesOf(entries: Stored[]): number {
+  return entries.reduce((sum, entry) => sum + entry.bytes, 0)
 }
 
 /** Stored records own their bytes: views would pin whole received datagrams in memory. */

@@ -4,7 +4,12 @@
  * measurements at full size; here they run small and assert the bound.
  */
 import t from 'tap'
-import { AMPLIFICATION_FACTOR, DEFAULT_LIMITS, MAX_DATAGRAM_BYTES } from '../../lib/dht/constants.js'
+import {
+  AMPLIFICATION_FACTOR,
+  DEFAULT_LIMITS,
+  MAX_DATAGRAM_BYTES,
+  NAMESPACES,
+} from '../../lib/dht/constants.js'
 import {
   measureAmplification,
   measureFlood,
@@ -107,11 +112,20 @@ t.test('record spam from one /24: 8 per key, 64 per source, squatters refused, o
   t.ok(figure.ownerStored, "the owner's presence record is stored after the spam")
 })
 
-t.test('record spam from many /24s stops at the store byte cap', async (t) => {
+t.test('record spam from many /24s stops at the store byte cap and cannot keep a new /24 out', async (t) => {
   const storeBytes = 64 * 1024
   const figure = measureRecordSpam(0, 300, 20, storeBytes)
   t.ok(figure.storeBytes <= storeBytes, `${figure.storeBytes} B charged`)
   t.ok(figure.storeBytes > storeBytes - 1_000, 'the store filled up to the cap')
   t.ok(figure.stored < figure.attempts, 'the rest was refused (STORE_FULL)')
-  t.notOk(figure.ownerStored, 'a full store refuses the owner too: the total cap is per node, not per key')
+  t.ok(figure.ownerStored, "the owner's record took its share from the largest spamming /24")
+})
+
+t.test('keeping a new /24 out of a full store takes one /24 per full-size record it holds', async (t) => {
+  const storeBytes = 64 * 1024
+  const perRecord = NAMESPACES.pairing!.maxValueBytes + 160
+  const groups = Math.floor(storeBytes / perRecord)
+  const figure = measureRecordSpam(0, 4 * groups, groups, storeBytes)
+  t.notOk(figure.ownerStored, `${groups} /24s holding one record each refuse a newcomer`)
+  t.ok(measureRecordSpam(0, 4 * groups, groups - 16, storeBytes).ownerStored, `${groups - 16} /24s do not`)
 })

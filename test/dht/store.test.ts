@@ -1,13 +1,14 @@
 /**
  * The record store's per-source quota and withdrawals (`spec/dht.md` §7.2): a source group's own
  * tombstones make room for its live records, so withdrawing does not lock a publisher out until they
- * expire; live records are never evicted, and the quota still holds.
+ * expire; a group's own live records are never evicted for it, and the quota still holds; a full store
+ * makes room for a group holding less than the largest (max-min fair shares).
  */
 import t from 'tap'
 import { Ed25519KeyPair, sha256, utf8 } from '../../lib/crypto/index.js'
 import { DEFAULT_LIMITS, WireError, type WireErrorCode } from '../../lib/dht/constants.js'
 import { signRecord } from '../../lib/dht/record.js'
-import { RecordStore } from '../../lib/dht/store.js'
+import { OWN_SOURCE, RecordStore } from '../../lib/dht/store.js'
 
 const NOW = 1_800_000_000_000
 const QUOTA = DEFAULT_LIMITS.recordsPerSource
@@ -77,4 +78,72 @@ t.test("a tombstone does not evict a tombstone, nor another source's", async (t)
   const full = new RecordStore(DEFAULT_LIMITS)
   for (let i = 0; i < QUOTA; i++) pairAndWithdraw(full, i)
   t.equal(full.put('pairing', k, tombstone, SOURCE, NOW + 10_000), WireError.STORE_FULL)
+})
+
+/** Bytes one {@link liveRecord} is charged: its 100-byte value and the per-record overhead. */
+const LIVE_BYTES = 100 + 160
+
+/** A store that holds `records` of {@link liveRecord}'s size. */
+function storeOf(records: number): RecordStore {
+  return new RecordStore({ ...DEFAULT_LIMITS, storeBytes: records * LIVE_BYTES })
+}
+
+t.test(
+  'a full store makes room for a new group from the largest one, its record expiring first',
+  async (t) => {
+    const store = storeOf(10)
+    for (let i = 0; i < 6; i++) t.equal(liveRecord(store, `big ${i}`, '10.1.1', NOW + i), WireError.OK)
+    for (let i = 0; i < 4; i++) t.equal(liveRecord(store, `small ${i}`, '10.2.2', NOW + 10 + i), WireError.OK)
+    t.equal(store.bytes, 10 * LIVE_BYTES, 'the store is full')
+    t.equal(liveRecord(store, 'newcomer', '10.3.3', NOW + 20), WireError.OK, 'a new group still stores')
+    t.equal(store.bytes, 10 * LIVE_BYTES, 'within the cap')
+    t.same(store.get('pairing', key('big 0'), NOW + 30), [], "the largest group's earliest record went")
+    t.equal(store.get('pairing', key('big 1'), NOW + 30).length, 1, 'its others stay')
+    for (let i = 0; i < 4; i++)
+      t.equal(store.get('pairing', key(`small ${i}`), NOW + 30).length, 1, 'the smaller group lost nothing')
+  },
+)
+
+t.test('groups trade places only down to equal shares, and never at the expense of themselves', async (t) => {
+  const store = storeOf(4)
+  for (let i = 0; i < 4; i++) t.equal(liveRecord(store, `one each ${i}`, `10.0.${i}`), WireError.OK)
+  t.equal(liveRecord(store, 'fifth group', '10.0.9'), WireError.STORE_FULL, 'every group holds one: full')
+  t.equal(liveRecord(store, 'second of 10.0.0', '10.0.0'), WireError.STORE_FULL, 'nor may one take a second')
+  t.equal(store.size, 4)
+  const single = storeOf(3)
+  for (let i = 0; i < 3; i++) t.equal(liveRecord(single, `only ${i}`, '10.5.5'), WireError.OK)
+  t.equal(
+    liveRecord(single, 'more', '10.5.5'),
+    WireError.STORE_FULL,
+    'the largest group does not evict itself',
+  )
+})
+
+t.test("the node's own records are never dropped for another group", async (t) => {
+  const store = storeOf(3)
+  for (let i = 0; i < 3; i++) t.equal(liveRecord(store, `own ${i}`, OWN_SOURCE), WireError.OK)
+  t.equal(liveRecord(store, 'visitor', '10.4.4'), WireError.STORE_FULL)
+  for (let i = 0; i < 3; i++) t.equal(store.get('pairing', key(`own ${i}`), NOW + 20_000).length, 1)
+})
+
+t.test('a record re-published from another group into a full store replaces its old copy once', async (t) => {
+  const store = storeOf(4)
+  const label = 'moved'
+  const publisher = pair(label)
+  const k = key(label)
+  const put = (seq: number, source: string) =>
+    store.put(
+      'pairing',
+      k,
+      signRecord('pairing', k, { seq, expiresAt: NOW + 600_000, value: new Uint8Array(99 + seq) }, publisher),
+      source,
+      NOW,
+    )
+  t.equal(put(1, '10.6.6'), WireError.OK)
+  for (let i = 0; i < 3; i++) t.equal(liveRecord(store, `filler ${i}`, '10.6.6', NOW), WireError.OK)
+  t.equal(put(2, '10.7.7'), WireError.OK, 'the publisher moved networks; its larger record still fits')
+  t.equal(store.get('pairing', k, NOW).length, 1, 'one copy, the new one')
+  t.equal(store.get('pairing', k, NOW)[0]?.s, 2)
+  t.ok(store.bytes <= 4 * LIVE_BYTES, `${store.bytes} B within the cap`)
+  t.equal(store.size, 3, 'the old copy and one filler of the largest group made room')
 })
