@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os'
 import createDebug from 'debug'
 import makeMdns from 'multicast-dns'
-import { isWildcard } from '../addresses/index.js'
+import { DEFAULT_INTERFACE_POLL_MS, isWildcard } from '../addresses/index.js'
 import { MDNS_GROUP, MDNS_PORT } from './constants.js'
 import { type DiscoveryTransmit, type Endpoint, LanDiscoveryCore, type LinkInterface } from './core.js'
 
@@ -11,101 +11,143 @@ const debug = createDebug('pairctl:discovery')
 export interface LanDiscoveryOptions {
   /** The node's DHT UDP port, announced to the LAN. */
   port: number
-  /** The interfaces to announce and listen on; see {@link discoveryInterfaces}. */
-  interfaces: LinkInterface[]
+  /**
+   * The interfaces to announce and listen on, read at start and every `rescanMs`; see
+   * {@link discoveryInterfaces}.
+   */
+  interfaces: () => LinkInterface[]
   /** Called for each pairctl node found on a link (new, changed, or seen again after a minute). */
   onPeer: (peer: Endpoint) => void
   /** The mDNS port, 5353; tests pass another so that they never meet a real responder. */
   groupPort?: number
+  /** How often the interfaces are read again (`spec/discovery.md` §6): {@link DEFAULT_INTERFACE_POLL_MS}. */
+  rescanMs?: number
 }
 
 type Mdns = ReturnType<typeof makeMdns>
 
 /** One interface: its core, its multicast-dns socket and its timer. */
 interface Link {
+  netmask: string
   core: LanDiscoveryCore
   mdns: Mdns
   timer: NodeJS.Timeout | null
 }
 
+/** A node found, and the interface address it was found on. */
+interface Found {
+  peer: Endpoint
+  on: string
+}
+
 /**
  * LAN discovery on real sockets (`spec/discovery.md`): one {@link LanDiscoveryCore} and one
  * `multicast-dns` socket per interface, each bound to the mDNS port on the wildcard with the group
- * joined on its interface and its multicast sent out of it. A socket that cannot be bound leaves that
- * interface without discovery (logged), never the node without a network.
+ * joined on its interface and its multicast sent out of it. Interfaces that appear later (Wi-Fi joined
+ * after the daemon started) get their own, and those that go say goodbye and forget what they found. A
+ * socket that cannot be bound leaves that interface without discovery (logged), never the node without a
+ * network.
  */
 export class LanDiscovery {
-  readonly #links: Link[]
-  readonly #peers = new Map<string, Endpoint>()
+  readonly #options: LanDiscoveryOptions
+  readonly #links = new Map<string, Link>()
+  readonly #peers = new Map<string, Found>()
+  readonly #rescan: NodeJS.Timeout
   #closed = false
 
-  private constructor(links: Link[]) {
-    this.#links = links
+  private constructor(options: LanDiscoveryOptions) {
+    this.#options = options
+    this.#rescan = setInterval(() => this.#update(), options.rescanMs ?? DEFAULT_INTERFACE_POLL_MS)
+    this.#rescan.unref()
   }
 
-  /** Starts announcing and querying on every interface of `options.interfaces`. */
+  /** Starts announcing and querying on every interface `options.interfaces` returns. */
   static start(options: LanDiscoveryOptions): LanDiscovery {
-    const links = options.interfaces.map((link) => openLink(link, options))
-    const discovery = new LanDiscovery(links)
-    for (const link of links) discovery.#wire(link, options)
+    const discovery = new LanDiscovery(options)
+    discovery.#update()
     return discovery
   }
 
-  /** The pairctl nodes found so far (their DHT endpoints), goodbyes removed. */
+  /** The pairctl nodes found so far (their DHT endpoints), goodbyes and gone interfaces removed. */
   peers(): Endpoint[] {
-    return [...this.#peers.values()]
+    return [...this.#peers.values()].map(({ peer }) => peer)
   }
 
   /** The interface addresses discovery runs on. */
   addresses(): string[] {
-    return this.#links.map(({ core }) => core.address)
+    return [...this.#links.keys()]
   }
 
   /** Sends each interface's goodbye, then closes the sockets. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    for (const link of this.#links) {
-      if (link.timer !== null) clearTimeout(link.timer)
-      link.core.close()
-    }
-    await Promise.all(this.#links.map((link) => flushThenDestroy(link)))
+    clearInterval(this.#rescan)
+    await Promise.all([...this.#links.keys()].map((address) => this.#drop(address)))
   }
 
-  #wire(link: Link, options: LanDiscoveryOptions): void {
+  /** Opens links on interfaces that appeared, drops those of interfaces gone or renumbered. */
+  #update(): void {
+    const wanted = new Map(this.#options.interfaces().map((link) => [link.address, link]))
+    for (const [address, link] of this.#links)
+      if (wanted.get(address)?.netmask !== link.netmask) void this.#drop(address)
+    for (const [address, link] of wanted) {
+      if (this.#links.has(address)) continue
+      debug('discovery on %s', address)
+      const opened = openLink(link, this.#options)
+      this.#links.set(address, opened)
+      this.#wire(opened)
+    }
+  }
+
+  /** Says goodbye on one interface, closes its socket and forgets the nodes found there. */
+  async #drop(address: string): Promise<void> {
+    const link = this.#links.get(address)
+    if (link === undefined) return
+    this.#links.delete(address)
+    for (const [key, found] of this.#peers) if (found.on === address) this.#peers.delete(key)
+    if (link.timer !== null) clearTimeout(link.timer)
+    link.core.close()
+    await flushThenDestroy(link)
+  }
+
+  #wire(link: Link): void {
     link.mdns.on('packet', (packet, rinfo) => {
-      if (this.#closed) return
+      if (this.#closed || !this.#isOpen(link)) return
       link.core.receive(packet, { host: rinfo.address, port: rinfo.port }, Date.now(), rinfo.size)
-      this.#drive(link, options)
+      this.#drive(link)
     })
     link.mdns.on('error', (err) => debug('mDNS on %s is off: %s', link.core.address, err.message))
     link.mdns.on('warning', (err) => debug('mDNS on %s: %s', link.core.address, err.message))
-    this.#drive(link, options)
+    this.#drive(link)
   }
 
-  #drive(link: Link, options: LanDiscoveryOptions): void {
-    if (this.#closed) return
+  #isOpen(link: Link): boolean {
+    return this.#links.get(link.core.address) === link
+  }
+
+  #drive(link: Link): void {
+    if (this.#closed || !this.#isOpen(link)) return
     send(link)
     for (let event = link.core.nextEvent(); event !== null; event = link.core.nextEvent()) {
       const key = `${event.peer.host}:${event.peer.port}`
       debug('%s %s at %s', event.type, event.instance, key)
       if (event.type === 'gone') this.#peers.delete(key)
       else {
-        this.#peers.set(key, event.peer)
-        options.onPeer(event.peer)
+        this.#peers.set(key, { peer: event.peer, on: link.core.address })
+        this.#options.onPeer(event.peer)
       }
     }
     if (link.timer !== null) clearTimeout(link.timer)
     const at = link.core.pollTimeout()
-    link.timer =
-      at === null ? null : setTimeout(() => this.#fire(link, options), Math.max(0, at - Date.now()))
+    link.timer = at === null ? null : setTimeout(() => this.#fire(link), Math.max(0, at - Date.now()))
     link.timer?.unref()
   }
 
-  #fire(link: Link, options: LanDiscoveryOptions): void {
+  #fire(link: Link): void {
     link.timer = null
     link.core.handleTimeout(Date.now())
-    this.#drive(link, options)
+    this.#drive(link)
   }
 }
 
@@ -120,7 +162,7 @@ function openLink(link: LinkInterface, options: LanDiscoveryOptions): Link {
     reuseAddr: true,
     ip: MDNS_GROUP,
   })
-  return { core, mdns, timer: null }
+  return { netmask: link.netmask, core, mdns, timer: null }
 }
 
 function send(link: Link): void {

@@ -15,7 +15,7 @@ import {
 import type { AddressInfo } from '../control/protocol.js'
 import type { Ed25519KeyPair } from '../crypto/index.js'
 import { isLoopback } from '../dht/address.js'
-import { discoveryInterfaces, LanDiscovery, type LinkInterface } from '../discovery/index.js'
+import { discoveryInterfaces, LanDiscovery } from '../discovery/index.js'
 import { hasCode } from '../errors.js'
 import { learnMapping } from '../holepunch/index.js'
 import type { Identity } from '../identity/index.js'
@@ -127,8 +127,7 @@ export interface NetworkParts {
  */
 export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> {
   const { options, resources } = parts
-  const lanLinks =
-    (options.lanDiscovery ?? !isLoopback(options.host)) ? discoveryInterfaces(options.host) : []
+  const lanDiscovery = options.lanDiscovery ?? !isLoopback(options.host)
   const dht = await parts.openDht({
     host: options.host,
     port: options.port,
@@ -136,10 +135,10 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
     tablePath: join(parts.dir, ROUTING_TABLE_FILE),
     // Alone on a LAN with no bootstrap node, the node stores its own adverts (spec/dht.md §7.5); with one,
     // a record only this node holds would hide that the DHT is unreachable.
-    keepOwnRecords: lanLinks.length > 0 && options.bootstrap.length === 0,
+    keepOwnRecords: lanDiscovery && options.bootstrap.length === 0,
   })
   resources.defer('dht', () => dht.close())
-  const lan = discoverLan(lanLinks, dht, options.mdnsPort)
+  const lan = lanDiscovery ? discoverLan(options.host, dht, options.mdnsPort) : null
   if (lan !== null) resources.defer('LAN discovery', () => lan.close())
   const listener = await listenTcp(options.host, dht.address().port)
   resources.defer('pairing listener', () => listener.close())
@@ -218,13 +217,16 @@ export async function startNetwork(parts: NetworkParts): Promise<PairingEngine> 
 }
 
 /**
- * Starts LAN discovery (`spec/discovery.md`) on `links`, handing each pairctl node it finds to the DHT
- * as a link peer; null when there is no interface to run on.
+ * Starts LAN discovery (`spec/discovery.md`) on the interfaces of a node bound to `host`, as they come
+ * and go, handing each pairctl node it finds to the DHT as a link peer.
  */
-function discoverLan(links: LinkInterface[], dht: NetworkDht, groupPort: number): LanDiscovery | null {
-  if (links.length === 0) return null
-  const port = dht.address().port
-  return LanDiscovery.start({ port, interfaces: links, groupPort, onPeer: (peer) => dht.addLinkPeer(peer) })
+function discoverLan(host: string, dht: NetworkDht, groupPort: number): LanDiscovery {
+  return LanDiscovery.start({
+    port: dht.address().port,
+    interfaces: () => discoveryInterfaces(host),
+    groupPort,
+    onPeer: (peer) => dht.addLinkPeer(peer),
+  })
 }
 
 /**

@@ -9,7 +9,7 @@ const lo = { address: '127.0.0.1', netmask: '255.0.0.0' }
 const groupPort = 20_000 + (process.pid % 20_000)
 
 function start(port: number, found: Endpoint[]): LanDiscovery {
-  return LanDiscovery.start({ port, interfaces: [lo], groupPort, onPeer: (peer) => found.push(peer) })
+  return LanDiscovery.start({ port, interfaces: () => [lo], groupPort, onPeer: (peer) => found.push(peer) })
 }
 
 async function until(predicate: () => boolean, ms = 10_000): Promise<boolean> {
@@ -48,4 +48,30 @@ t.test('each start announces a new random label (starts are not linked by it)', 
   const text = captured.map((data) => data.toString('latin1')).join('\n')
   const labels = new Set(text.match(/pairctl-[0-9a-f]{8}/g))
   t.equal(labels.size, 2, 'each start announces a new label')
+})
+
+t.test('an interface that appears after start is announced on; one that goes says goodbye', async (t) => {
+  let up = false
+  const foundByLate: Endpoint[] = []
+  const foundByB: Endpoint[] = []
+  const late = LanDiscovery.start({
+    port: 4104,
+    interfaces: () => (up ? [lo] : []),
+    groupPort,
+    rescanMs: 100,
+    onPeer: (peer) => foundByLate.push(peer),
+  })
+  const b = start(4105, foundByB)
+  t.teardown(() => Promise.all([late.close(), b.close()]))
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.same(late.addresses(), [], 'no interface yet')
+  t.same(foundByB, [], 'nothing announced')
+  up = true
+  t.ok(await until(() => foundByLate.length > 0 && foundByB.length > 0), 'found each other once it came up')
+  t.same(late.addresses(), ['127.0.0.1'])
+  t.same(foundByB[0], { host: '127.0.0.1', port: 4104 })
+  up = false
+  t.ok(await until(() => b.peers().length === 0), "the gone interface's goodbye reached b")
+  t.same(late.addresses(), [])
+  t.same(late.peers(), [], 'what was found there is forgotten')
 })

@@ -2,7 +2,8 @@
  * Two devices on one LAN with no bootstrap node (spec/discovery.md): hostA and hostC share rtrA's LAN.
  * Each is a device of its own (its own PAIRCTL_HOME) and runs the README's commands with no flag:
  * `pairctl generate` on one, `pairctl join CODE` on the other, then `pairctl start` on both and a
- * message. A stock DNS-SD browser (avahi, in rtrA) sees the service. Needs root; `npm run test:lab`.
+ * message. A stock DNS-SD browser (avahi, in rtrA) sees the service. A daemon started while its LAN
+ * interface was down finds the other device once the interface comes up. Needs root; `npm run test:lab`.
  */
 import t from 'tap'
 import { jsonLines, runCli, startCli, tempHome } from '../cli/helpers/cli.js'
@@ -65,5 +66,31 @@ await withLab('lan', async (lab) => {
     const [status] = jsonLines((await runCli(homeA, ['status', '--json'])).stdout)
     t.match(status, { dht: { bootstrap: [], lan: { interfaces: ['192.168.1.2'], peers: 1 } } })
     for (const home of [homeA, homeC]) await runCli(home, ['stop'], 60_000)
+  })
+
+  t.test('a daemon started before its LAN interface came up pairs once it does, with no flags', async (t) => {
+    const [homeA, homeC] = [await tempHome(t), await tempHome(t)]
+    const bringUp = () => {
+      lab.exec('hostC', 'ip', ['link', 'set', 'eth0', 'up'])
+      lab.exec('hostC', 'ip', ['route', 'replace', 'default', 'via', '192.168.1.1'])
+    }
+    lab.exec('hostC', 'ip', ['link', 'set', 'eth0', 'down'])
+    t.teardown(bringUp)
+    const daemonC = startCli(t, homeC, ['start', '--foreground', '--json'], {}, lab.ns('hostC'))
+    await daemonC.waitFor((record) => record.type === 'started', 60_000)
+    const [before] = jsonLines((await runCli(homeC, ['status', '--json'])).stdout)
+    t.match(before, { dht: { lan: { interfaces: [], peers: 0 } } }, 'no LAN interface at start')
+    bringUp()
+
+    const generate = startCli(t, homeA, ['generate', '--json'], {}, lab.ns('hostA'))
+    const { code } = await generate.waitFor((record) => record.type === 'code', 60_000)
+    const join = startCli(t, homeC, ['join', String(code), '--json'], {}, lab.ns('hostC'))
+    const joined = await join.exited
+    t.equal(joined.code, 0, joined.stdout + joined.stderr)
+    t.match(jsonLines(joined.stdout).at(-1), { type: 'paired' })
+    t.equal((await generate.exited).code, 0)
+    const [after] = jsonLines((await runCli(homeC, ['status', '--json'])).stdout)
+    t.match(after, { dht: { lan: { interfaces: ['192.168.1.3'] } } }, 'discovery runs on the new interface')
+    await runCli(homeC, ['stop'], 60_000)
   })
 })
