@@ -142,15 +142,15 @@ export class RecordStore {
     const largest = this.#largestShare(stored.source)
     if (largest === undefined) return undefined
     const victims: Stored[] = []
+    let dropped = 0
     const candidates = [...largest.entries].filter((entry) => !freed.includes(entry))
     for (const entry of candidates.sort((a, b) => a.deadline - b.deadline)) {
-      if (bytesOf(victims) >= excess) break
+      if (dropped >= excess) break
       victims.push(entry)
+      dropped += entry.bytes
     }
-    const left =
-      largest.bytes - bytesOf(victims) - bytesOf(freed.filter((entry) => largest.entries.has(entry)))
-    const enough = bytesOf(victims) >= excess && left >= after
-    return enough ? victims : undefined
+    const left = largest.bytes - dropped - bytesOf(freed.filter((entry) => largest.entries.has(entry)))
+    return dropped >= excess && left >= after ? victims : undefined
   }
 
   #largestShare(exclude: string): Share | undefined {
