@@ -37,6 +37,8 @@ export class DeviceStreams extends EventEmitter<DeviceStreamsEvents> {
   readonly #streams = new Map<string, StreamHandler>()
   /** Frames and requests of peers that broke the protocol or asked for an unknown type. */
   refused = 0
+  /** Links cut because a request timed out while the peer said nothing (`spec/transfer.md` §2.4). */
+  silentLinks = 0
 
   /** The factory to give `DeviceLinks.carry`. */
   readonly tenants: LinkTenantFactory = (deviceId, link) => this.#attach(deviceId, link)
@@ -89,6 +91,10 @@ export class DeviceStreams extends EventEmitter<DeviceStreamsEvents> {
     })
     mux.onFatal = () => {
       this.refused++
+      link.cut()
+    }
+    mux.onSilent = () => {
+      this.silentLinks++
       link.cut()
     }
     this.#muxes.set(deviceId, mux)

@@ -53,6 +53,14 @@ export class TransferError extends PairctlError {
     return new TransferError('STREAM_LINK_CLOSED', 'the link to the device closed', { remote: true })
   }
 
+  static linkSilent(): TransferError {
+    return new TransferError(
+      'STREAM_LINK_CLOSED',
+      'the link to the device went silent: a request got no answer and nothing else arrived',
+      { remote: true },
+    )
+  }
+
   static badPath(path: string, why: string): TransferError {
     return new TransferError('TRANSFER_BAD_PATH', `refusing path ${JSON.stringify(path)}: ${why}`, {
       remote: true,

@@ -31,6 +31,11 @@ export type MuxEvent =
   | { type: 'stream-reset'; stream: number; incoming: boolean; error: TransferError }
   /** Fatal: the peer broke the protocol; the core is closed and the link should be. */
   | { type: 'error'; error: TransferError }
+  /**
+   * A request ran out of time while nothing at all arrived from the peer since it was sent: the link is
+   * dead (a router dropped its mapping) or the peer is stuck. The core is closed and the link should be.
+   */
+  | { type: 'silent' }
 
 const ErrorBody = z.object({ code: z.string().max(64), message: z.string().max(MAX_ERROR_MESSAGE) })
 
@@ -48,6 +53,7 @@ interface Incoming {
 }
 
 interface Pending {
+  sentAt: number
   deadline: number
   timeoutMs: number
 }
@@ -95,6 +101,8 @@ export class MuxCore {
   #nextStream = 1
   #highestIncoming = 0
   #closed: TransferError | null = null
+  /** When the peer's last frame arrived. */
+  #lastHeard = -Infinity
   /** Frames for streams or requests that no longer exist (late after a reset or timeout): dropped. */
   discarded = 0
 
@@ -110,7 +118,7 @@ export class MuxCore {
   request(body: Uint8Array, now: number, timeoutMs: number): number {
     this.#assertOpen()
     const id = this.#nextRequest++
-    this.#pending.set(id, { deadline: now + timeoutMs, timeoutMs })
+    this.#pending.set(id, { sentAt: now, deadline: now + timeoutMs, timeoutMs })
     this.#control.push(encodeFrame(FRAME.request, id, body))
     return id
   }
@@ -185,8 +193,9 @@ export class MuxCore {
   }
 
   /** Handles one link message that {@link isStreamFrame} accepted. */
-  receive(frame: Uint8Array, _now: number): void {
+  receive(frame: Uint8Array, now: number): void {
     if (this.#closed !== null) return
+    this.#lastHeard = now
     try {
       this.#dispatch(frame)
     } catch (err) {
@@ -228,17 +237,26 @@ export class MuxCore {
     return earliest
   }
 
-  /** Fails every request whose deadline passed with STREAM_TIMEOUT. */
+  /**
+   * Fails every request whose deadline passed with STREAM_TIMEOUT. When one of them heard nothing from
+   * the peer in all its time, the link is taken for dead: a `silent` event, and the core closes
+   * (`spec/transfer.md` §2.4).
+   */
   handleTimeout(now: number): void {
+    let silent = false
     for (const [id, pending] of this.#pending) {
       if (pending.deadline > now) continue
       this.#pending.delete(id)
+      silent ||= this.#lastHeard < pending.sentAt
       this.#events.push({
         type: 'request-failed',
         id,
         error: TransferError.timeout('a request', pending.timeoutMs),
       })
     }
+    if (!silent) return
+    this.#events.push({ type: 'silent' })
+    this.close(TransferError.linkSilent())
   }
 
   /** The link is gone: every request fails and every stream resets with `error` (STREAM_LINK_CLOSED). */

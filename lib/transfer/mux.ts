@@ -131,6 +131,8 @@ export class LinkMux {
   #timerAt = Infinity
   /** Called once when the peer broke the protocol: the link must be closed. */
   onFatal: (error: TransferError) => void = () => {}
+  /** Called once when a request timed out with nothing heard from the peer: the link must be closed. */
+  onSilent: () => void = () => {}
 
   constructor(send: (frame: readonly Uint8Array[]) => Promise<void>, handlers: MuxHandlers) {
     this.#send = send
@@ -276,6 +278,9 @@ export class LinkMux {
       case 'error':
         debug('peer broke the stream protocol: %s', event.error.message)
         return void this.onFatal(event.error)
+      case 'silent':
+        debug('a request timed out and the peer said nothing meanwhile: the link is dead')
+        return void this.onSilent()
     }
   }
 

@@ -40,6 +40,12 @@ function link(a: Device, b: Device) {
   }
 }
 
+/** Keeps the process alive until the test ends: the multiplexer's request timers do not. */
+function keepAlive(t: { teardown(fn: () => void): void }): void {
+  const timer = setInterval(() => {}, 1000)
+  t.teardown(() => clearInterval(timer))
+}
+
 /** Resolves after the microtasks and immediates queued so far ran. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10))
 
@@ -107,6 +113,49 @@ t.test('with no new link within the window the sender gets MESSAGE_UNDELIVERED',
   only.close()
   await t.rejects(sending, { code: 'MESSAGE_UNDELIVERED' })
   t.same(b.received, [])
+})
+
+t.test('a request timed out on a silent link cuts it: the device is offline until relinked', async (t) => {
+  const [a, b] = [device(), device()]
+  keepAlive(t)
+  const dead = link(a, b)
+  let cuts = 0
+  await settle()
+  dead.blackhole()
+  a.streams.once('unlinked', () => cuts++)
+  await t.rejects(a.streams.request('b', { t: 'anything' }, 50), { code: 'STREAM_TIMEOUT' })
+  t.equal(cuts, 1, 'the link was cut')
+  t.equal(a.streams.silentLinks, 1)
+  t.equal(a.streams.mux('b'), undefined, 'no link to b is left')
+  // The device reads as offline now, not online over a dead link, and is linked again when it returns.
+  await t.rejects(a.messages.send('b', 'into the dead link'), { code: 'PRESENCE_OFFLINE' })
+  const fresh = link(a, b)
+  t.teardown(fresh.close)
+  await a.messages.send('b', 'over the new link')
+  t.same(
+    b.received.map((message) => message.text),
+    ['over the new link'],
+  )
+})
+
+t.test('a request unanswered by a peer that is heard from meanwhile keeps the link', async (t) => {
+  const [a, b] = [device(), device()]
+  keepAlive(t)
+  const only = link(a, b)
+  t.teardown(only.close)
+  await settle()
+  b.streams.handleRequests('stuck', () => new Promise(() => {}))
+  const asking = a.streams.request('b', { t: 'stuck' }, 200)
+  await settle()
+  // b's handler never answers, but b says something else on the link before a's request runs out.
+  await b.messages.send('a', 'still here')
+  await t.rejects(asking, { code: 'STREAM_TIMEOUT' })
+  t.equal(a.streams.silentLinks, 0)
+  t.not(a.streams.mux('b'), undefined, 'the link to b is kept')
+  t.same(
+    a.received.map((message) => message.text),
+    ['still here'],
+  )
 })
 
 t.test('a device with no link is PRESENCE_OFFLINE at once', async (t) => {

@@ -58,17 +58,54 @@ t.test('a request without an answer times out with STREAM_TIMEOUT; a late answer
   const b = new MuxCore()
   const id = a.request(Uint8Array.of(1), 100, 500)
   t.equal(a.pollTimeout(), 600)
+  // b is heard from meanwhile (a request of its own), so the link is alive, only this answer is late.
+  b.request(Uint8Array.of(2), 300, 10_000)
+  deliver(b, a, 300)
+  events(a)
   a.handleTimeout(599)
   t.same(events(a), [])
   a.handleTimeout(600)
-  const [failed] = events(a)
-  t.equal(failed?.type === 'request-failed' && failed.error.code, 'STREAM_TIMEOUT')
+  t.same(
+    events(a).map((event) => (event.type === 'request-failed' ? event.error.code : event.type)),
+    ['STREAM_TIMEOUT'],
+    'only the timeout: the peer was heard',
+  )
   t.equal(a.pollTimeout(), null)
+  t.notOk(a.closed)
   deliver(a, b)
   b.respond(id, Uint8Array.of(9))
-  deliver(b, a)
+  deliver(b, a, 700)
   t.same(events(a), [], 'nothing for a request already failed')
   t.equal(a.discarded, 1)
+})
+
+t.test('a request that times out with nothing heard since it was sent takes the link for dead', async (t) => {
+  const a = new MuxCore()
+  const b = new MuxCore()
+  // Heard once, before the request: that does not count for it.
+  b.request(Uint8Array.of(2), 0, 10_000)
+  deliver(b, a, 50)
+  events(a)
+  const stream = a.open(Uint8Array.of(7))
+  a.request(Uint8Array.of(1), 100, 500)
+  a.request(Uint8Array.of(3), 200, 5_000)
+  deliver(a, b)
+  // The link lost everything from here on, both ways: b's answers never come.
+  a.handleTimeout(600)
+  const seen = events(a).map((event) =>
+    event.type === 'request-failed'
+      ? `failed ${event.error.code}`
+      : event.type === 'stream-reset'
+        ? `reset ${event.stream} ${event.error.code}`
+        : event.type,
+  )
+  t.same(
+    seen,
+    ['failed STREAM_TIMEOUT', 'silent', 'failed STREAM_LINK_CLOSED', `reset ${stream} STREAM_LINK_CLOSED`],
+    'the timed-out request, the verdict, then everything else on the link fails as on a close',
+  )
+  t.ok(a.closed, 'the core closed')
+  t.throws(() => a.request(Uint8Array.of(4), 700, 500), { code: 'STREAM_LINK_CLOSED' })
 })
 
 t.test('a stream never sends beyond its credit, and the reader grants more as it consumes', async (t) => {
