@@ -51,6 +51,18 @@ export const POLL_INTERVAL_MS = 500
  */
 export const RECONNECT_POLL_INTERVAL_MS = 1_000
 /**
+ * After this long with no punch request from the device (since it was unlinked, or its last request),
+ * it is asked for every {@link RECONNECT_QUIET_POLL_INTERVAL_MS} instead: a device offline for a day
+ * costs its peers' storing nodes a GET every 4 s, not every second. A request seen makes it fast again,
+ * so a requester whose first attempt was read late has its next ones read within a second.
+ */
+export const RECONNECT_QUIET_AFTER_MS = 120_000
+/**
+ * The quiet interval: with the requester's answer timeout of 8 s, a request read up to 4 s late still
+ * leaves the answer time to arrive where the mapping is learned in one STUN round trip.
+ */
+export const RECONNECT_QUIET_POLL_INTERVAL_MS = 4_000
+/**
  * Within this much of a presence epoch's boundary a reconnect's second punch asks under the adjacent
  * epoch's key (§4.1), so a responder whose clock is off by less than this still reads one of the two.
  */

@@ -54,8 +54,14 @@ export interface PunchContext {
   signal: AbortSignal
   /** Local address to bind, when the node is bound to one. */
   localAddress?: string
-  /** Test hook: how often the DHT is polled. */
-  pollIntervalMs?: number
+  /** How often the DHT is polled (ms), or a schedule asked before each wait. */
+  pollIntervalMs?: number | (() => number)
+}
+
+/** How long `context` waits before it polls again. */
+function pollInterval(context: PunchContext): number {
+  const interval = context.pollIntervalMs ?? POLL_INTERVAL_MS
+  return typeof interval === 'number' ? interval : interval()
 }
 
 /** A punched connection. */
@@ -188,13 +194,9 @@ async function waitForAnswer(
     core.handleTimeout(Date.now())
     const timeout = core.pollTimeout()
     if (timeout === undefined) return
-    await sleep(
-      Math.min(context.pollIntervalMs ?? POLL_INTERVAL_MS, Math.max(0, timeout - Date.now())),
-      undefined,
-      {
-        ref: false,
-      },
-    )
+    await sleep(Math.min(pollInterval(context), Math.max(0, timeout - Date.now())), undefined, {
+      ref: false,
+    })
   }
   throw HolepunchError.noPath('cancelled')
 }
@@ -260,6 +262,8 @@ export interface ResponderHandlers {
   onConnection(punched: Punched): void
   /** The requester gave up (its `end` record): no path, a relay is needed. */
   onEnded(error: HolepunchError): void
+  /** A new request was read (before it is answered). */
+  onRequest?(): void
 }
 
 /** Salts whose keys one responder caches (each costs an X25519 to derive). */
@@ -294,6 +298,7 @@ export async function respondToPunches(
       switch (action.type) {
         case 'prepare': {
           const { nonce } = action
+          handlers.onRequest?.()
           mappingOf(context).then(
             (mapping) => {
               core.prepared(nonce, mapping)
@@ -330,7 +335,7 @@ export async function respondToPunches(
         core.receive(message, Date.now())
         run(keys)
       }
-      await sleep(context.pollIntervalMs ?? POLL_INTERVAL_MS, undefined, { ref: false })
+      await sleep(pollInterval(context), undefined, { ref: false })
     }
   } finally {
     for (const publication of publications) publication.withdraw().catch(() => {})

@@ -7,6 +7,8 @@ import {
   presenceKeys,
   presencePunchKey,
   RECONNECT_POLL_INTERVAL_MS,
+  RECONNECT_QUIET_AFTER_MS,
+  RECONNECT_QUIET_POLL_INTERVAL_MS,
   RequesterPunch,
   respondToPunches,
 } from '../holepunch/index.js'
@@ -95,12 +97,22 @@ export interface PunchAnswererOptions {
   accept(socket: Socket): void
   /** Presence epoch length (default `PRESENCE_EPOCH_MS`); tests shorten it. */
   epochMs?: number
+  /** The poll schedule (default {@link reconnectPollInterval}); tests shorten it. */
+  pollInterval?: (quietMs: number) => number
+}
+
+/**
+ * How long a device waiting for a paired device's punch waits between polls, `quietMs` after that
+ * device was unlinked or last asked (`spec/holepunch.md` §4.1).
+ */
+export function reconnectPollInterval(quietMs: number): number {
+  return quietMs < RECONNECT_QUIET_AFTER_MS ? RECONNECT_POLL_INTERVAL_MS : RECONNECT_QUIET_POLL_INTERVAL_MS
 }
 
 /**
  * The responder side of reconnect punches: answers, for each device it is told to ({@link answer}),
- * the punch requests under that pair's key of the current epoch, polled every
- * {@link RECONNECT_POLL_INTERVAL_MS}, moving to the next epoch's key at the boundary.
+ * the punch requests under that pair's key of the current epoch, polled on the
+ * {@link reconnectPollInterval} schedule, moving to the next epoch's key at the boundary.
  */
 export class PunchAnswerer {
   readonly #options: PunchAnswererOptions
@@ -140,6 +152,9 @@ export class PunchAnswerer {
   async #answerDevice(device: PairedDevice, secret: Uint8Array, signal: AbortSignal): Promise<void> {
     const { parts, identityKey, accept } = this.#options
     const epochMs = this.#options.epochMs ?? presenceConstants.PRESENCE_EPOCH_MS
+    const schedule = this.#options.pollInterval ?? reconnectPollInterval
+    // The schedule's clock runs across epochs: a new epoch's key is not a reason to poll fast again.
+    let heardAt = Date.now()
     while (!signal.aborted) {
       const now = Date.now()
       const epoch = epochOf(now, epochMs)
@@ -152,9 +167,10 @@ export class PunchAnswerer {
         AbortSignal.any([signal, untilNextEpoch]),
       )
       await respondToPunches(
-        { ...context, pollIntervalMs: RECONNECT_POLL_INTERVAL_MS },
+        { ...context, pollIntervalMs: () => schedule(Date.now() - heardAt) },
         (salt) => presenceKeys(secret, salt),
         {
+          onRequest: () => (heardAt = Date.now()),
           onConnection: ({ socket }) => accept(socket),
           onEnded: (error) => debug('%s gave up punching: %s', device.deviceId, error.message),
         },

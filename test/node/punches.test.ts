@@ -17,7 +17,12 @@ import {
   presencePunchKey,
   recordSalt,
 } from '../../lib/holepunch/index.js'
-import { PunchAnswerer, punchEpochs, reconnectPunches } from '../../lib/node/punches.js'
+import {
+  PunchAnswerer,
+  punchEpochs,
+  reconnectPollInterval,
+  reconnectPunches,
+} from '../../lib/node/punches.js'
 import type { PairedDevice } from '../../lib/pairing/store.js'
 import { epochOf } from '../../lib/presence/index.js'
 import { startStunServer } from '../../lib/stun/index.js'
@@ -167,5 +172,74 @@ t.test('a DHT node seeing every poll learns keys that change each epoch and diff
       ),
     ),
     'each key is a pair’s key of one epoch',
+  )
+})
+
+t.test('the reconnect poll schedule: every second, every 4 s after two quiet minutes', async (t) => {
+  t.equal(reconnectPollInterval(0), 1_000)
+  t.equal(reconnectPollInterval(119_999), 1_000)
+  t.equal(reconnectPollInterval(120_000), 4_000)
+  t.equal(reconnectPollInterval(24 * HOUR), 4_000, 'a device offline for a day: a GET every 4 s')
+})
+
+/** A PunchAnswerer for `bob` whose poll schedule records the quiet time it is asked for. */
+async function scheduledAnswerer(t: { teardown(fn: () => unknown): void }, epochMs?: number) {
+  const stun = await startStunServer({ primary: { host: '127.0.0.1', port: 0 }, tcp: false })
+  t.teardown(() => stun.close())
+  const dht = new MemoryDht()
+  const parts = { dht, stunServer: stun.primary, localAddress: '127.0.0.1' }
+  const bob = Ed25519KeyPair.generate().publicKey
+  const quiets: number[] = []
+  const answerer = new PunchAnswerer({
+    parts,
+    identityKey: bob,
+    accept: (socket) => socket.destroy(),
+    epochMs,
+    pollInterval: (quietMs) => {
+      quiets.push(quietMs)
+      return quietMs < 300 ? 20 : 60
+    },
+  })
+  t.teardown(() => answerer.close())
+  return { dht, parts, bob, quiets, answerer }
+}
+
+t.test('the quiet clock runs across epochs: a new epoch key is polled slowly too', async (t) => {
+  const { quiets, answerer } = await scheduledAnswerer(t, 250)
+  const alice = Ed25519KeyPair.generate().publicKey
+  answerer.answer([device(alice, new Uint8Array(32).fill(1), 'alice')])
+  await sleep(1_000)
+  answerer.close()
+  t.ok(
+    quiets.every((quiet, i) => i === 0 || quiet >= quiets[i - 1]!),
+    'never reset without a request, over about four epochs',
+  )
+  t.ok(quiets.at(-1)! >= 800, `quiet for ${Math.round(quiets.at(-1)!)} ms by the end`)
+})
+
+t.test("a paired device's request makes the polling fast again", async (t) => {
+  const { dht, parts, bob, quiets, answerer } = await scheduledAnswerer(t)
+  const alice = Ed25519KeyPair.generate().publicKey
+  const secret = new Uint8Array(32).fill(1)
+  answerer.answer([device(alice, secret, 'alice')])
+  await sleep(500)
+  const quietBefore = quiets.at(-1)!
+  t.ok(quietBefore >= 300, 'quiet, so polling slowly, before the request')
+  const controller = new AbortController()
+  t.teardown(() => controller.abort())
+  const secure = async (): Promise<SecureChannel> => {
+    throw new Error('never secured here')
+  }
+  const [first] = reconnectPunches(parts, device(bob, secret, 'bob'), secure, controller.signal)
+  first!.run(controller.signal).catch(() => {})
+  const key = presencePunchKey(secret, bob, epochOf(Date.now()))
+  for (let waited = 0; dht.opened(key, secret, 'responder').length === 0 && waited < 10_000; waited += 20)
+    await sleep(20)
+  t.equal(dht.opened(key, secret, 'responder').length, 1, 'bob answered')
+  const after = quiets.length
+  await sleep(100)
+  t.ok(
+    quiets.slice(after).some((quiet) => quiet < 300),
+    `the quiet clock restarted at the request: ${quiets.slice(after).map(Math.round)}`,
   )
 })
