@@ -714,7 +714,9 @@ class ChunkWrites {
     })
     queued.then(
       () => this.#spare.push(buffer),
-      (error: unknown) => void (this.#failure ??= { error }),
+      (error: unknown) => {
+        this.#failure ??= { error }
+      },
     )
     this.#queued.push(queued)
     if (this.#queued.length > WRITES_AHEAD) await this.#queued.shift()
